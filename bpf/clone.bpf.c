@@ -1,0 +1,134 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* TC egress: copy the PPTP packets the guide's TEE rules match, when they
+ * go to a peer, into the secondary tunnel. The original is never dropped
+ * or changed, and TC_ACT_UNSPEC lets any other filter on the hook run.
+ */
+#include <stdbool.h>
+#include <linux/bpf.h>
+#include <linux/pkt_cls.h>
+#include <bpf/bpf_helpers.h>
+#include "dupgre/clone.h"
+#include "parse.h"
+#include "pptp_match.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+/* Set by the loader between open and load; retargeting loads a new program
+ * and swaps it into the same tc filter, so the verifier sees constants.
+ */
+const volatile __u32 clone_ifindex = 0;
+const volatile __u32 clone_mtu = 0;
+const volatile bool l3_device = false;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, DUPGRE_MAX_PEERS);
+	__type(key, __u32);	/* IPv4 address, network byte order */
+	__type(value, __u8);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+} peers SEC(".maps");
+
+/* Per-CPU, so plain increments are race-free: a CPU only ever touches its
+ * own copy and user space sums them.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, CLONE_COUNTER_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} stats SEC(".maps");
+
+/* Written and read by user space only (see struct clone_info). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct clone_info);
+} info SEC(".maps");
+
+static __always_inline void count(__u32 counter, __u64 n)
+{
+	__u64 *value = bpf_map_lookup_elem(&stats, &counter);
+
+	if (value)
+		*value += n;
+}
+
+static __always_inline __u32 class_counter(enum pptp_class class)
+{
+	switch (class) {
+	case PPTP_GRE_DATA:
+		return CLONE_MATCH_GRE_DATA;
+	case PPTP_GRE_LCP_ECHO:
+		return CLONE_MATCH_GRE_LCP_ECHO;
+	default:
+		return CLONE_MATCH_PPTP_ECHO;
+	}
+}
+
+static __always_inline void clone_to_target(struct __sk_buff *skb, const struct ipv4_pkt *pkt)
+{
+	/* The copy leaves without the MAC header: what the target sends. */
+	__u32 len = skb->len - pkt->l3;
+	long ret;
+
+	if (clone_mtu && len > clone_mtu)
+		count(CLONE_OVER_MTU, 1);
+	ret = bpf_clone_redirect(skb, clone_ifindex, 0);
+	if (ret == 0) {
+		count(CLONE_CLONED, 1);
+		count(CLONE_CLONED_BYTES, len);
+	} else if (ret < 0) {
+		count(CLONE_ERRORS, 1);
+	} else {
+		count(CLONE_XMIT_DROPS, 1);
+	}
+}
+
+SEC("tc")
+int dupgre_clone(struct __sk_buff *skb)
+{
+	struct ipv4_pkt pkt = {};
+	enum pptp_class class;
+	__u32 l3;
+
+	count(CLONE_SEEN, 1);
+	if (l3_offset(skb, l3_device, &l3)) {
+		count(CLONE_NOT_IPV4, 1);
+		return TC_ACT_UNSPEC;
+	}
+	switch (parse_ipv4(skb, l3, &pkt)) {
+	case IPV4_OK:
+		break;
+	case IPV4_NOT_IPV4:
+		count(CLONE_NOT_IPV4, 1);
+		return TC_ACT_UNSPEC;
+	default:
+		count(CLONE_MALFORMED, 1);
+		return TC_ACT_UNSPEC;
+	}
+	if (!bpf_map_lookup_elem(&peers, &pkt.daddr)) {
+		count(CLONE_NO_PEER, 1);
+		return TC_ACT_UNSPEC;
+	}
+	/* The guide tees in mangle OUTPUT, before fragmentation. Here a
+	 * fragment means an MTU is too small: count it, never parse it.
+	 */
+	if (ipv4_is_fragment(&pkt)) {
+		count(CLONE_FRAGMENT, 1);
+		return TC_ACT_UNSPEC;
+	}
+
+	class = classify_pptp(skb, &pkt);
+	if (class == PPTP_NONE) {
+		count(CLONE_NO_MATCH, 1);
+		return TC_ACT_UNSPEC;
+	}
+	if (class == PPTP_MALFORMED) {
+		count(CLONE_MALFORMED, 1);
+		return TC_ACT_UNSPEC;
+	}
+	count(class_counter(class), 1);
+	clone_to_target(skb, &pkt);
+	return TC_ACT_UNSPEC;
+}

@@ -1,0 +1,303 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#include "clone_state.h"
+
+#include <dirent.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <set>
+
+#include "bpf_util.h"
+#include "bpffs.h"
+#include "clone.skel.h"
+#include "error.h"
+#include "kernel.h"
+#include "tc.h"
+
+namespace dupgre {
+
+namespace {
+
+const char *const map_pins[] = {"peers", "stats", "info"};
+
+SkelPtr<clone_bpf> open_skeleton()
+{
+	SkelPtr<clone_bpf> skel(clone_bpf__open(), clone_bpf__destroy);
+	if (!skel)
+		throw Error("opening the clone program: " + strerror_text(-errno));
+	return skel;
+}
+
+void set_pin_paths(clone_bpf &skel, const std::string &dir)
+{
+	bpf_map *maps[] = {skel.maps.peers, skel.maps.stats, skel.maps.info};
+	for (size_t i = 0; i < std::size(maps); i++)
+		check(bpf_map__set_pin_path(maps[i], (dir + "/" + map_pins[i]).c_str()),
+		      "setting pin path");
+}
+
+size_t count_keys(int map_fd)
+{
+	size_t n = 0;
+	__u32 key, next;
+	for (__u32 *prev = nullptr; bpf_map_get_next_key(map_fd, prev, &next) == 0; prev = &key) {
+		key = next;
+		n++;
+	}
+	return n;
+}
+
+}  // namespace
+
+std::string CloneStatus::state() const
+{
+	if (!info.attached)
+		return "detached";
+	return device_present && filter_present ? "attached" : "stale";
+}
+
+CloneState::CloneState(const std::string &device) : device_(device)
+{
+	validate_ifname(device);
+	dir_ = state_root() + "/clone/" + device;
+}
+
+std::vector<std::string> CloneState::devices()
+{
+	std::vector<std::string> names;
+	DIR *dir = opendir((state_root() + "/clone").c_str());
+	if (!dir)
+		return names;
+	while (struct dirent *e = readdir(dir))
+		if (e->d_name[0] != '.')
+			names.push_back(e->d_name);
+	closedir(dir);
+	std::sort(names.begin(), names.end());
+	return names;
+}
+
+bool CloneState::exists() const
+{
+	return path_exists(pin("info"));
+}
+
+std::optional<clone_info> CloneState::info() const
+{
+	if (!exists())
+		return std::nullopt;
+	Fd map = open_pinned(pin("info"));
+	clone_info info{};
+	__u32 key = 0;
+	check(bpf_map_lookup_elem(map.get(), &key, &info), "reading " + display_path(pin("info")));
+	return info;
+}
+
+void CloneState::write_info(const clone_info &info)
+{
+	Fd map = open_pinned(pin("info"));
+	__u32 key = 0;
+	check(bpf_map_update_elem(map.get(), &key, &info, BPF_ANY), "writing attachment info");
+}
+
+CloneStatus CloneState::status() const
+{
+	CloneStatus st;
+	st.device = device_;
+	auto inf = info();
+	if (!inf)
+		return st;
+	st.info = *inf;
+	auto dev = find_device(device_);
+	st.device_present = dev && dev->ifindex == static_cast<int>(inf->ifindex);
+	if (st.device_present && inf->attached)
+		st.filter_present = TcHook(dev->ifindex, BPF_TC_EGRESS).query(clone_filter) == inf->prog_id;
+	if (inf->attached) {
+		auto target = find_device(inf->target_name);
+		st.target_present = target && target->ifindex == static_cast<int>(inf->target_ifindex);
+	}
+	st.peers = count_keys(open_pinned(pin("peers")).get());
+	return st;
+}
+
+std::vector<Ipv4> CloneState::peers() const
+{
+	std::vector<Ipv4> out;
+	if (!exists())
+		return out;
+	Fd map = open_pinned(pin("peers"));
+	__u32 key, next;
+	for (__u32 *prev = nullptr; bpf_map_get_next_key(map.get(), prev, &next) == 0; prev = &key) {
+		key = next;
+		out.push_back(Ipv4{key});
+	}
+	std::sort(out.begin(), out.end());
+	return out;
+}
+
+CloneCounters CloneState::counters() const
+{
+	CloneCounters sums{};
+	if (!exists())
+		return sums;
+	Fd map = open_pinned(pin("stats"));
+	int ncpus = check(libbpf_num_possible_cpus(), "counting CPUs");
+	std::vector<__u64> percpu(ncpus);
+	for (__u32 key = 0; key < CLONE_COUNTER_MAX; key++) {
+		check(bpf_map_lookup_elem(map.get(), &key, percpu.data()), "reading counters");
+		for (__u64 v : percpu)
+			sums[key] += v;
+	}
+	return sums;
+}
+
+void CloneState::create_maps(const NetDevice &dev)
+{
+	auto skel = open_skeleton();
+	set_pin_paths(*skel, dir_);
+	// Maps only: libbpf creates and pins them; no program is loaded.
+	bpf_program__set_autoload(skel->progs.dupgre_clone, false);
+	make_dirs(dir_);
+	check(clone_bpf__load(skel.get()), "creating maps in " + display_path(dir_));
+	clone_info info{};
+	info.ifindex = dev.ifindex;
+	info.l3_device = !dev.has_mac_header();
+	write_info(info);
+}
+
+void CloneState::unpin_all()
+{
+	unlink(pin("prog").c_str());
+	for (const char *name : map_pins)
+		unlink(pin(name).c_str());
+	remove_empty_dirs(dir_);
+}
+
+void CloneState::attach(const NetDevice &dev, const NetDevice &target)
+{
+	if (dev.ifindex == target.ifindex)
+		throw Error("clone target " + target.name + " is the device itself");
+	if (!dev.has_mac_header() && !dev.takes_l3_packets())
+		throw Error("cannot attach to " + dev.name + ": unsupported device type " +
+			    dev.type_name());
+	if (!target.takes_l3_packets())
+		throw Error("clone target " + target.name + " is an " + target.type_name() +
+			    " device; clones go into a tunnel device (ppp, tun, ipip, wireguard)");
+	if (target.is_ppp()) {
+		KernelVersion k = running_kernel();
+		if (!redirect_strips_ppp_mac_header(k))
+			throw Error("kernel " + k.str() + " cannot clone into ppp device " +
+				    target.name + ": " + ppp_redirect_requirement());
+	}
+
+	Rollback rollback;
+	auto old = info();
+	if (!old) {
+		create_maps(dev);
+		rollback.add([this] { unpin_all(); });
+		old = info();
+	}
+	TcHook hook(dev.ifindex, BPF_TC_EGRESS);
+	// Same device instance, our filter in place: a retarget, swapped in
+	// place so duplication never stops.
+	bool retarget = old->attached && old->ifindex == static_cast<__u32>(dev.ifindex) &&
+			hook.query(clone_filter) == old->prog_id;
+
+	auto skel = open_skeleton();
+	skel->rodata->clone_ifindex = target.ifindex;
+	skel->rodata->clone_mtu = target.mtu;
+	skel->rodata->l3_device = !dev.has_mac_header();
+	set_pin_paths(*skel, dir_);
+	check(clone_bpf__load(skel.get()), "loading the clone program");
+	int prog_fd = bpf_program__fd(skel->progs.dupgre_clone);
+
+	bool created_qdisc = hook.ensure_clsact();
+	if (created_qdisc)
+		rollback.add([hook]() mutable { hook.destroy_clsact_if_unused(); });
+	hook.attach(clone_filter, prog_fd);
+	if (!retarget)
+		rollback.add([hook]() mutable { hook.detach(clone_filter); });
+
+	std::string prog_pin = pin("prog");
+	unlink(prog_pin.c_str());
+	check(bpf_obj_pin(prog_fd, prog_pin.c_str()), "pinning " + display_path(prog_pin));
+
+	clone_info inf{};
+	inf.ifindex = dev.ifindex;
+	inf.target_ifindex = target.ifindex;
+	inf.target_mtu = target.mtu;
+	inf.prog_id = prog_id(prog_fd);
+	inf.attached = 1;
+	inf.l3_device = !dev.has_mac_header();
+	inf.created_qdisc = retarget ? old->created_qdisc : created_qdisc;
+	memcpy(inf.target_name, target.name.c_str(),
+	       std::min(target.name.size(), sizeof(inf.target_name) - 1));
+	write_info(inf);
+	rollback.commit();
+}
+
+bool CloneState::detach()
+{
+	auto inf = info();
+	if (!inf)
+		return false;
+	auto dev = find_device(device_);
+	if (inf->attached && dev && dev->ifindex == static_cast<int>(inf->ifindex)) {
+		TcHook hook(dev->ifindex, BPF_TC_EGRESS);
+		// Only our own program: after a device came back under the same
+		// name, whatever is there now belongs to someone else.
+		if (hook.query(clone_filter) == inf->prog_id) {
+			hook.detach(clone_filter);
+			if (inf->created_qdisc)
+				hook.destroy_clsact_if_unused();
+		}
+	}
+	unpin_all();
+	return true;
+}
+
+void CloneState::add_peers(const NetDevice &dev, const std::vector<Ipv4> &addrs)
+{
+	Rollback undo_create;
+	if (!exists()) {
+		create_maps(dev);
+		undo_create.add([this] { unpin_all(); });
+	}
+	Fd map = open_pinned(pin("peers"));
+	std::set<Ipv4> fresh;
+	for (const Ipv4 &a : addrs) {
+		__u8 present;
+		if (bpf_map_lookup_elem(map.get(), &a.be, &present) != 0)
+			fresh.insert(a);
+	}
+	size_t have = count_keys(map.get());
+	if (have + fresh.size() > DUPGRE_MAX_PEERS)
+		throw Error("peer table of " + device_ + " is full: " + std::to_string(have) + " + " +
+			    std::to_string(fresh.size()) + " > " + std::to_string(DUPGRE_MAX_PEERS));
+	Rollback undo_add;  // declared after map: runs while its fd is open
+	for (const Ipv4 &a : fresh) {
+		__u8 one = 1;
+		check(bpf_map_update_elem(map.get(), &a.be, &one, BPF_NOEXIST), "adding peer " + a.str());
+		undo_add.add([fd = map.get(), a] { bpf_map_delete_elem(fd, &a.be); });
+	}
+	undo_add.commit();
+	undo_create.commit();
+}
+
+void CloneState::del_peers(const std::vector<Ipv4> &addrs)
+{
+	auto inf = info();
+	if (!inf)
+		return;
+	Fd map = open_pinned(pin("peers"));
+	for (const Ipv4 &a : addrs) {
+		int err = bpf_map_delete_elem(map.get(), &a.be);
+		if (err && err != -ENOENT)
+			check(err, "removing peer " + a.str());
+	}
+	if (!inf->attached && count_keys(map.get()) == 0)
+		unpin_all();
+}
+
+}  // namespace dupgre

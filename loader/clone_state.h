@@ -1,0 +1,69 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+// One device's clone state, pinned under <state_root>/clone/DEV:
+//   peers, stats, info   maps, created together (by `peer add` or `attach`)
+//   prog                 the program, once attached
+// Peers and counters outlive retargeting: a new program reuses the pinned
+// maps and replaces the old one in the same tc filter.
+#pragma once
+
+#include <array>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "addr.h"
+#include "dupgre/clone.h"
+#include "netdev.h"
+
+namespace dupgre {
+
+using CloneCounters = std::array<__u64, CLONE_COUNTER_MAX>;
+
+struct CloneStatus {
+	std::string device;
+	clone_info info{};
+	bool device_present = false;  // the name still resolves to info.ifindex
+	bool filter_present = false;  // and our tc filter runs the recorded program
+	bool target_present = false;
+	size_t peers = 0;
+
+	// "attached", "detached" (peers only), or "stale" (attached to a device
+	// instance or filter that is gone, e.g. a ppp link that went down).
+	std::string state() const;
+};
+
+class CloneState {
+public:
+	explicit CloneState(const std::string &device);
+
+	// Devices that have clone state in this network namespace, sorted.
+	static std::vector<std::string> devices();
+
+	bool exists() const;
+	std::optional<clone_info> info() const;
+	CloneStatus status() const;
+	std::vector<Ipv4> peers() const;
+	CloneCounters counters() const;
+
+	// Attaches to dev's egress cloning into target, or retargets in place.
+	void attach(const NetDevice &dev, const NetDevice &target);
+	// Removes the filter (and a clsact qdisc dupgre created and nothing else
+	// uses) and every pin. False if there was no state.
+	bool detach();
+	// Adds all or none. Creates the state (not attached) if needed.
+	void add_peers(const NetDevice &dev, const std::vector<Ipv4> &addrs);
+	// Absent peers are ignored. State that is neither attached nor has peers
+	// left is removed.
+	void del_peers(const std::vector<Ipv4> &addrs);
+
+private:
+	std::string pin(const char *name) const { return dir_ + "/" + name; }
+	void create_maps(const NetDevice &dev);
+	void write_info(const clone_info &info);
+	void unpin_all();
+
+	std::string device_;
+	std::string dir_;
+};
+
+}  // namespace dupgre

@@ -1,0 +1,22 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+// One error style: setup and configuration errors are exceptions, caught once
+// at the CLI edge and printed as a single line (or a JSON error object).
+#pragma once
+
+#include <stdexcept>
+#include <string>
+
+namespace dupgre {
+
+class Error : public std::runtime_error {
+public:
+	explicit Error(const std::string &what) : std::runtime_error(what) {}
+};
+
+// Text for a libbpf or system error code (negative or positive errno).
+std::string strerror_text(int err);
+
+// Throws Error("<what>: <libbpf_strerror text>") when err < 0; returns err.
+int check(int err, const std::string &what);
+
+}  // namespace dupgre

@@ -1,0 +1,166 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#include "tc.h"
+
+#include <linux/netlink.h>
+#include <linux/pkt_sched.h>
+#include <linux/rtnetlink.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <string>
+
+#include "error.h"
+
+namespace dupgre {
+
+TcHook::TcHook(int ifindex, bpf_tc_attach_point point)
+{
+	memset(&hook_, 0, sizeof(hook_));
+	hook_.sz = sizeof(hook_);
+	hook_.ifindex = ifindex;
+	hook_.attach_point = point;
+}
+
+bool TcHook::ensure_clsact()
+{
+	int err = bpf_tc_hook_create(&hook_);
+	if (err == -EEXIST)
+		return false;
+	check(err, "creating the clsact qdisc");
+	return true;
+}
+
+static bpf_tc_opts filter_opts(const TcFilter &filter)
+{
+	bpf_tc_opts opts;
+	memset(&opts, 0, sizeof(opts));
+	opts.sz = sizeof(opts);
+	opts.handle = filter.handle;
+	opts.priority = filter.priority;
+	return opts;
+}
+
+void TcHook::attach(const TcFilter &filter, int prog_fd)
+{
+	bpf_tc_hook hook = hook_;
+	bpf_tc_opts opts = filter_opts(filter);
+
+	hook.attach_point = filter.point;
+	opts.prog_fd = prog_fd;
+	opts.flags = BPF_TC_F_REPLACE;
+	check(bpf_tc_attach(&hook, &opts), "attaching the tc filter");
+}
+
+bool TcHook::detach(const TcFilter &filter)
+{
+	bpf_tc_hook hook = hook_;
+	bpf_tc_opts opts = filter_opts(filter);
+
+	hook.attach_point = filter.point;
+	int err = bpf_tc_detach(&hook, &opts);
+	if (err == -ENOENT || err == -EINVAL || err == -ENODEV)
+		return false;  // no filter there, or no clsact qdisc at all
+	check(err, "detaching the tc filter");
+	return true;
+}
+
+std::optional<__u32> TcHook::query(const TcFilter &filter)
+{
+	bpf_tc_hook hook = hook_;
+	bpf_tc_opts opts = filter_opts(filter);
+
+	hook.attach_point = filter.point;
+	int err = bpf_tc_query(&hook, &opts);
+	if (err < 0)
+		return std::nullopt;
+	return opts.prog_id;
+}
+
+bool TcHook::destroy_clsact_if_unused()
+{
+	if (clsact_filter_count(hook_.ifindex) > 0)
+		return false;
+	bpf_tc_hook hook = hook_;
+	hook.attach_point = static_cast<bpf_tc_attach_point>(BPF_TC_INGRESS | BPF_TC_EGRESS);
+	int err = bpf_tc_hook_destroy(&hook);
+	if (err == -ENOENT || err == -EINVAL)
+		return false;
+	check(err, "removing the clsact qdisc");
+	return true;
+}
+
+namespace {
+
+class NetlinkSocket {
+public:
+	NetlinkSocket() : fd_(socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE))
+	{
+		if (fd_ < 0)
+			throw Error(std::string("netlink socket: ") + strerror(errno));
+	}
+	~NetlinkSocket() { close(fd_); }
+	NetlinkSocket(const NetlinkSocket &) = delete;
+	NetlinkSocket &operator=(const NetlinkSocket &) = delete;
+	int fd() const { return fd_; }
+
+private:
+	int fd_;
+};
+
+// Filters on one clsact direction: RTM_GETTFILTER dump, counting entries
+// that name a filter (a handle); the per-priority headers carry none.
+int count_filters(int ifindex, __u32 parent)
+{
+	NetlinkSocket nl;
+	struct {
+		struct nlmsghdr nh;
+		struct tcmsg tc;
+	} req;
+	memset(&req, 0, sizeof(req));
+	req.nh.nlmsg_len = NLMSG_LENGTH(sizeof(struct tcmsg));
+	req.nh.nlmsg_type = RTM_GETTFILTER;
+	req.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	req.nh.nlmsg_seq = 1;
+	req.tc.tcm_family = AF_UNSPEC;
+	req.tc.tcm_ifindex = ifindex;
+	req.tc.tcm_parent = parent;
+	if (send(nl.fd(), &req, req.nh.nlmsg_len, 0) < 0)
+		throw Error(std::string("listing tc filters: ") + strerror(errno));
+
+	int count = 0;
+	alignas(nlmsghdr) char buf[16384];
+	for (;;) {
+		ssize_t len = recv(nl.fd(), buf, sizeof(buf), 0);
+		if (len < 0) {
+			if (errno == EINTR)
+				continue;
+			throw Error(std::string("listing tc filters: ") + strerror(errno));
+		}
+		for (auto *nh = reinterpret_cast<nlmsghdr *>(buf); NLMSG_OK(nh, len);
+		     nh = NLMSG_NEXT(nh, len)) {
+			if (nh->nlmsg_type == NLMSG_DONE)
+				return count;
+			if (nh->nlmsg_type == NLMSG_ERROR) {
+				auto *e = static_cast<nlmsgerr *>(NLMSG_DATA(nh));
+				if (e->error == -EINVAL || e->error == -ENOENT)
+					return 0;  // no clsact qdisc
+				throw Error("listing tc filters: " + strerror_text(e->error));
+			}
+			auto *tc = static_cast<tcmsg *>(NLMSG_DATA(nh));
+			if (nh->nlmsg_type == RTM_NEWTFILTER && tc->tcm_handle)
+				count++;
+		}
+	}
+}
+
+}  // namespace
+
+int clsact_filter_count(int ifindex)
+{
+	return count_filters(ifindex, TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_INGRESS)) +
+	       count_filters(ifindex, TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_EGRESS));
+}
+
+}  // namespace dupgre

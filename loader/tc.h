@@ -1,0 +1,49 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+// dupgre's tc filters: cls_bpf in direct-action mode on a clsact hook, each
+// program at its own handle and priority so other tc users (OpenWrt's
+// qosify, ...) keep theirs, and replaced in place when reattached.
+#pragma once
+
+#include <bpf/libbpf.h>
+
+#include <optional>
+
+namespace dupgre {
+
+struct TcFilter {
+	bpf_tc_attach_point point;
+	__u32 handle;
+	__u32 priority;
+};
+
+// Clone on egress. A low priority runs it before filters that may end
+// classification (TC_ACT_OK, a redirect) and would hide packets from it;
+// 13 avoids the values set by hand most often (1, 10) and tc's automatic
+// 49152. dupgre's own program never ends classification.
+inline constexpr TcFilter clone_filter = {BPF_TC_EGRESS, 0xd06e, 13};
+
+class TcHook {
+public:
+	TcHook(int ifindex, bpf_tc_attach_point point);
+
+	// Creates the clsact qdisc if absent; true if this call created it.
+	bool ensure_clsact();
+	// Attaches prog_fd at the filter's handle/priority, atomically replacing
+	// whatever program is there.
+	void attach(const TcFilter &filter, int prog_fd);
+	// False if no such filter was attached.
+	bool detach(const TcFilter &filter);
+	// The program id at the filter's handle/priority, if any.
+	std::optional<__u32> query(const TcFilter &filter);
+	// Removes the clsact qdisc (both directions) if no filter is left on it.
+	bool destroy_clsact_if_unused();
+
+private:
+	bpf_tc_hook hook_;
+};
+
+// Number of tc filters on the device's clsact ingress and egress hooks.
+// libbpf has no call that lists filters, so this is one netlink dump.
+int clsact_filter_count(int ifindex);
+
+}  // namespace dupgre
