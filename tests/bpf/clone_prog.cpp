@@ -1,0 +1,153 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#include "clone_prog.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <linux/if_tun.h>
+#include <linux/pkt_cls.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <doctest/doctest.h>
+
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+
+#include <bpf/bpf.h>
+
+#include "clone.skel.h"
+
+const char *const default_peer = "198.18.1.1";
+
+const char *outcome_name(Outcome o)
+{
+	static const char *const names[] = {"not_ipv4", "malformed", "no_peer", "fragment",
+					    "no_match", "gre_data", "gre_lcp_echo", "pptp_echo"};
+	return names[static_cast<int>(o)];
+}
+
+static int open_tun(const char *name, int *ifindex)
+{
+	int fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		throw std::runtime_error(std::string("/dev/net/tun: ") + strerror(errno));
+	struct ifreq ifr = {};
+	ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
+	strncpy(ifr.ifr_name, name, IFNAMSIZ - 1);
+	if (ioctl(fd, TUNSETIFF, &ifr) < 0)
+		throw std::runtime_error(std::string("TUNSETIFF: ") + strerror(errno));
+	int sock = socket(AF_INET, SOCK_DGRAM, 0);
+	ifr.ifr_flags = IFF_UP;
+	if (ioctl(sock, SIOCSIFFLAGS, &ifr) < 0 || ioctl(sock, SIOCGIFINDEX, &ifr) < 0)
+		throw std::runtime_error(std::string("tun up: ") + strerror(errno));
+	close(sock);
+	*ifindex = ifr.ifr_ifindex;
+	return fd;
+}
+
+CloneProg::CloneProg(bool l3_device, unsigned clone_mtu)
+{
+	static int seq;
+	std::string name = "dtest" + std::to_string(seq++);
+	int ifindex;
+	tun_fd_ = open_tun(name.c_str(), &ifindex);
+	skel_ = clone_bpf__open();
+	if (!skel_)
+		throw std::runtime_error("clone_bpf__open failed");
+	skel_->rodata->clone_ifindex = ifindex;
+	skel_->rodata->clone_mtu = clone_mtu;
+	skel_->rodata->l3_device = l3_device;
+	if (clone_bpf__load(skel_))
+		throw std::runtime_error("clone_bpf__load failed");
+	add_peer(default_peer);
+}
+
+CloneProg::~CloneProg()
+{
+	clone_bpf__destroy(skel_);
+	close(tun_fd_);
+}
+
+void CloneProg::add_peer(const char *addr)
+{
+	__u32 key = htonl(pkt::addr(addr));
+	__u8 one = 1;
+	REQUIRE(bpf_map__update_elem(skel_->maps.peers, &key, sizeof(key), &one, 1, BPF_ANY) == 0);
+}
+
+Counters CloneProg::read_counters()
+{
+	Counters c{};
+	int ncpus = libbpf_num_possible_cpus();
+	std::vector<__u64> percpu(ncpus);
+	for (__u32 k = 0; k < CLONE_COUNTER_MAX; k++) {
+		REQUIRE(bpf_map__lookup_elem(skel_->maps.stats, &k, sizeof(k), percpu.data(),
+					     percpu.size() * sizeof(__u64), 0) == 0);
+		for (__u64 v : percpu)
+			c[k] += v;
+	}
+	return c;
+}
+
+Counters CloneProg::run(const pkt::Bytes &frame)
+{
+	Counters before = read_counters();
+	pkt::Bytes out(frame.size() + 64);
+	bpf_test_run_opts opts{};
+	opts.sz = sizeof(opts);
+	opts.data_in = frame.data();
+	opts.data_size_in = frame.size();
+	opts.data_out = out.data();
+	opts.data_size_out = out.size();
+	opts.repeat = 1;
+	REQUIRE(bpf_prog_test_run_opts(bpf_program__fd(skel_->progs.dupgre_clone), &opts) == 0);
+	CHECK(static_cast<int>(opts.retval) == TC_ACT_UNSPEC);
+	out.resize(opts.data_size_out);
+	CHECK_MESSAGE(out == frame, "the program changed the original packet");
+	Counters after = read_counters();
+	for (size_t i = 0; i < after.size(); i++)
+		after[i] -= before[i];
+	return after;
+}
+
+Outcome CloneProg::decide(const pkt::Bytes &frame)
+{
+	static const int outcome_counter[] = {
+		CLONE_NOT_IPV4, CLONE_MALFORMED, CLONE_NO_PEER, CLONE_FRAGMENT, CLONE_NO_MATCH,
+		CLONE_MATCH_GRE_DATA, CLONE_MATCH_GRE_LCP_ECHO, CLONE_MATCH_PPTP_ECHO,
+	};
+	Counters d = run(frame);
+	CHECK(d[CLONE_SEEN] == 1);
+	int moved = 0;
+	Outcome outcome = Outcome::no_match;
+	for (int o = 0; o < 8; o++) {
+		if (d[outcome_counter[o]]) {
+			CHECK(d[outcome_counter[o]] == 1);
+			outcome = static_cast<Outcome>(o);
+			moved++;
+		}
+	}
+	CHECK_MESSAGE(moved == 1, "outcome counters moved: " << moved << " for " << pkt::hex(frame));
+	bool matched = outcome >= Outcome::gre_data;
+	// Every match is cloned exactly once (the TUN always accepts).
+	CHECK(d[CLONE_CLONED] == (matched ? 1 : 0));
+	CHECK(d[CLONE_ERRORS] == 0);
+	CHECK(d[CLONE_XMIT_DROPS] == 0);
+	return outcome;
+}
+
+std::vector<pkt::Bytes> CloneProg::clones()
+{
+	std::vector<pkt::Bytes> out;
+	uint8_t buf[65536];
+	for (;;) {
+		ssize_t n = read(tun_fd_, buf, sizeof(buf));
+		if (n < 0)
+			break;  // EAGAIN: the TUN queue is empty
+		out.emplace_back(buf, buf + n);
+	}
+	return out;
+}

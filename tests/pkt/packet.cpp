@@ -1,0 +1,180 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#include "packet.h"
+
+#include <arpa/inet.h>
+
+#include <stdexcept>
+
+namespace pkt {
+
+Bytes operator+(Bytes a, const Bytes &b)
+{
+	a.insert(a.end(), b.begin(), b.end());
+	return a;
+}
+
+void put16(Bytes &b, size_t off, uint16_t v)
+{
+	b.at(off) = v >> 8;
+	b.at(off + 1) = v & 0xff;
+}
+
+void put32(Bytes &b, size_t off, uint32_t v)
+{
+	put16(b, off, v >> 16);
+	put16(b, off + 2, v & 0xffff);
+}
+
+uint32_t addr(const char *dotted)
+{
+	struct in_addr a;
+	if (inet_pton(AF_INET, dotted, &a) != 1)
+		throw std::invalid_argument(dotted);
+	return ntohl(a.s_addr);
+}
+
+uint16_t ipv4_checksum(const Bytes &p, size_t off)
+{
+	size_t hlen = (p.at(off) & 0x0f) * 4;
+	uint32_t sum = 0;
+	for (size_t i = 0; i < hlen; i += 2)
+		if (i != 10)
+			sum += (p.at(off + i) << 8) | p.at(off + i + 1);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return ~sum & 0xffff;
+}
+
+Bytes ipv4(const Ipv4 &ip, const Bytes &payload)
+{
+	size_t hlen = ipv4_header_len(ip);
+	if (hlen % 4 || hlen > 60)
+		throw std::invalid_argument("IPv4 options must be padded to 4 bytes, at most 40");
+	Bytes p(hlen);
+	p[0] = 0x40 | (hlen / 4);
+	put16(p, 2, hlen + payload.size());
+	put16(p, 4, ip.id);
+	put16(p, 6, ip.frag_off);
+	p[8] = ip.ttl;
+	p[9] = ip.protocol;
+	put32(p, 12, ip.saddr);
+	put32(p, 16, ip.daddr);
+	std::copy(ip.options.begin(), ip.options.end(), p.begin() + 20);
+	put16(p, 10, ipv4_checksum(p));
+	return p + payload;
+}
+
+size_t gre_header_len(uint32_t word0)
+{
+	return 8 + (word0 & 0x10000000 ? 4 : 0) + (word0 & 0x00800000 ? 4 : 0);
+}
+
+Bytes gre(const Gre &g, const Bytes &ppp)
+{
+	Bytes h(8);
+	put32(h, 0, g.word0);
+	put16(h, 4, g.payload_len.value_or(ppp.size()));
+	put16(h, 6, g.call_id);
+	if (g.word0 & 0x10000000) {
+		h.resize(h.size() + 4);
+		put32(h, h.size() - 4, g.seq);
+	}
+	if (g.word0 & 0x00800000) {
+		h.resize(h.size() + 4);
+		put32(h, h.size() - 4, g.ack);
+	}
+	return h + ppp;
+}
+
+static Bytes filler(size_t n, uint8_t seed)
+{
+	Bytes b(n);
+	for (size_t i = 0; i < n; i++)
+		b[i] = static_cast<uint8_t>(seed + i * 7);
+	return b;
+}
+
+Bytes ppp_mppe(size_t len)
+{
+	Bytes b = filler(len, 0x11);
+	b.at(0) = 0xfd;
+	return b;
+}
+
+Bytes ppp_mppe_full_header(size_t len)
+{
+	Bytes b = filler(len, 0x22);
+	b.at(0) = 0xff;
+	b.at(1) = 0x03;
+	b.at(2) = 0x00;
+	b.at(3) = 0xfd;
+	return b;
+}
+
+Bytes ppp_lcp_echo(uint8_t code, bool full_header)
+{
+	// LCP: code, identifier, length 8, magic number.
+	Bytes lcp = {0xc0, 0x21, code, 0x01, 0x00, 0x08, 0x12, 0x34, 0x56, 0x78};
+	return full_header ? Bytes{0xff, 0x03} + lcp : lcp;
+}
+
+Bytes tcp(const Tcp &t, const Bytes &payload)
+{
+	Bytes h(20);
+	put16(h, 0, t.sport);
+	put16(h, 2, t.dport);
+	put32(h, 4, 1000);  // sequence
+	put32(h, 8, 2000);  // acknowledgement
+	h[12] = t.doff << 4;
+	h[13] = 0x18;       // PSH, ACK
+	put16(h, 14, 512);  // window
+	return h + t.options + payload;
+}
+
+Bytes pptp_control(uint16_t ctrl_type, uint16_t msg_type, size_t len)
+{
+	Bytes b(len);
+	put16(b, 0, len);
+	put16(b, 2, msg_type);
+	put32(b, 4, 0x1a2b3c4d);  // magic cookie (never checked by the rules)
+	put16(b, 8, ctrl_type);
+	if (len >= 16)
+		put32(b, 12, 0xcafe);  // identifier
+	return b;
+}
+
+Bytes ethernet(const Ethernet &e, const Bytes &payload)
+{
+	Bytes h = {0x02, 0, 0, 0, 0, 0x02, 0x02, 0, 0, 0, 0, 0x01};
+	for (uint16_t tpid : e.vlan_tpids) {
+		h.resize(h.size() + 4);
+		put16(h, h.size() - 4, tpid);
+		put16(h, h.size() - 2, 42);  // TCI: VLAN 42
+	}
+	h.resize(h.size() + 2);
+	put16(h, h.size() - 2, e.ethertype);
+	return h + payload;
+}
+
+std::string hex(const Bytes &b)
+{
+	static const char digits[] = "0123456789abcdef";
+	std::string s;
+	for (uint8_t c : b) {
+		s += digits[c >> 4];
+		s += digits[c & 15];
+	}
+	return s;
+}
+
+Bytes unhex(const std::string &s)
+{
+	if (s.size() % 2)
+		throw std::invalid_argument("odd-length hex");
+	Bytes b(s.size() / 2);
+	for (size_t i = 0; i < b.size(); i++)
+		b[i] = std::stoi(s.substr(2 * i, 2), nullptr, 16);
+	return b;
+}
+
+}  // namespace pkt

@@ -1,0 +1,119 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+// pktcap: print the IPv4 packets arriving on a device as hex lines.
+//   pktcap --tun NAME   create TUN device NAME (no MAC header, like ppp) and
+//                       print what the kernel transmits into it
+//   pktcap --dev NAME   packets NAME receives (packet socket, link header
+//                       stripped; outgoing ones skipped)
+// Prints "ready" on stderr once listening. Stops after --count N packets,
+// after a packet whose IPv4 id is --until-id ID (printed too), after
+// --idle-ms MS without a packet, or on SIGTERM/SIGINT.
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <linux/if_tun.h>
+#include <net/if.h>
+#include <poll.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <cstring>
+#include <iostream>
+#include <string>
+
+#include "packet.h"
+
+static volatile sig_atomic_t stop;
+
+static int fail(const std::string &msg)
+{
+	std::cerr << "pktcap: " << msg << "\n";
+	return 1;
+}
+
+static int open_tun(const std::string &name)
+{
+	int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	struct ifreq ifr = {};
+	ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
+	strncpy(ifr.ifr_name, name.c_str(), IFNAMSIZ - 1);
+	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int open_packet(const std::string &name)
+{
+	int fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC, htons(ETH_P_IP));
+	if (fd < 0)
+		return -1;
+	struct sockaddr_ll ll = {};
+	ll.sll_family = AF_PACKET;
+	ll.sll_protocol = htons(ETH_P_IP);
+	ll.sll_ifindex = if_nametoindex(name.c_str());
+	if (!ll.sll_ifindex || bind(fd, reinterpret_cast<sockaddr *>(&ll), sizeof(ll)) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+int main(int argc, char **argv)
+{
+	std::string tun, dev;
+	long count = -1, until_id = -1, idle_ms = -1;
+	for (int i = 1; i + 1 < argc; i += 2) {
+		std::string opt = argv[i], val = argv[i + 1];
+		if (opt == "--tun")
+			tun = val;
+		else if (opt == "--dev")
+			dev = val;
+		else if (opt == "--count")
+			count = std::stol(val);
+		else if (opt == "--until-id")
+			until_id = std::stol(val);
+		else if (opt == "--idle-ms")
+			idle_ms = std::stol(val);
+		else
+			return fail("unknown option " + opt);
+	}
+	if (argc % 2 == 0 || tun.empty() == dev.empty())
+		return fail("usage: pktcap --tun NAME|--dev NAME [--count N] [--until-id ID] [--idle-ms MS]");
+
+	struct sigaction sa = {};
+	sa.sa_handler = [](int) { stop = 1; };
+	sigaction(SIGTERM, &sa, nullptr);
+	sigaction(SIGINT, &sa, nullptr);
+
+	int fd = tun.empty() ? open_packet(dev) : open_tun(tun);
+	if (fd < 0)
+		return fail("cannot open " + (tun.empty() ? dev : tun) + ": " + strerror(errno));
+	std::cerr << "ready" << std::endl;
+
+	uint8_t buf[65536];
+	for (long seen = 0; !stop && seen != count;) {
+		struct pollfd pfd = {fd, POLLIN, 0};
+		int r = poll(&pfd, 1, idle_ms < 0 ? -1 : static_cast<int>(idle_ms));
+		if (r == 0)
+			break;
+		if (r < 0)
+			continue;  // EINTR: the loop condition decides
+		struct sockaddr_ll from = {};
+		socklen_t fromlen = sizeof(from);
+		ssize_t n = recvfrom(fd, buf, sizeof(buf), 0, reinterpret_cast<sockaddr *>(&from), &fromlen);
+		if (n <= 0 || (!dev.empty() && from.sll_pkttype == PACKET_OUTGOING))
+			continue;
+		std::cout << pkt::hex(pkt::Bytes(buf, buf + n)) << std::endl;
+		seen++;
+		if (until_id >= 0 && n >= 6 && ((buf[4] << 8) | buf[5]) == until_id)
+			break;
+	}
+	close(fd);
+	return 0;
+}

@@ -1,0 +1,45 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#include <doctest/doctest.h>
+
+#include "addr.h"
+#include "error.h"
+#include "netdev.h"
+
+using namespace dupgre;
+
+TEST_CASE("peer addresses: dotted quads only")
+{
+	CHECK(parse_ipv4("198.18.0.1").str() == "198.18.0.1");
+	CHECK(parse_ipv4("255.255.255.254").str() == "255.255.255.254");
+	for (const char *bad : {"", "1.2.3", "1.2.3.4.5", "256.1.1.1", "01.2.3.4", "1.2.3.4/32",
+				" 1.2.3.4", "1.2.3.4 ", "::1", "example.com", "0x01020304"}) {
+		CAPTURE(bad);
+		CHECK_THROWS_AS(parse_ipv4(bad), Error);
+	}
+	CHECK_THROWS_WITH(parse_ipv4("1.2.3"), "invalid IPv4 address '1.2.3'");
+}
+
+TEST_CASE("only unicast addresses can be peers")
+{
+	CHECK(parse_ipv4("198.18.0.1").is_unicast());
+	CHECK(parse_ipv4("10.66.6.66").is_unicast());
+	CHECK(parse_ipv4("223.255.255.255").is_unicast());
+	for (const char *bad : {"0.0.0.0", "0.1.2.3", "127.0.0.1", "224.0.0.1", "239.1.1.1",
+				"240.0.0.1", "255.255.255.255"})
+		CHECK_FALSE(parse_ipv4(bad).is_unicast());
+}
+
+TEST_CASE("addresses sort numerically")
+{
+	CHECK(parse_ipv4("9.0.0.1") < parse_ipv4("10.0.0.1"));
+	CHECK_FALSE(parse_ipv4("10.0.0.1") < parse_ipv4("9.0.0.1"));
+}
+
+TEST_CASE("interface names the kernel could never accept are rejected")
+{
+	CHECK_NOTHROW(validate_ifname("eth0"));
+	CHECK_NOTHROW(validate_ifname("pppoe-wan"));
+	CHECK_NOTHROW(validate_ifname("a23456789012345"));  // IFNAMSIZ - 1
+	for (const char *bad : {"", "a234567890123456", "a/b", "a b", "a:b", ".", ".."})
+		CHECK_THROWS_AS(validate_ifname(bad), Error);
+}
