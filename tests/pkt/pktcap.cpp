@@ -18,6 +18,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <csignal>
 #include <cstring>
 #include <iostream>
@@ -57,6 +58,10 @@ static int open_packet(const std::string &name)
 	ll.sll_family = AF_PACKET;
 	ll.sll_protocol = htons(ETH_P_IP);
 	ll.sll_ifindex = if_nametoindex(name.c_str());
+	// Tests send bursts of thousands of packets: a default-sized buffer
+	// would overflow (see the drop report at exit).
+	int rcvbuf = 64 << 20;
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf));
 	if (!ll.sll_ifindex || bind(fd, reinterpret_cast<sockaddr *>(&ll), sizeof(ll)) < 0) {
 		close(fd);
 		return -1;
@@ -106,13 +111,24 @@ int main(int argc, char **argv)
 			continue;  // EINTR: the loop condition decides
 		struct sockaddr_ll from = {};
 		socklen_t fromlen = sizeof(from);
-		ssize_t n = recvfrom(fd, buf, sizeof(buf), 0, reinterpret_cast<sockaddr *>(&from), &fromlen);
+		// A TUN fd is not a socket: read() it.
+		ssize_t n = tun.empty() ? recvfrom(fd, buf, sizeof(buf), 0,
+						   reinterpret_cast<sockaddr *>(&from), &fromlen)
+					: read(fd, buf, sizeof(buf));
+		if (n < 0 && errno != EINTR && errno != EAGAIN)
+			return fail(std::string("read: ") + strerror(errno));
 		if (n <= 0 || (!dev.empty() && from.sll_pkttype == PACKET_OUTGOING))
 			continue;
 		std::cout << pkt::hex(pkt::Bytes(buf, buf + n)) << std::endl;
 		seen++;
 		if (until_id >= 0 && n >= 6 && ((buf[4] << 8) | buf[5]) == until_id)
 			break;
+	}
+	if (!dev.empty()) {
+		struct tpacket_stats st = {};
+		socklen_t len = sizeof(st);
+		if (getsockopt(fd, SOL_PACKET, PACKET_STATISTICS, &st, &len) == 0 && st.tp_drops)
+			return fail("the socket dropped " + std::to_string(st.tp_drops) + " packets");
 	}
 	close(fd);
 	return 0;

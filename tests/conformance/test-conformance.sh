@@ -1,0 +1,155 @@
+#!/bin/bash
+# Conformance: dupgre's clone decisions against the kernel's own iptables u32
+# + TEE rules from the guide (shared/spec/original-guide.zh.md), on a generated
+# corpus. Usage: test-conformance.sh BUILD_DIR   (root; CONFORMANCE_SEED=N)
+#
+# Each corpus packet is sent once, through a raw socket, to a peer address
+# routed out of veth cv0. On the way, mangle OUTPUT runs the guide's rules,
+# whose TEE copies go to TUN tee0; then dupgre's program on cv0's egress
+# clones into TUN bpf0. pktcap prints what arrives on each TUN; every packet
+# has its own IPv4 id, which the copies keep, and conformance_check compares
+# the two sets of ids, the copies' bytes and both sides' counters.
+# Everything happens in two namespaces created here and always removed.
+set -euo pipefail
+
+BUILD=$(realpath "${1:?usage: test-conformance.sh BUILD_DIR}")
+CTL=$BUILD/loader/dupgre-ctl
+# tests/pkt/ once it has its own CMakeLists.txt; tests/ while tests/CMakeLists.txt builds it.
+pkt_tool() { if [ -x "$BUILD/tests/pkt/$1" ]; then echo "$BUILD/tests/pkt/$1"; else echo "$BUILD/tests/$1"; fi; }
+PKTSEND=$(pkt_tool pktsend)
+PKTCAP=$(pkt_tool pktcap)
+CORPUS=$BUILD/tests/conformance/conformance_corpus
+CHECK=$BUILD/tests/conformance/conformance_check
+SEED=${CONFORMANCE_SEED:-1}
+
+if [ "$(id -u)" != 0 ]; then
+	echo "conformance: needs root (namespaces, iptables, BPF); skipped"
+	exit 77
+fi
+for bin in "$CTL" "$PKTSEND" "$PKTCAP" "$CORPUS" "$CHECK"; do
+	[ -x "$bin" ] || { echo "conformance: $bin not built" >&2; exit 1; }
+done
+
+NS=conf-$$
+SINK=conf-$$-sink
+SRC=198.18.0.1           # cv0
+SINK_ADDR=198.18.0.2     # cs0, the next hop towards the peers
+PEERS="198.19.1.1 198.19.1.2"
+OTHER=198.19.2.1         # routed the same way, but not a peer
+PPP_REMOTE=10.200.0.2    # TEE's gateway, through tee0
+MARKER_ID=65535          # the corpus' last packet: both copies of it mean "done"
+START=$SECONDS
+WORK=$(mktemp -d /tmp/conformance.XXXXXX)
+declare -A CAP  # TUN name -> its pktcap's pid
+
+in_ns() { ip netns exec "$NS" "$@"; }
+
+cleanup() {
+	local rc=$?
+	set +e
+	for pid in "${CAP[@]}"; do kill "$pid" 2>/dev/null; done
+	wait 2>/dev/null
+	if [ -e "/run/netns/$NS" ]; then
+		in_ns "$CTL" detach --dev cv0 >/dev/null
+		ip netns del "$NS"
+	fi
+	[ -e "/run/netns/$SINK" ] && ip netns del "$SINK"
+	rm -rf "$WORK"
+	exit $rc
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# Waits up to 20 s for a command to succeed: for events, never as a delay.
+wait_for() {
+	local what=$1 deadline=$((SECONDS + 20))
+	shift
+	until "$@"; do
+		[ $SECONDS -lt $deadline ] || { echo "conformance: timed out waiting for $what" >&2; return 1; }
+		sleep 0.05
+	done
+}
+
+# --- Namespaces: cv0 to a sink that drops everything; IPv6 off, so the TUNs
+#     see only what the test sends.
+ip netns add "$NS"
+ip netns add "$SINK"
+for ns in "$NS" "$SINK"; do
+	ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+	ip -n "$ns" link set lo up
+done
+ip -n "$NS" link add cv0 type veth peer name cs0 netns "$SINK"
+ip -n "$NS" addr add $SRC/24 dev cv0
+ip -n "$SINK" addr add $SINK_ADDR/24 dev cs0
+ip -n "$NS" link set cv0 up
+ip -n "$SINK" link set cs0 up
+ip -n "$NS" neigh replace $SINK_ADDR lladdr "$(ip netns exec "$SINK" cat /sys/class/net/cs0/address)" dev cv0 nud permanent
+ip -n "$NS" route add 198.19.0.0/16 via $SINK_ADDR dev cv0
+# The sink neither routes nor answers (no ICMP errors back into $NS).
+ip netns exec "$SINK" iptables -t raw -A PREROUTING -j DROP
+
+# --- The two TUNs, each read by a pktcap that stops after the marker.
+for tun in tee0 bpf0; do
+	ip netns exec "$NS" "$PKTCAP" --tun $tun --until-id $MARKER_ID >"$WORK/$tun.hex" 2>"$WORK/$tun.err" &
+	CAP[$tun]=$!
+	wait_for "pktcap on $tun" grep -q ready "$WORK/$tun.err"
+	# The whole corpus fits in the TUN's queue even if pktcap falls behind.
+	ip -n "$NS" link set $tun txqueuelen 20000 up
+done
+ip -n "$NS" addr add 10.200.0.1 peer $PPP_REMOTE dev tee0
+
+# --- The guide's rules, verbatim (ip-up.d/ip-up-dupgre, lines 138-159), and its
+#     per-client jump (ip-up of the client link).
+iptables() { ip netns exec "$NS" iptables "$@"; }
+iptables -t mangle -N dupgre
+
+iptables -t mangle -I dupgre -p 47 -m u32 --u32 "0>>22&0x3C@4>>16=0x1:0xFFFF && 0>>22&0x3C@0=0x2001880b && 0>>22&0x3C@8>>24=0xFD" -j TEE --gateway $PPP_REMOTE
+iptables -t mangle -I dupgre -p 47 -m u32 --u32 "0>>22&0x3C@4>>16=0x1:0xFFFF && 0>>22&0x3C@0=0x3001880b && 0>>22&0x3C@12>>24=0xFD" -j TEE --gateway $PPP_REMOTE
+iptables -t mangle -I dupgre -p 47 -m u32 --u32 "0>>22&0x3C@4>>16=0x1:0xFFFF && 0>>22&0x3C@0=0x2081880b && 0>>22&0x3C@12>>24=0xFD" -j TEE --gateway $PPP_REMOTE
+iptables -t mangle -I dupgre -p 47 -m u32 --u32 "0>>22&0x3C@4>>16=0x1:0xFFFF && 0>>22&0x3C@0=0x3081880b && 0>>22&0x3C@16>>24=0xFD" -j TEE --gateway $PPP_REMOTE
+
+iptables -t mangle -I dupgre -p 47 -m u32 --u32 "0>>22&0x3C@4>>16=0x1:0xFFFF && 0>>22&0x3C@0=0x2001880b && 0>>22&0x3C@8=0xFF0300FD" -j TEE --gateway $PPP_REMOTE
+iptables -t mangle -I dupgre -p 47 -m u32 --u32 "0>>22&0x3C@4>>16=0x1:0xFFFF && 0>>22&0x3C@0=0x3001880b && 0>>22&0x3C@12=0xFF0300FD" -j TEE --gateway $PPP_REMOTE
+iptables -t mangle -I dupgre -p 47 -m u32 --u32 "0>>22&0x3C@4>>16=0x1:0xFFFF && 0>>22&0x3C@0=0x2081880b && 0>>22&0x3C@12=0xFF0300FD" -j TEE --gateway $PPP_REMOTE
+iptables -t mangle -I dupgre -p 47 -m u32 --u32 "0>>22&0x3C@4>>16=0x1:0xFFFF && 0>>22&0x3C@0=0x3081880b && 0>>22&0x3C@16=0xFF0300FD" -j TEE --gateway $PPP_REMOTE
+
+iptables -t mangle -I dupgre -p tcp --sport 1723 -m u32 --u32 "0>>22&0x3C@12>>26&0x3C@2>>16=0x1 && 0>>22&0x3C@12>>26&0x3C@8>>16=0x5:0x6" -j TEE --gateway $PPP_REMOTE
+iptables -t mangle -I dupgre -p tcp --dport 1723 -m u32 --u32 "0>>22&0x3C@12>>26&0x3C@2>>16=0x1 && 0>>22&0x3C@12>>26&0x3C@8>>16=0x5:0x6" -j TEE --gateway $PPP_REMOTE
+
+iptables -t mangle -I dupgre -p 47 -m u32 --u32 "0>>22&0x3C@4>>16=0x1:0xFFFF && 0>>22&0x3C@0=0x2001880b && 0>>22&0x3C@8>>8=0xC02109:0xC0210A" -j TEE --gateway $PPP_REMOTE
+iptables -t mangle -I dupgre -p 47 -m u32 --u32 "0>>22&0x3C@4>>16=0x1:0xFFFF && 0>>22&0x3C@0=0x3001880b && 0>>22&0x3C@12>>8=0xC02109:0xC0210A" -j TEE --gateway $PPP_REMOTE
+iptables -t mangle -I dupgre -p 47 -m u32 --u32 "0>>22&0x3C@4>>16=0x1:0xFFFF && 0>>22&0x3C@0=0x2081880b && 0>>22&0x3C@12>>8=0xC02109:0xC0210A" -j TEE --gateway $PPP_REMOTE
+iptables -t mangle -I dupgre -p 47 -m u32 --u32 "0>>22&0x3C@4>>16=0x1:0xFFFF && 0>>22&0x3C@0=0x3081880b && 0>>22&0x3C@16>>8=0xC02109:0xC0210A" -j TEE --gateway $PPP_REMOTE
+
+iptables -t mangle -I dupgre -p 47 -m u32 --u32 "0>>22&0x3C@4>>16=0x1:0xFFFF && 0>>22&0x3C@0=0x2001880b && 0>>22&0x3C@8=0xFF03C021 && 0>>22&0x3C@12>>24=0x09:0x0A" -j TEE --gateway $PPP_REMOTE
+iptables -t mangle -I dupgre -p 47 -m u32 --u32 "0>>22&0x3C@4>>16=0x1:0xFFFF && 0>>22&0x3C@0=0x3001880b && 0>>22&0x3C@12=0xFF03C021 && 0>>22&0x3C@16>>24=0x09:0x0A" -j TEE --gateway $PPP_REMOTE
+iptables -t mangle -I dupgre -p 47 -m u32 --u32 "0>>22&0x3C@4>>16=0x1:0xFFFF && 0>>22&0x3C@0=0x2081880b && 0>>22&0x3C@12=0xFF03C021 && 0>>22&0x3C@16>>24=0x09:0x0A" -j TEE --gateway $PPP_REMOTE
+iptables -t mangle -I dupgre -p 47 -m u32 --u32 "0>>22&0x3C@4>>16=0x1:0xFFFF && 0>>22&0x3C@0=0x3081880b && 0>>22&0x3C@16=0xFF03C021 && 0>>22&0x3C@20>>24=0x09:0x0A" -j TEE --gateway $PPP_REMOTE
+
+for peer in $PEERS; do
+	iptables -t mangle -I OUTPUT -d "$peer" -j dupgre
+done
+unset -f iptables
+
+# --- dupgre, for the same peers.
+in_ns "$CTL" peer add --dev cv0 $PEERS
+in_ns "$CTL" attach --dev cv0 --clone-to bpf0
+
+# --- Send the corpus; both pktcaps end with the marker's copy.
+other_args=(--other $OTHER)
+for peer in $PEERS; do other_args+=(--peer "$peer"); done
+"$CORPUS" --seed "$SEED" --src $SRC "${other_args[@]}" --meta "$WORK/corpus.meta" >"$WORK/corpus.hex"
+in_ns "$PKTSEND" <"$WORK/corpus.hex"
+for tun in tee0 bpf0; do
+	wait_for "the marker's copy on $tun" eval "! kill -0 ${CAP[$tun]} 2>/dev/null" ||
+		{ echo "conformance: $tun got $(wc -l <"$WORK/$tun.hex") packets, not the marker" >&2; exit 1; }
+done
+
+# --- Compare.
+in_ns "$CTL" -j stats --dev cv0 >"$WORK/stats.json"
+ipt=$(in_ns iptables -t mangle -L dupgre -v -x -n | awk 'NR > 2 { print $1 }' | xargs)
+rc=0
+"$CHECK" --corpus "$WORK/corpus.hex" --meta "$WORK/corpus.meta" --tee "$WORK/tee0.hex" \
+	--bpf "$WORK/bpf0.hex" --stats "$WORK/stats.json" --ipt "$ipt" || rc=$?
+echo "conformance: seed $SEED, $((SECONDS - START)) s, $([ $rc = 0 ] && echo PASS || echo FAIL)"
+exit $rc
