@@ -34,6 +34,7 @@ cleanup() {
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
+trap 'echo "FATAL: $0 line $LINENO: $BASH_COMMAND failed" >&2' ERR
 
 # ns_add VAR: a fresh namespace, named after the test and this shell's pid.
 ns_add() {

@@ -5,6 +5,7 @@
 //                         the checksum, and an id if it is 0
 //   pktsend --dev DEV     straight onto DEV (packet socket): tc egress only,
 //                         bytes untouched, so malformed headers stay malformed
+//   --pps N               pace to N packets per second (absolute deadlines)
 // Prints the number of packets sent on stderr; exits non-zero on any error.
 #include <arpa/inet.h>
 #include <linux/if_ether.h>
@@ -15,6 +16,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <ctime>
 #include <cstring>
 #include <iostream>
 #include <string>
@@ -30,10 +32,18 @@ static int fail(const std::string &msg)
 int main(int argc, char **argv)
 {
 	std::string dev;
-	if (argc == 3 && std::string(argv[1]) == "--dev")
-		dev = argv[2];
-	else if (argc != 1)
-		return fail("usage: pktsend [--dev DEV] < hex-lines");
+	long pps = 0;
+	for (int i = 1; i < argc; i += 2) {
+		std::string opt = argv[i];
+		if (i + 1 >= argc || (opt != "--dev" && opt != "--pps"))
+			return fail("usage: pktsend [--dev DEV] [--pps N] < hex-lines");
+		if (opt == "--dev")
+			dev = argv[i + 1];
+		else
+			pps = std::stol(argv[i + 1]);
+	}
+	struct timespec next;
+	clock_gettime(CLOCK_MONOTONIC, &next);
 
 	int fd;
 	struct sockaddr_ll ll = {};
@@ -57,6 +67,14 @@ int main(int argc, char **argv)
 		if (line.empty() || line[0] == '#')
 			continue;
 		pkt::Bytes p = pkt::unhex(line);
+		if (pps > 0) {
+			next.tv_nsec += 1000000000L / pps;
+			if (next.tv_nsec >= 1000000000L) {
+				next.tv_sec++;
+				next.tv_nsec -= 1000000000L;
+			}
+			clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, nullptr);
+		}
 		ssize_t n;
 		if (dev.empty()) {
 			if (p.size() < 20)
