@@ -1,0 +1,106 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#include "emulator.hpp"
+
+#include <cctype>
+
+#include "../common/json.hpp"
+
+namespace dupgre::tools {
+namespace {
+
+constexpr const char *kNames[2] = {"a2b", "b2a"};
+
+std::string_view trim(std::string_view s)
+{
+	while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front())))
+		s.remove_prefix(1);
+	while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back())))
+		s.remove_suffix(1);
+	return s;
+}
+
+// Splits off the first whitespace-separated word of s.
+std::string_view next_word(std::string_view &s)
+{
+	s = trim(s);
+	size_t end = 0;
+	while (end < s.size() && !std::isspace(static_cast<unsigned char>(s[end])))
+		end++;
+	std::string_view word = s.substr(0, end);
+	s = trim(s.substr(end));
+	return word;
+}
+
+JsonObject counters_json(const LinkDirection &dir)
+{
+	const DirectionCounters &c = dir.counters;
+	JsonObject o;
+	o.add("rx_packets", c.rx_packets)
+		.add("rx_bytes", c.rx_bytes)
+		.add("delivered_packets", c.delivered_packets)
+		.add("delivered_bytes", c.delivered_bytes)
+		.add("lost_packets", c.lost_packets)
+		.add("queue_drops", c.queue_drops)
+		.add("reordered", c.reordered)
+		.add("duplicated", c.duplicated)
+		.add("tx_errors", c.tx_errors)
+		.add("queued", uint64_t(dir.queued()));
+	return o;
+}
+
+} // namespace
+
+Emulator::Emulator(uint64_t seed, const LinkSpec &a2b, const LinkSpec &b2a)
+	: dirs_{LinkDirection(seed, 0, a2b), LinkDirection(seed, 1, b2a)}
+{
+}
+
+std::string Emulator::stats_json() const
+{
+	return JsonObject()
+		.add_object(kNames[0], counters_json(dirs_[0]))
+		.add_object(kNames[1], counters_json(dirs_[1]))
+		.str();
+}
+
+std::string Emulator::config_json() const
+{
+	return JsonObject()
+		.add_string(kNames[0], format_spec(dirs_[0].spec()))
+		.add_string(kNames[1], format_spec(dirs_[1].spec()))
+		.str();
+}
+
+std::string Emulator::handle_command(std::string_view command)
+{
+	std::string_view rest = command;
+	std::string_view verb = next_word(rest);
+
+	if (verb == "stats" && rest.empty())
+		return stats_json();
+	if (verb == "config" && rest.empty())
+		return config_json();
+	if (verb == "reset-stats" && rest.empty()) {
+		for (LinkDirection &dir : dirs_)
+			dir.counters = DirectionCounters{};
+		return "ok";
+	}
+	if (verb == "set") {
+		std::string_view name = next_word(rest);
+		for (unsigned i = 0; i < 2; i++) {
+			if (name != kNames[i])
+				continue;
+			try {
+				dirs_[i].set_spec(parse_spec(rest));
+			} catch (const SpecError &e) {
+				return std::string("error: ") + e.what();
+			}
+			return "ok " + std::string(name) + " " + format_spec(dirs_[i].spec());
+		}
+		return "error: set needs a direction, a2b or b2a";
+	}
+	return "error: unknown command '" + std::string(trim(command)) +
+	       "' (stats, reset-stats, config, set a2b|b2a SPEC)";
+}
+
+} // namespace dupgre::tools
