@@ -1,0 +1,155 @@
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+# The guide's three sites in network namespaces, joined by emulated links
+# (linkemu: TUN pairs, no MAC header, like ppp), for tests and the demo.
+#
+#            path A: the client's WAN path to the primary
+#   client  wan0 198.18.0.1  ======================  wan0 198.18.0.2  primary
+#   dual0 10.66.4.66                                       bvpn 10.66.4.61
+#        \\ path B: the client's tunnel              relay: the primary's //
+#         \\ to the secondary                        tunnel to the secondary
+#          ====  dual0 10.66.4.1  secondary  bvpn 10.66.4.1  ====
+#
+# Public addresses come from 198.18.0.0/15, tunnel addresses from the
+# guide's secondary pool 10.66.4.0/24. The primary's own pool 10.66.6.0/24
+# is inside the tunnel that the PPTP-like traffic (pptpgen) stands for.
+# The secondary forwards a copy to the site whose public address it is for:
+# by plain routes (the guide's policy routing, without the fwmark, since the
+# bench has no other traffic), or by dupgre's relay once that is attached.
+# No packet ever enters the root namespace.
+#
+# Source this file, then: topo_up PREFIX BUILD_DIR; topo_set LINK DIR SPEC;
+# topo_stats LINK; topo_down. LINK is path_a, path_b or relay; DIR is a2b
+# (client→primary, client→secondary, primary→secondary), b2a or both.
+
+CLIENT_PUB=198.18.0.1
+PRIMARY_PUB=198.18.0.2
+TOPO_NAMESPACES=()
+TOPO_PIDS=()
+
+_topo_link() {  # _topo_link NAME NS_A DEV_A NS_B DEV_B MTU
+	local ctl="$TOPO_DIR/$1.sock" fifo="$TOPO_DIR/$1.ready" line
+	mkfifo "$fifo"
+	"$TOPO_BUILD/tests/tools/linkemu" --ns-a "$2" --dev-a "$3" --ns-b "$4" --dev-b "$5" \
+		--mtu "$6" --seed "${TOPO_SEED:-1}" --control "$ctl" >"$fifo" &
+	TOPO_PIDS+=("$!")
+	if ! read -r -t 10 line <"$fifo" || [ "$line" != ready ]; then
+		echo "three-site: linkemu for $1 did not start" >&2
+		return 1
+	fi
+}
+
+topo_up() {  # topo_up PREFIX BUILD_DIR
+	TOPO_PREFIX=$1
+	TOPO_BUILD=$(cd "$2" && pwd)
+	TOPO_DIR=$(mktemp -d "/tmp/dupgre-topo.XXXXXX")
+	NS_CLIENT=${TOPO_PREFIX}client
+	NS_PRIMARY=${TOPO_PREFIX}primary
+	NS_SECONDARY=${TOPO_PREFIX}secondary
+	local ns
+	for ns in "$NS_CLIENT" "$NS_PRIMARY" "$NS_SECONDARY"; do
+		ip netns add "$ns"
+		TOPO_NAMESPACES+=("$ns")
+		ip -n "$ns" link set lo up
+		# The guide's step 1: copies arrive on an interface that is not
+		# the route back to their source.
+		ip netns exec "$ns" sysctl -qw net.ipv4.conf.all.rp_filter=0 \
+			net.ipv4.conf.default.rp_filter=0 net.ipv4.ip_forward=1 \
+			net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+	done
+	# MTUs as in the guide: 1380 inside client tunnels, 1448 on dual links.
+	_topo_link path_a "$NS_CLIENT" wan0 "$NS_PRIMARY" wan0 1500
+	_topo_link path_b "$NS_CLIENT" dual0 "$NS_SECONDARY" dual0 1448
+	_topo_link relay "$NS_PRIMARY" bvpn "$NS_SECONDARY" bvpn 1448
+
+	ip -n "$NS_CLIENT" addr add "$CLIENT_PUB" peer "$PRIMARY_PUB" dev wan0
+	ip -n "$NS_PRIMARY" addr add "$PRIMARY_PUB" peer "$CLIENT_PUB" dev wan0
+	ip -n "$NS_CLIENT" addr add 10.66.4.66 peer 10.66.4.1 dev dual0
+	ip -n "$NS_SECONDARY" addr add 10.66.4.1 peer 10.66.4.66 dev dual0
+	ip -n "$NS_PRIMARY" addr add 10.66.4.61 peer 10.66.4.1 dev bvpn
+	ip -n "$NS_SECONDARY" addr add 10.66.4.1 peer 10.66.4.61 dev bvpn
+	for ns in "$NS_CLIENT" "$NS_PRIMARY" "$NS_SECONDARY"; do
+		for dev in $(ip -n "$ns" -br link | awk '$1 != "lo" { print $1 }'); do
+			ip netns exec "$ns" sysctl -qw "net.ipv4.conf.$dev.rp_filter=0"
+		done
+	done
+}
+
+# topo_secondary_routes: the secondary sends copies on by plain routing.
+topo_secondary_routes() {
+	ip -n "$NS_SECONDARY" route replace "$PRIMARY_PUB" dev bvpn
+	ip -n "$NS_SECONDARY" route replace "$CLIENT_PUB" dev dual0
+}
+
+topo_set() {  # topo_set LINK a2b|b2a|both SPEC
+	local dir
+	for dir in a2b b2a; do
+		if [ "$2" = both ] || [ "$2" = "$dir" ]; then
+			"$TOPO_BUILD/tests/tools/linkemu" --control "$TOPO_DIR/$1.sock" --cmd "set $dir $3" >/dev/null
+		fi
+	done
+}
+
+topo_stats() {  # topo_stats LINK: JSON counters of both directions
+	"$TOPO_BUILD/tests/tools/linkemu" --control "$TOPO_DIR/$1.sock" --cmd stats
+}
+
+topo_reset_stats() {
+	local link
+	for link in path_a path_b relay; do
+		"$TOPO_BUILD/tests/tools/linkemu" --control "$TOPO_DIR/$link.sock" --cmd reset-stats >/dev/null
+	done
+}
+
+topo_down() {
+	local ns dev pid
+	for ns in "${TOPO_NAMESPACES[@]}"; do
+		# Pins live in the host's bpffs and outlive the namespace.
+		for dev in $(ip netns exec "$ns" "$TOPO_BUILD/loader/dupgre-ctl" -j status 2>/dev/null |
+			grep -o '"device":"[^"]*"' | cut -d'"' -f4); do
+			ip netns exec "$ns" "$TOPO_BUILD/loader/dupgre-ctl" detach --dev "$dev" >/dev/null 2>&1 || true
+		done
+	done
+	for pid in "${TOPO_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+	for pid in "${TOPO_PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+	for ns in "${TOPO_NAMESPACES[@]}"; do ip netns del "$ns" 2>/dev/null || true; done
+	[ -n "${TOPO_DIR:-}" ] && rm -rf "$TOPO_DIR"
+	TOPO_NAMESPACES=()
+	TOPO_PIDS=()
+}
+
+# topo_measure FROM TO COUNT RATE [pptprecv options...]: PPTP-like traffic
+# from site FROM to site TO (client or primary), COUNT packets at RATE/s;
+# prints the receiver's JSON report (pptprecv models the receiving PPTP
+# stack: duplicates dropped, reordering within --timeout, 0.3 s default).
+topo_measure() {
+	local from=$1 to=$2 count=$3 rate=$4 line report fd pid
+	shift 4
+	local ns_from=$NS_CLIENT ns_to=$NS_PRIMARY src=$CLIENT_PUB dst=$PRIMARY_PUB
+	if [ "$from" = primary ]; then
+		ns_from=$NS_PRIMARY ns_to=$NS_CLIENT src=$PRIMARY_PUB dst=$CLIENT_PUB
+	fi
+	coproc RECV { ip netns exec "$ns_to" "$TOPO_BUILD/tests/tools/pptprecv" --src "$src" \
+		--call-id 7 --count "$count" --seq-start 0 --ready "$@"; }
+	# Bash drops RECV and RECV_PID as soon as the receiver exits (with nothing arriving,
+	# it may finish before the sender): read from a copy of its fd.
+	exec {fd}<&"${RECV[0]}"
+	pid=$RECV_PID
+	if ! read -r -t 10 -u "$fd" line || [ "$line" != ready ]; then
+		echo "three-site: pptprecv did not start" >&2
+		return 1
+	fi
+	ip netns exec "$ns_from" "$TOPO_BUILD/tests/tools/pptpgen" --dst "$dst" --call-id 7 \
+		--count "$count" --rate "$rate" >/dev/null
+	read -r -u "$fd" report
+	exec {fd}<&-
+	wait "$pid" || true
+	echo "$report"
+}
+
+# binomial_within K N P: K of N is consistent with probability P (99.9 %
+# two-sided normal interval, with continuity correction).
+binomial_within() {
+	awk -v k="$1" -v n="$2" -v p="$3" 'BEGIN {
+		m = n * p; s = sqrt(n * p * (1 - p)); z = 3.29
+		exit !(k >= m - z * s - 0.5 && k <= m + z * s + 0.5) }'
+}
