@@ -81,17 +81,26 @@ std::string diff(const Bytes &want, const Bytes &got)
 	return o.str();
 }
 
+// Mismatches: each packet's on one line (the first MAX_PRINTED of them) with
+// its hex, and any differing copy; counter mismatches always.
 class Check {
 public:
-	void fail(const Entry *e, const std::string &what, const Bytes *got = nullptr)
+	void packet(const Entry &e, const std::vector<std::string> &problems, const std::vector<Bytes> &copies)
 	{
-		if (failures_++ >= MAX_PRINTED)
+		if (problems.empty() || ++failures_ > MAX_PRINTED)
 			return;
-		std::cout << "MISMATCH ";
-		if (e)
-			std::cout << "id " << ipv4_id(e->sent) << " [" << e->section << ": " << e->desc << "] teed "
-				  << e->tee.size() << ", cloned " << e->bpf.size() << ": ";
-		std::cout << what << "\n  " << pkt::hex(got ? *got : e ? e->sent : Bytes{}) << "\n";
+		std::cout << "MISMATCH id " << ipv4_id(e.sent) << " [" << e.section << ": " << e.desc << "] teed "
+			  << e.tee.size() << ", cloned " << e.bpf.size() << ":";
+		for (size_t i = 0; i < problems.size(); i++)
+			std::cout << (i ? "; " : " ") << problems[i];
+		std::cout << "\n  sent " << pkt::hex(e.sent) << "\n";
+		for (const Bytes &c : copies)
+			std::cout << "  copy " << pkt::hex(c) << "\n";
+	}
+	void global(const std::string &what, const Bytes *p = nullptr)
+	{
+		failures_++;
+		std::cout << "MISMATCH " << what << (p ? "\n  " + pkt::hex(*p) : "") << "\n";
 	}
 	int failures() const { return failures_; }
 
@@ -127,9 +136,9 @@ int main(int argc, char **argv)
 			unsigned id;
 			m >> id >> e.section >> e.expect >> std::ws;
 			std::getline(m, e.desc);
+			e.cls = classify(e.sent);
 			if (id != ipv4_id(e.sent) || !corpus.emplace(id, e).second)
 				throw std::runtime_error("corpus line " + std::to_string(i + 1) + ": bad or duplicate id");
-			corpus[id].cls = classify(e.sent);
 		}
 
 		Check check;
@@ -143,8 +152,8 @@ int main(int argc, char **argv)
 				}
 				auto it = corpus.find(ipv4_id(p));
 				if (it == corpus.end()) {
-					check.fail(nullptr, std::string("a copy on ") + (tee ? "tee0" : "bpf0") +
-								    " that is not in the corpus", &p);
+					check.global(std::string("a copy on ") + (tee ? "tee0" : "bpf0") +
+							     " that is not in the corpus", &p);
 					continue;
 				}
 				(tee ? it->second.tee : it->second.bpf).push_back(p);
@@ -154,7 +163,7 @@ int main(int argc, char **argv)
 		// Per section: cloned by both, by TEE only, by dupgre only, by neither.
 		std::map<std::string, std::array<int, 4>> sections;
 		std::map<Class, int> deviations;  // u32 teed, dupgre (rightly) did not clone
-		size_t tee_df_only = 0, ipt_expected = 0;
+		size_t tee_df_only = 0, bytes_differ = 0, ipt_expected = 0;
 		for (auto &[id, e] : corpus) {
 			size_t t = e.tee.size(), b = e.bpf.size();
 			sections[e.section][t && b ? 0 : t ? 1 : b ? 2 : 3]++;
@@ -162,47 +171,54 @@ int main(int argc, char **argv)
 						    // hits the same rules (without being teed again)
 
 			// Bytes: dupgre's copy is the packet as sent; TEE's sets DF.
+			std::vector<std::string> problems;
+			std::vector<Bytes> bad;
 			Bytes teed = e.sent;
 			teed[6] |= 0x40;
 			pkt::put16(teed, 10, pkt::ipv4_checksum(teed));
 			for (const Bytes &p : e.bpf)
-				if (p != e.sent)
-					check.fail(&e, "dupgre's copy differs from the packet sent: " + diff(e.sent, p), &p);
+				if (p != e.sent) {
+					problems.push_back("dupgre's copy differs from the packet sent: " + diff(e.sent, p));
+					bad.push_back(p);
+				}
 			for (const Bytes &p : e.tee) {
-				if (p != teed)
-					check.fail(&e, "TEE's copy differs from the packet sent with DF set: " +
-							       diff(teed, p), &p);
-				else if (teed != e.sent)
+				if (p != teed) {
+					problems.push_back("TEE's copy differs from the packet sent with DF set: " + diff(teed, p));
+					bad.push_back(p);
+				} else if (teed != e.sent) {
 					tee_df_only++;
+				}
 			}
 
 			switch (e.cls) {
 			case COMPARED:
 				if (t > 1 || b > 1 || t != b)
-					check.fail(&e, "decisions differ");
+					problems.push_back("decisions differ");
 				break;
 			case BOTH_1723:
 				if (!(t == 0 && b == 0) && !(t == 2 && b == 1))
-					check.fail(&e, "1723->1723: want teed twice and cloned once, or neither");
+					problems.push_back("1723->1723: want teed twice and cloned once, or neither");
 				else if (t)
 					deviations[e.cls]++;
 				break;
 			case SHORT_DOFF:
 			case FRAGMENT:
 				if (b)
-					check.fail(&e, e.cls == FRAGMENT ? "dupgre cloned a fragment"
-									 : "dupgre cloned a TCP data offset < 5");
+					problems.push_back(e.cls == FRAGMENT ? "dupgre cloned a fragment"
+										   : "dupgre cloned a TCP data offset < 5");
 				else if (t)
 					deviations[e.cls]++;
 				break;
 			}
 			if (e.expect == 'y' && !(t && b))
-				check.fail(&e, "a rule form both must clone");
+				problems.push_back("a rule form both must clone");
 			if (e.expect == 'n' && (t || b))
-				check.fail(&e, "a packet neither may clone");
+				problems.push_back("a packet neither may clone");
+			bytes_differ += bad.size();
+			check.packet(e, problems, bad);
 		}
 		if (!corpus.count(MARKER_ID))
-			check.fail(nullptr, "no marker packet in the corpus");
+			check.global("no marker packet in the corpus");
 
 		// dupgre's counters agree with what arrived on bpf0.
 		std::map<std::string, uint64_t> st;
@@ -213,7 +229,7 @@ int main(int argc, char **argv)
 			st[(*i)[1]] = std::stoull((*i)[2]);
 		auto want = [&](const char *what, uint64_t got, uint64_t expected) {
 			if (got != expected)
-				check.fail(nullptr, std::string(what) + ": " + std::to_string(got) + ", want " +
+				check.global(std::string(what) + ": " + std::to_string(got) + ", want " +
 							    std::to_string(expected));
 		};
 		want("dupgre seen (every packet reached cv0's egress)", st["seen"], corpus.size());
@@ -231,7 +247,7 @@ int main(int argc, char **argv)
 		for (size_t i = 0; i < rules.size(); i++) {
 			ipt_sum += rules[i];
 			if (!rules[i])
-				check.fail(nullptr, "iptables rule " + std::to_string(i + 1) + " of the dupgre chain never matched");
+				check.global("iptables rule " + std::to_string(i + 1) + " of the dupgre chain never matched");
 		}
 		want("dupgre chain rules", rules.size(), 18);
 		want("iptables rule packets (originals + TEE clones passing OUTPUT again)", ipt_sum, ipt_expected);
@@ -249,8 +265,8 @@ int main(int argc, char **argv)
 		std::cout << "documented deviations (teed by u32, not cloned by dupgre): fragments "
 			  << deviations[FRAGMENT] << ", TCP data offset < 5 " << deviations[SHORT_DOFF]
 			  << "; TCP 1723->1723 teed twice, cloned once " << deviations[BOTH_1723] << "\n";
-		std::cout << "bytes: dupgre's copies identical to the packets sent; TEE's identical but for DF "
-			     "(set on " << tee_df_only << " copies whose original had no DF, checksum updated)\n";
+		std::cout << "bytes: copies not as expected " << bytes_differ << " (dupgre's: the packet sent; TEE's: "
+			     "the same with DF set, which changed " << tee_df_only << " copies)\n";
 		std::cout << "counters: dupgre seen " << st["seen"] << " cloned " << st["cloned"] << " malformed "
 			  << st["malformed"] << " fragment " << st["fragment"] << "; iptables rule packets " << ipt_sum
 			  << " (expected " << ipt_expected << ")\n";
