@@ -10,6 +10,7 @@
 #include "dupgre/clone.h"
 #include "parse.h"
 #include "pptp_match.h"
+#include "nat.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -19,6 +20,11 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 const volatile __u32 clone_ifindex = 0;
 const volatile __u32 clone_mtu = 0;
 const volatile bool l3_device = false;
+/* NAT fix for a server behind 1:1 NAT: copies from snat_private leave with
+ * source snat_public (network byte order; 0: off). The original never does.
+ */
+const volatile __u32 snat_private = 0;
+const volatile __u32 snat_public = 0;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -66,6 +72,30 @@ static __always_inline __u32 class_counter(enum pptp_class class)
 	}
 }
 
+/* The copy is taken from the packet as it is when bpf_clone_redirect() runs,
+ * so the source is rewritten just before and put back just after. Writing
+ * to a packet that has been cloned first gives it a private copy of its
+ * header (skb_ensure_writable), so the put-back never reaches the copy.
+ */
+static __always_inline long clone_with_snat(struct __sk_buff *skb, const struct ipv4_pkt *pkt)
+{
+	struct rewrite_undo undo = {};
+	long ret;
+
+	if (save_for_rewrite(skb, pkt, IPV4_SADDR_OFF, &undo))
+		return -1;
+	if (rewrite_ipv4_addr(skb, pkt, IPV4_SADDR_OFF, snat_private, snat_public)) {
+		undo_rewrite(skb, pkt, &undo);
+		return -1;
+	}
+	ret = bpf_clone_redirect(skb, clone_ifindex, 0);
+	if (undo_rewrite(skb, pkt, &undo))
+		count(CLONE_SNAT_ERRORS, 1);
+	if (ret == 0)
+		count(CLONE_SNAT, 1);
+	return ret;
+}
+
 static __always_inline void clone_to_target(struct __sk_buff *skb, const struct ipv4_pkt *pkt)
 {
 	/* The copy leaves without the MAC header: what the target sends. */
@@ -74,7 +104,15 @@ static __always_inline void clone_to_target(struct __sk_buff *skb, const struct 
 
 	if (clone_mtu && len > clone_mtu)
 		count(CLONE_OVER_MTU, 1);
-	ret = bpf_clone_redirect(skb, clone_ifindex, 0);
+	if (snat_private && pkt->saddr == snat_private) {
+		ret = clone_with_snat(skb, pkt);
+		if (ret == -1) {
+			count(CLONE_SNAT_ERRORS, 1);
+			return;
+		}
+	} else {
+		ret = bpf_clone_redirect(skb, clone_ifindex, 0);
+	}
 	if (ret == 0) {
 		count(CLONE_CLONED, 1);
 		count(CLONE_CLONED_BYTES, len);

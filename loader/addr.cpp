@@ -34,4 +34,16 @@ Ipv4 parse_ipv4(const std::string &text)
 	return Ipv4{a.s_addr};
 }
 
+std::pair<Ipv4, Ipv4> parse_mapping(const std::string &text, const char *form)
+{
+	size_t eq = text.find('=');
+	if (eq == std::string::npos)
+		throw Error("invalid mapping '" + text + "': expected " + form);
+	Ipv4 a = parse_ipv4(text.substr(0, eq)), b = parse_ipv4(text.substr(eq + 1));
+	if (!a.is_unicast() || !b.is_unicast() || a == b)
+		throw Error("invalid mapping '" + text + "': expected " + form +
+			    ", two different unicast addresses");
+	return {a, b};
+}
+
 }  // namespace dupgre

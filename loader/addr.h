@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 
 namespace dupgre {
 
@@ -19,5 +20,7 @@ struct Ipv4 {
 
 // Dotted quad only ("198.18.0.1"); throws Error naming the bad text.
 Ipv4 parse_ipv4(const std::string &text);
+// "A=B", two unicast addresses; `form` names the expected shape in errors.
+std::pair<Ipv4, Ipv4> parse_mapping(const std::string &text, const char *form);
 
 }  // namespace dupgre

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 #include "clone_state.h"
 
-#include <dirent.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -14,6 +13,7 @@
 #include "clone.skel.h"
 #include "error.h"
 #include "kernel.h"
+#include "pins.h"
 #include "tc.h"
 
 namespace dupgre {
@@ -38,17 +38,6 @@ void set_pin_paths(clone_bpf &skel, const std::string &dir)
 		      "setting pin path");
 }
 
-size_t count_keys(int map_fd)
-{
-	size_t n = 0;
-	__u32 key, next;
-	for (__u32 *prev = nullptr; bpf_map_get_next_key(map_fd, prev, &next) == 0; prev = &key) {
-		key = next;
-		n++;
-	}
-	return n;
-}
-
 }  // namespace
 
 std::string CloneStatus::state() const
@@ -66,16 +55,7 @@ CloneState::CloneState(const std::string &device) : device_(device)
 
 std::vector<std::string> CloneState::devices()
 {
-	std::vector<std::string> names;
-	DIR *dir = opendir((state_root() + "/clone").c_str());
-	if (!dir)
-		return names;
-	while (struct dirent *e = readdir(dir))
-		if (e->d_name[0] != '.')
-			names.push_back(e->d_name);
-	closedir(dir);
-	std::sort(names.begin(), names.end());
-	return names;
+	return list_dir(state_root() + "/clone");
 }
 
 bool CloneState::exists() const
@@ -87,18 +67,7 @@ std::optional<clone_info> CloneState::info() const
 {
 	if (!exists())
 		return std::nullopt;
-	Fd map = open_pinned(pin("info"));
-	clone_info info{};
-	__u32 key = 0;
-	check(bpf_map_lookup_elem(map.get(), &key, &info), "reading " + display_path(pin("info")));
-	return info;
-}
-
-void CloneState::write_info(const clone_info &info)
-{
-	Fd map = open_pinned(pin("info"));
-	__u32 key = 0;
-	check(bpf_map_update_elem(map.get(), &key, &info, BPF_ANY), "writing attachment info");
+	return read_info<clone_info>(pin("info"));
 }
 
 CloneStatus CloneState::status() const
@@ -111,8 +80,10 @@ CloneStatus CloneState::status() const
 	st.info = *inf;
 	auto dev = find_device(device_);
 	st.device_present = dev && dev->ifindex == static_cast<int>(inf->ifindex);
-	if (st.device_present && inf->attached)
-		st.filter_present = TcHook(dev->ifindex, BPF_TC_EGRESS).query(clone_filter) == inf->prog_id;
+	if (st.device_present && inf->attached) {
+		st.filter_present = tc_query(dev->ifindex, clone_filter) == inf->prog_id;
+		st.created_qdisc = clsact_created_by_dupgre(dev->ifindex);
+	}
 	if (inf->attached) {
 		auto target = find_device(inf->target_name);
 		st.target_present = target && target->ifindex == static_cast<int>(inf->target_ifindex);
@@ -126,12 +97,8 @@ std::vector<Ipv4> CloneState::peers() const
 	std::vector<Ipv4> out;
 	if (!exists())
 		return out;
-	Fd map = open_pinned(pin("peers"));
-	__u32 key, next;
-	for (__u32 *prev = nullptr; bpf_map_get_next_key(map.get(), prev, &next) == 0; prev = &key) {
-		key = next;
+	for (__u32 key : keys_u32(open_pinned(pin("peers")).get()))
 		out.push_back(Ipv4{key});
-	}
 	std::sort(out.begin(), out.end());
 	return out;
 }
@@ -141,14 +108,8 @@ CloneCounters CloneState::counters() const
 	CloneCounters sums{};
 	if (!exists())
 		return sums;
-	Fd map = open_pinned(pin("stats"));
-	int ncpus = check(libbpf_num_possible_cpus(), "counting CPUs");
-	std::vector<__u64> percpu(ncpus);
-	for (__u32 key = 0; key < CLONE_COUNTER_MAX; key++) {
-		check(bpf_map_lookup_elem(map.get(), &key, percpu.data()), "reading counters");
-		for (__u64 v : percpu)
-			sums[key] += v;
-	}
+	auto v = sum_percpu_counters(pin("stats"), CLONE_COUNTER_MAX);
+	std::copy(v.begin(), v.end(), sums.begin());
 	return sums;
 }
 
@@ -163,7 +124,7 @@ void CloneState::create_maps(const NetDevice &dev)
 	clone_info info{};
 	info.ifindex = dev.ifindex;
 	info.l3_device = !dev.has_mac_header();
-	write_info(info);
+	write_info(pin("info"), info);
 }
 
 void CloneState::unpin_all()
@@ -174,7 +135,8 @@ void CloneState::unpin_all()
 	remove_empty_dirs(dir_);
 }
 
-void CloneState::attach(const NetDevice &dev, const NetDevice &target)
+void CloneState::attach(const NetDevice &dev, const NetDevice &target,
+			const std::optional<std::pair<Ipv4, Ipv4>> &snat)
 {
 	if (dev.ifindex == target.ifindex)
 		throw Error("clone target " + target.name + " is the device itself");
@@ -184,12 +146,8 @@ void CloneState::attach(const NetDevice &dev, const NetDevice &target)
 	if (!target.takes_l3_packets())
 		throw Error("clone target " + target.name + " is an " + target.type_name() +
 			    " device; clones go into a tunnel device (ppp, tun, ipip, wireguard)");
-	if (target.is_ppp()) {
-		KernelVersion k = running_kernel();
-		if (!redirect_strips_ppp_mac_header(k))
-			throw Error("kernel " + k.str() + " cannot clone into ppp device " +
-				    target.name + ": " + ppp_redirect_requirement());
-	}
+	if (target.is_ppp())
+		require_ppp_redirect(target.name);
 
 	Rollback rollback;
 	auto old = info();
@@ -198,26 +156,27 @@ void CloneState::attach(const NetDevice &dev, const NetDevice &target)
 		rollback.add([this] { unpin_all(); });
 		old = info();
 	}
-	TcHook hook(dev.ifindex, BPF_TC_EGRESS);
 	// Same device instance, our filter in place: a retarget, swapped in
 	// place so duplication never stops.
 	bool retarget = old->attached && old->ifindex == static_cast<__u32>(dev.ifindex) &&
-			hook.query(clone_filter) == old->prog_id;
+			tc_query(dev.ifindex, clone_filter) == old->prog_id;
 
 	auto skel = open_skeleton();
 	skel->rodata->clone_ifindex = target.ifindex;
 	skel->rodata->clone_mtu = target.mtu;
 	skel->rodata->l3_device = !dev.has_mac_header();
+	if (snat) {
+		skel->rodata->snat_private = snat->first.be;
+		skel->rodata->snat_public = snat->second.be;
+	}
 	set_pin_paths(*skel, dir_);
 	check(clone_bpf__load(skel.get()), "loading the clone program");
 	int prog_fd = bpf_program__fd(skel->progs.dupgre_clone);
+	__u32 id = prog_id(prog_fd);
 
-	bool created_qdisc = hook.ensure_clsact();
-	if (created_qdisc)
-		rollback.add([hook]() mutable { hook.destroy_clsact_if_unused(); });
-	hook.attach(clone_filter, prog_fd);
+	tc_attach(dev.ifindex, clone_filter, prog_fd);
 	if (!retarget)
-		rollback.add([hook]() mutable { hook.detach(clone_filter); });
+		rollback.add([ifindex = dev.ifindex, id] { tc_detach(ifindex, clone_filter, id); });
 
 	std::string prog_pin = pin("prog");
 	unlink(prog_pin.c_str());
@@ -227,13 +186,16 @@ void CloneState::attach(const NetDevice &dev, const NetDevice &target)
 	inf.ifindex = dev.ifindex;
 	inf.target_ifindex = target.ifindex;
 	inf.target_mtu = target.mtu;
-	inf.prog_id = prog_id(prog_fd);
+	inf.prog_id = id;
 	inf.attached = 1;
 	inf.l3_device = !dev.has_mac_header();
-	inf.created_qdisc = retarget ? old->created_qdisc : created_qdisc;
 	memcpy(inf.target_name, target.name.c_str(),
 	       std::min(target.name.size(), sizeof(inf.target_name) - 1));
-	write_info(inf);
+	if (snat) {
+		inf.snat_private = snat->first.be;
+		inf.snat_public = snat->second.be;
+	}
+	write_info(pin("info"), inf);
 	rollback.commit();
 }
 
@@ -243,15 +205,11 @@ bool CloneState::detach()
 	if (!inf)
 		return false;
 	auto dev = find_device(device_);
-	if (inf->attached && dev && dev->ifindex == static_cast<int>(inf->ifindex)) {
-		TcHook hook(dev->ifindex, BPF_TC_EGRESS);
-		// Only our own program: after a device came back under the same
-		// name, whatever is there now belongs to someone else.
-		if (hook.query(clone_filter) == inf->prog_id) {
-			hook.detach(clone_filter);
-			if (inf->created_qdisc)
-				hook.destroy_clsact_if_unused();
-		}
+	if (inf->attached) {
+		if (dev && dev->ifindex == static_cast<int>(inf->ifindex))
+			tc_detach(dev->ifindex, clone_filter, inf->prog_id);
+		else
+			forget_clsact(inf->ifindex);  // gone with its device
 	}
 	unpin_all();
 	return true;

@@ -25,6 +25,7 @@ struct CloneStatus {
 	bool device_present = false;  // the name still resolves to info.ifindex
 	bool filter_present = false;  // and our tc filter runs the recorded program
 	bool target_present = false;
+	bool created_qdisc = false;   // dupgre created the device's clsact qdisc
 	size_t peers = 0;
 
 	// "attached", "detached" (peers only), or "stale" (attached to a device
@@ -46,7 +47,9 @@ public:
 	CloneCounters counters() const;
 
 	// Attaches to dev's egress cloning into target, or retargets in place.
-	void attach(const NetDevice &dev, const NetDevice &target);
+	// With snat, copies from snat->first leave with source snat->second.
+	void attach(const NetDevice &dev, const NetDevice &target,
+		    const std::optional<std::pair<Ipv4, Ipv4>> &snat);
 	// Removes the filter (and a clsact qdisc dupgre created and nothing else
 	// uses) and every pin. False if there was no state.
 	bool detach();
@@ -59,7 +62,6 @@ public:
 private:
 	std::string pin(const char *name) const { return dir_ + "/" + name; }
 	void create_maps(const NetDevice &dev);
-	void write_info(const clone_info &info);
 	void unpin_all();
 
 	std::string device_;

@@ -7,6 +7,8 @@
 #include <fstream>
 #include <regex>
 
+#include "error.h"
+
 namespace dupgre {
 
 std::string KernelVersion::str() const
@@ -77,6 +79,14 @@ std::string ppp_redirect_requirement()
 {
 	return "bpf_redirect() to a ppp device needs Linux >= 6.6, 6.1.53, 5.15.132 or "
 	       "5.10.195 (commit a4f39c9f14a6)";
+}
+
+void require_ppp_redirect(const std::string &ppp_device)
+{
+	KernelVersion k = running_kernel();
+	if (!redirect_strips_ppp_mac_header(k))
+		throw Error("kernel " + k.str() + " cannot redirect packets into ppp device " +
+			    ppp_device + ": " + ppp_redirect_requirement());
 }
 
 }  // namespace dupgre

@@ -26,5 +26,7 @@ KernelVersion running_kernel();
 // link sent garbage; from an L3 device the helper failed with -ERANGE.
 bool redirect_strips_ppp_mac_header(const KernelVersion &v);
 std::string ppp_redirect_requirement();
+// Throws, naming the device, on a kernel that would send garbage into it.
+void require_ppp_redirect(const std::string &ppp_device);
 
 }  // namespace dupgre

@@ -12,11 +12,14 @@
 
 #include "addr.h"
 #include "bpffs.h"
+#include "check.h"
 #include "clone_state.h"
+#include "dnat_state.h"
 #include "error.h"
 #include "json.h"
 #include "lock.h"
 #include "netdev.h"
+#include "relay_state.h"
 #include "report.h"
 
 using namespace dupgre;
@@ -31,6 +34,9 @@ struct Options {
 	std::string clone_to;
 	std::vector<std::string> addrs;
 	std::string format = "text";
+	std::string snat;
+	std::string mapping;
+	bool set_rp_filter = false;
 };
 
 bool debug_output = false;
@@ -46,6 +52,9 @@ void require_root()
 	if (geteuid() != 0)
 		throw Error("permission denied: dupgre-ctl must run as root (BPF, tc and bpffs)");
 }
+
+// `check` found a problem: already reported, exit 1 with no further line.
+struct CheckFailed {};
 
 std::vector<Ipv4> parse_addrs(const std::vector<std::string> &texts)
 {
@@ -70,14 +79,123 @@ void done(const Options &o, const std::string &text, Json &&json)
 
 void cmd_attach(const Options &o)
 {
+	std::optional<std::pair<Ipv4, Ipv4>> snat;
+	if (!o.snat.empty())
+		snat = parse_mapping(o.snat, "--snat PRIVATE=PUBLIC");
 	StateLock lock(StateLock::Mode::exclusive);
 	NetDevice dev = require_device(o.dev);
 	NetDevice target = require_device(o.clone_to);
-	CloneState state(o.dev);
-	state.attach(dev, target);
+	CloneState(o.dev).attach(dev, target, snat);
+	// Copies from the peer arrive on the clone target's link.
+	if (o.set_rp_filter)
+		relax_rp_filter(target.name);
 	Json j(o.pretty);
 	j.begin_object().field("device", o.dev).field("clone_to", o.clone_to).end_object();
 	done(o, "", std::move(j));
+}
+
+void cmd_relay_add(const Options &o)
+{
+	auto addrs = parse_addrs(o.addrs);
+	StateLock lock(StateLock::Mode::exclusive);
+	NetDevice dev = require_device(o.dev);
+	RelayState().add(dev, addrs);
+	if (o.set_rp_filter)
+		relax_rp_filter(dev.name);
+	done(o, "", std::move(Json(o.pretty).begin_object().field("device", o.dev).end_object()));
+}
+
+void cmd_relay_del(const Options &o)
+{
+	auto addrs = parse_addrs(o.addrs);
+	StateLock lock(StateLock::Mode::exclusive);
+	bool had = RelayState().del(o.dev, addrs);
+	if (!had && !find_device(o.dev))
+		throw Error("unknown device '" + o.dev + "'");
+	Json j(o.pretty);
+	j.begin_object().field("device", o.dev).field("removed", had).end_object();
+	done(o, had ? "" : o.dev + ": no relay registered", std::move(j));
+}
+
+void cmd_relay_list(const Options &o)
+{
+	StateLock lock(StateLock::Mode::shared);
+	Report r;
+	r.relay = RelayState().links();
+	if (o.json) {
+		Json j(o.pretty);
+		status_json(j, r, display_path(state_root()));
+		std::cout << j.str() << "\n";
+	} else {
+		std::cout << status_text(r);
+	}
+}
+
+void cmd_dnat(const Options &o)
+{
+	if (o.dev.empty() || o.mapping.empty())
+		throw Error("usage: dupgre-ctl dnat --dev DEV PUBLIC=PRIVATE, or dnat del --dev DEV");
+	auto [pub, priv] = parse_mapping(o.mapping, "PUBLIC=PRIVATE");
+	StateLock lock(StateLock::Mode::exclusive);
+	NetDevice dev = require_device(o.dev);
+	DnatState(o.dev).attach(dev, pub, priv);
+	if (o.set_rp_filter)
+		relax_rp_filter(dev.name);
+	done(o, "", std::move(Json(o.pretty).begin_object().field("device", o.dev).end_object()));
+}
+
+void cmd_dnat_del(const Options &o)
+{
+	StateLock lock(StateLock::Mode::exclusive);
+	DnatState state(o.dev);
+	if (!state.exists() && !find_device(o.dev))
+		throw Error("unknown device '" + o.dev + "'");
+	bool had = state.detach();
+	Json j(o.pretty);
+	j.begin_object().field("device", o.dev).field("removed", had).end_object();
+	done(o, had ? "" : o.dev + ": no dnat attached", std::move(j));
+}
+
+// Everything dupgre attached and pinned in this network namespace, gone:
+// for uninstalling, and for tests' teardown.
+void cmd_flush(const Options &o)
+{
+	StateLock lock(StateLock::Mode::exclusive);
+	size_t n = 0;
+	for (const auto &d : CloneState::devices())
+		n += CloneState(d).detach();
+	for (const RelayLink &l : RelayState().links())
+		n += RelayState().del(l.name, {});
+	for (const auto &d : DnatState::devices())
+		n += DnatState(d).detach();
+	Json j(o.pretty);
+	j.begin_object().field("removed", static_cast<uint64_t>(n)).end_object();
+	done(o, "", std::move(j));
+}
+
+void cmd_check(const Options &o)
+{
+	StateLock lock(StateLock::Mode::shared);
+	auto results = run_checks();
+	bool ok = true;
+	Json j(o.pretty);
+	j.begin_array();
+	for (const CheckResult &r : results) {
+		ok &= r.ok;
+		if (o.json) {
+			j.begin_object().field("ok", r.ok).field("check", r.what);
+			if (!r.fix.empty())
+				j.field("fix", r.fix);
+			j.end_object();
+		} else {
+			std::cout << (r.ok ? "OK    " : "FAIL  ") << r.what
+				  << (r.fix.empty() ? "" : "\n      fix: " + r.fix) << "\n";
+		}
+	}
+	if (o.json)
+		std::cout << j.end_array().str() << "\n";
+	if (!ok)
+		throw CheckFailed();
 }
 
 void cmd_detach(const Options &o)
@@ -125,47 +243,52 @@ void cmd_peer_list(const Options &o)
 		std::cout << p.str() << "\n";
 }
 
-std::vector<std::string> selected_devices(const Options &o)
+// Everything in this namespace, or what concerns --dev.
+Report gather(const Options &o)
 {
-	if (o.dev.empty())
-		return CloneState::devices();
-	CloneState state(o.dev);
-	if (!state.exists())
+	Report r;
+	for (const auto &d : CloneState::devices()) {
+		if (!o.dev.empty() && d != o.dev)
+			continue;
+		CloneState state(d);
+		r.clone.push_back({state.status(), state.counters()});
+	}
+	for (RelayLink &l : RelayState().links())
+		if (o.dev.empty() || l.name == o.dev)
+			r.relay.push_back(std::move(l));
+	for (const auto &d : DnatState::devices())
+		if (o.dev.empty() || d == o.dev)
+			r.dnat.push_back(DnatState(d).status());
+	if (!o.dev.empty() && r.clone.empty() && r.relay.empty() && r.dnat.empty())
 		throw Error("no dupgre state for device '" + o.dev + "'");
-	return {o.dev};
+	return r;
 }
 
 void cmd_status(const Options &o)
 {
 	StateLock lock(StateLock::Mode::shared);
-	std::vector<CloneStatus> clone;
-	for (const auto &d : selected_devices(o))
-		clone.push_back(CloneState(d).status());
+	Report r = gather(o);
 	if (o.json) {
 		Json j(o.pretty);
-		status_json(j, clone, display_path(state_root()));
+		status_json(j, r, display_path(state_root()));
 		std::cout << j.str() << "\n";
 	} else {
-		std::cout << status_text(clone);
+		std::cout << status_text(r);
 	}
 }
 
 void cmd_stats(const Options &o)
 {
 	StateLock lock(StateLock::Mode::shared);
-	std::vector<CloneReport> clone;
-	for (const auto &d : selected_devices(o)) {
-		CloneState state(d);
-		clone.push_back({state.status(), state.counters()});
-	}
+	Report r = gather(o);
 	if (o.format == "prometheus") {
-		std::cout << stats_prometheus(clone);
+		std::cout << stats_prometheus(r);
 	} else if (o.json || o.format == "json") {
 		Json j(o.pretty);
-		stats_json(j, clone);
+		stats_json(j, r);
 		std::cout << j.str() << "\n";
 	} else {
-		std::cout << stats_text(clone);
+		std::cout << stats_text(r);
 	}
 }
 
@@ -203,10 +326,46 @@ int main(int argc, char **argv)
 			opt->required();
 	};
 
+	auto rp_option = [&](CLI::App *cmd, const char *where) {
+		cmd->add_flag("--set-rp-filter", o.set_rp_filter,
+			      std::string("set rp_filter on ") + where + " to loose (2) if it is strict");
+	};
+
 	auto *attach = app.add_subcommand("attach", "attach the clone program to DEV's egress, or retarget it");
 	dev_option(attach, true);
 	attach->add_option("--clone-to", o.clone_to, "tunnel device that receives the copies")->required();
+	attach->add_option("--snat", o.snat, "PRIVATE=PUBLIC: copies from PRIVATE leave with source PUBLIC (1:1 NAT)");
+	rp_option(attach, "the clone target");
 	commands.emplace_back(attach, cmd_attach);
+
+	auto *relay = app.add_subcommand("relay", "secondary server: send copies out of their destination's link");
+	relay->require_subcommand(1);
+	auto *relay_add = relay->add_subcommand("add", "dual link DEV leads to the site at ADDR");
+	dev_option(relay_add, true);
+	relay_add->add_option("--peer", o.addrs, "the site's public IPv4 address")->required();
+	rp_option(relay_add, "DEV");
+	commands.emplace_back(relay_add, cmd_relay_add);
+	auto *relay_del = relay->add_subcommand("del", "unregister DEV (or only --peer ADDR)");
+	dev_option(relay_del, true);
+	relay_del->add_option("--peer", o.addrs, "only this site");
+	commands.emplace_back(relay_del, cmd_relay_del);
+	auto *relay_list = relay->add_subcommand("list", "registered links and their sites");
+	commands.emplace_back(relay_list, cmd_relay_list);
+
+	auto *dnat = app.add_subcommand("dnat", "1:1 NAT fix: rewrite packets entering DEV for PUBLIC to PRIVATE");
+	dev_option(dnat, false);
+	dnat->add_option("mapping", o.mapping, "PUBLIC=PRIVATE");
+	rp_option(dnat, "DEV");
+	auto *dnat_del = dnat->add_subcommand("del", "remove the rewrite from DEV");
+	dev_option(dnat_del, true);
+	commands.emplace_back(dnat_del, cmd_dnat_del);
+	commands.emplace_back(dnat, cmd_dnat);
+
+	auto *flush = app.add_subcommand("flush", "detach everything and remove all state in this network namespace");
+	commands.emplace_back(flush, cmd_flush);
+
+	auto *check = app.add_subcommand("check", "test every precondition: bpffs, BPF, tc, MTU, rp_filter, kernel");
+	commands.emplace_back(check, cmd_check);
 
 	auto *detach = app.add_subcommand("detach", "remove the clone program and all state for DEV");
 	dev_option(detach, true);
@@ -250,9 +409,16 @@ int main(int argc, char **argv)
 
 	try {
 		require_root();
-		for (const auto &[cmd, run] : commands)
-			if (cmd->parsed())
+		// The first parsed command in the list runs: a sub-subcommand
+		// (dnat del) is listed before its parent.
+		for (const auto &[cmd, run] : commands) {
+			if (cmd->parsed()) {
 				run(o);
+				break;
+			}
+		}
+	} catch (const CheckFailed &) {
+		return 1;
 	} catch (const std::exception &e) {
 		print_error(o.json, e.what());
 		return 1;

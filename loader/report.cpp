@@ -12,15 +12,38 @@ namespace {
 const char *const counter_names[] = {
 	"seen", "not_ipv4", "malformed", "no_peer", "fragment", "no_match",
 	"gre_data", "gre_lcp_echo", "pptp_echo", "cloned", "cloned_bytes",
-	"clone_errors", "clone_xmit_drops", "over_mtu",
+	"clone_errors", "clone_xmit_drops", "over_mtu", "snat", "snat_errors",
 };
 static_assert(std::size(counter_names) == CLONE_COUNTER_MAX, "a clone counter has no name");
+
+// In enum relay_counter order.
+const char *const relay_names[] = {
+	"seen", "not_ipv4", "no_peer", "loop", "ttl_expired", "relayed", "relayed_bytes",
+	"redirect_errors",
+};
+static_assert(std::size(relay_names) == RELAY_COUNTER_MAX, "a relay counter has no name");
+
+const char *const dnat_names[] = {"seen", "rewritten", "errors"};
+static_assert(std::size(dnat_names) == DNAT_COUNTER_MAX, "a DNAT counter has no name");
 
 }  // namespace
 
 const char *clone_counter_name(unsigned counter)
 {
 	return counter < CLONE_COUNTER_MAX ? counter_names[counter] : "unknown";
+}
+
+const char *relay_counter_name(unsigned counter)
+{
+	return counter < RELAY_COUNTER_MAX ? relay_names[counter] : "unknown";
+}
+
+static std::string addr_list(const std::vector<Ipv4> &addrs)
+{
+	std::string s;
+	for (const Ipv4 &a : addrs)
+		s += (s.empty() ? "" : " ") + a.str();
+	return s;
 }
 
 static std::string target_desc(const CloneStatus &st)
@@ -31,25 +54,37 @@ static std::string target_desc(const CloneStatus &st)
 	return o.str();
 }
 
-std::string status_text(const std::vector<CloneStatus> &clone)
+std::string status_text(const Report &r)
 {
 	std::ostringstream o;
-	if (clone.empty())
+	if (r.clone.empty() && r.relay.empty() && r.dnat.empty())
 		o << "no dupgre state\n";
-	for (const CloneStatus &st : clone) {
+	for (const CloneReport &cr : r.clone) {
+		const CloneStatus &st = cr.status;
 		o << st.device << ": clone " << st.state();
 		if (st.info.attached)
 			o << " on egress, copies to " << target_desc(st) << ", prog id "
 			  << st.info.prog_id;
-		o << ", " << st.peers << (st.peers == 1 ? " peer" : " peers") << "\n";
+		o << ", " << st.peers << (st.peers == 1 ? " peer" : " peers");
+		if (st.info.snat_private)
+			o << ", copies from " << Ipv4{st.info.snat_private}.str() << " leave as "
+			  << Ipv4{st.info.snat_public}.str();
+		o << "\n";
 	}
+	for (const RelayLink &l : r.relay)
+		o << l.name << ": relay " << (l.attached ? "attached" : "stale") << " on ingress, to "
+		  << addr_list(l.peers) << "\n";
+	for (const DnatStatus &d : r.dnat)
+		o << d.device << ": dnat " << (d.attached ? "attached" : "stale") << " on ingress, "
+		  << Ipv4{d.info.public_addr}.str() << " -> " << Ipv4{d.info.private_addr}.str() << "\n";
 	return o.str();
 }
 
-void status_json(Json &out, const std::vector<CloneStatus> &clone, const std::string &state_dir)
+void status_json(Json &out, const Report &r, const std::string &state_dir)
 {
 	out.begin_object().field("state_dir", state_dir).key("clone").begin_array();
-	for (const CloneStatus &st : clone) {
+	for (const CloneReport &cr : r.clone) {
+		const CloneStatus &st = cr.status;
 		out.begin_object()
 			.field("device", st.device)
 			.field("state", st.state())
@@ -64,40 +99,95 @@ void status_json(Json &out, const std::vector<CloneStatus> &clone, const std::st
 				.field("target_mtu", st.info.target_mtu)
 				.field("prog_id", st.info.prog_id)
 				.field("filter_present", st.filter_present)
-				.field("created_qdisc", static_cast<bool>(st.info.created_qdisc));
+				.field("created_qdisc", st.created_qdisc);
+			if (st.info.snat_private)
+				out.field("snat_private", Ipv4{st.info.snat_private}.str())
+					.field("snat_public", Ipv4{st.info.snat_public}.str());
 		}
 		out.end_object();
 	}
+	out.end_array().key("relay").begin_array();
+	for (const RelayLink &l : r.relay) {
+		out.begin_object()
+			.field("device", l.name)
+			.field("state", l.attached ? "attached" : "stale")
+			.field("ifindex", l.ifindex)
+			.field("created_qdisc", l.created_qdisc)
+			.key("peers")
+			.begin_array();
+		for (const Ipv4 &a : l.peers)
+			out.value(a.str());
+		out.end_array().end_object();
+	}
+	out.end_array().key("dnat").begin_array();
+	for (const DnatStatus &d : r.dnat)
+		out.begin_object()
+			.field("device", d.device)
+			.field("state", d.attached ? "attached" : "stale")
+			.field("public", Ipv4{d.info.public_addr}.str())
+			.field("private", Ipv4{d.info.private_addr}.str())
+			.field("prog_id", d.info.prog_id)
+			.end_object();
 	out.end_array().end_object();
 }
 
-std::string stats_text(const std::vector<CloneReport> &clone)
+static void counter_lines(std::ostringstream &o, const char *const *names, const __u64 *values, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		std::string name = names[i];
+		o << "  " << name << std::string(18 - name.size(), ' ') << values[i] << "\n";
+	}
+}
+
+std::string stats_text(const Report &rep)
 {
 	std::ostringstream o;
-	if (clone.empty())
+	if (rep.clone.empty() && rep.relay.empty() && rep.dnat.empty())
 		o << "no dupgre state\n";
-	for (const CloneReport &r : clone) {
+	for (const CloneReport &r : rep.clone) {
 		o << r.status.device << ": clone " << r.status.state() << "\n";
-		for (unsigned i = 0; i < CLONE_COUNTER_MAX; i++) {
-			std::string name = counter_names[i];
-			o << "  " << name << std::string(18 - name.size(), ' ') << r.counters[i] << "\n";
-		}
+		counter_lines(o, counter_names, r.counters.data(), CLONE_COUNTER_MAX);
+	}
+	for (const RelayLink &l : rep.relay) {
+		o << l.name << ": relay\n";
+		counter_lines(o, relay_names, l.counters.data(), RELAY_COUNTER_MAX);
+	}
+	for (const DnatStatus &d : rep.dnat) {
+		o << d.device << ": dnat\n";
+		counter_lines(o, dnat_names, d.counters.data(), DNAT_COUNTER_MAX);
 	}
 	return o.str();
 }
 
-void stats_json(Json &out, const std::vector<CloneReport> &clone)
+static void counter_object(Json &out, const char *const *names, const __u64 *values, unsigned n)
+{
+	out.key("counters").begin_object();
+	for (unsigned i = 0; i < n; i++)
+		out.field(names[i], static_cast<uint64_t>(values[i]));
+	out.end_object();
+}
+
+void stats_json(Json &out, const Report &rep)
 {
 	out.begin_object().key("clone").begin_array();
-	for (const CloneReport &r : clone) {
+	for (const CloneReport &r : rep.clone) {
 		out.begin_object()
 			.field("device", r.status.device)
-			.field("state", r.status.state())
-			.key("counters")
-			.begin_object();
-		for (unsigned i = 0; i < CLONE_COUNTER_MAX; i++)
-			out.field(counter_names[i], static_cast<uint64_t>(r.counters[i]));
-		out.end_object().end_object();
+			.field("state", r.status.state());
+		counter_object(out, counter_names, r.counters.data(), CLONE_COUNTER_MAX);
+		out.end_object();
+	}
+	out.end_array().key("relay").begin_array();
+	for (const RelayLink &l : rep.relay) {
+		out.begin_object().field("device", l.name);
+		counter_object(out, relay_names, l.counters.data(), RELAY_COUNTER_MAX);
+		out.end_object();
+	}
+	out.end_array().key("dnat").begin_array();
+	for (const DnatStatus &d : rep.dnat) {
+		out.begin_object().field("device", d.device);
+		counter_object(out, dnat_names, d.counters.data(), DNAT_COUNTER_MAX);
+		out.end_object();
 	}
 	out.end_array().end_object();
 }
@@ -150,23 +240,50 @@ const Metric clone_metrics[] = {
 	 {{CLONE_ERRORS, "errno"}, {CLONE_XMIT_DROPS, "xmit_drop"}}},
 	{"dupgre_clone_over_mtu_packets_total", "counter",
 	 "Copies larger than the clone target's MTU when attached.", nullptr, {{CLONE_OVER_MTU, ""}}},
+	{"dupgre_clone_snat_packets_total", "counter",
+	 "Copies whose source the NAT fix rewrote, and rewrites that failed.", "result",
+	 {{CLONE_SNAT, "rewritten"}, {CLONE_SNAT_ERRORS, "failed"}}},
 };
+
+const Metric relay_metrics[] = {
+	{"dupgre_relay_packets_total", "counter",
+	 "Packets entering a dual link, by what the relay did with them.", "result",
+	 {{RELAY_RELAYED, "relayed"}, {RELAY_NOT_IPV4, "not_ipv4"}, {RELAY_NO_PEER, "no_peer"},
+	  {RELAY_LOOP, "loop"}, {RELAY_TTL_EXPIRED, "ttl_expired"},
+	  {RELAY_REDIRECT_ERRORS, "redirect_error"}}},
+	{"dupgre_relay_relayed_bytes_total", "counter",
+	 "Bytes the relay sent out of their destination's link.", nullptr, {{RELAY_RELAYED_BYTES, ""}}},
+};
+
+const Metric dnat_metrics[] = {
+	{"dupgre_dnat_packets_total", "counter",
+	 "Packets entering the device whose destination the NAT fix rewrote, or failed to.",
+	 "result", {{DNAT_REWRITTEN, "rewritten"}, {DNAT_ERRORS, "failed"}}},
+};
+
+// One metric's HELP, TYPE and samples, for every item's counters.
+template <typename Items, typename Name, typename Values>
+void metric_lines(std::ostringstream &o, const Metric &m, const Items &items, Name name, Values values)
+{
+	o << "# HELP " << m.name << " " << m.help << "\n# TYPE " << m.name << " " << m.type << "\n";
+	for (const auto &item : items)
+		for (const auto &[counter, label] : m.counters) {
+			o << m.name << "{device=\"" << label_value(name(item)) << "\"";
+			if (m.label)
+				o << "," << m.label << "=\"" << label << "\"";
+			o << "} " << values(item)[counter] << "\n";
+		}
+}
 
 }  // namespace
 
-std::string stats_prometheus(const std::vector<CloneReport> &clone)
+std::string stats_prometheus(const Report &rep)
 {
+	const auto &clone = rep.clone;
 	std::ostringstream o;
-	for (const Metric &m : clone_metrics) {
-		o << "# HELP " << m.name << " " << m.help << "\n# TYPE " << m.name << " " << m.type << "\n";
-		for (const CloneReport &r : clone)
-			for (const auto &[counter, label] : m.counters) {
-				o << m.name << "{device=\"" << label_value(r.status.device) << "\"";
-				if (m.label)
-					o << "," << m.label << "=\"" << label << "\"";
-				o << "} " << r.counters[counter] << "\n";
-			}
-	}
+	for (const Metric &m : clone_metrics)
+		metric_lines(o, m, clone, [](const CloneReport &r) { return r.status.device; },
+			     [](const CloneReport &r) { return r.counters.data(); });
 	o << "# HELP dupgre_clone_peers Peers whose packets the clone program copies.\n"
 	  << "# TYPE dupgre_clone_peers gauge\n";
 	for (const CloneReport &r : clone)
@@ -178,6 +295,12 @@ std::string stats_prometheus(const std::vector<CloneReport> &clone)
 	for (const CloneReport &r : clone)
 		o << "dupgre_clone_attached{device=\"" << label_value(r.status.device) << "\"} "
 		  << (r.status.state() == "attached" ? 1 : 0) << "\n";
+	for (const Metric &m : relay_metrics)
+		metric_lines(o, m, rep.relay, [](const RelayLink &l) { return l.name; },
+			     [](const RelayLink &l) { return l.counters.data(); });
+	for (const Metric &m : dnat_metrics)
+		metric_lines(o, m, rep.dnat, [](const DnatStatus &d) { return d.device; },
+			     [](const DnatStatus &d) { return d.counters.data(); });
 	return o.str();
 }
 

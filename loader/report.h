@@ -7,22 +7,33 @@
 #include <vector>
 
 #include "clone_state.h"
+#include "dnat_state.h"
 #include "json.h"
+#include "relay_state.h"
 
 namespace dupgre {
 
 // Stable names of the clone counters (JSON keys), indexed by enum clone_counter.
 const char *clone_counter_name(unsigned counter);
 
+const char *relay_counter_name(unsigned counter);
+
 struct CloneReport {
 	CloneStatus status;
 	CloneCounters counters{};
 };
 
-std::string status_text(const std::vector<CloneStatus> &clone);
-void status_json(Json &out, const std::vector<CloneStatus> &clone, const std::string &state_dir);
-std::string stats_text(const std::vector<CloneReport> &clone);
-void stats_json(Json &out, const std::vector<CloneReport> &clone);
-std::string stats_prometheus(const std::vector<CloneReport> &clone);
+// Everything dupgre has in this network namespace.
+struct Report {
+	std::vector<CloneReport> clone;
+	std::vector<RelayLink> relay;
+	std::vector<DnatStatus> dnat;
+};
+
+std::string status_text(const Report &r);
+void status_json(Json &out, const Report &r, const std::string &state_dir);
+std::string stats_text(const Report &r);
+void stats_json(Json &out, const Report &r);
+std::string stats_prometheus(const Report &r);
 
 }  // namespace dupgre

@@ -11,6 +11,7 @@
 #include <cstring>
 #include <string>
 
+#include "bpffs.h"
 #include "error.h"
 
 namespace dupgre {
@@ -89,6 +90,49 @@ bool TcHook::destroy_clsact_if_unused()
 		return false;
 	check(err, "removing the clsact qdisc");
 	return true;
+}
+
+static std::string clsact_marker(int ifindex)
+{
+	return state_root() + "/clsact/" + std::to_string(ifindex);
+}
+
+bool clsact_created_by_dupgre(int ifindex)
+{
+	return path_exists(clsact_marker(ifindex));
+}
+
+void forget_clsact(int ifindex)
+{
+	remove_empty_dirs(clsact_marker(ifindex));
+}
+
+void tc_attach(int ifindex, const TcFilter &filter, int prog_fd)
+{
+	TcHook hook(ifindex, filter.point);
+	if (hook.ensure_clsact())
+		make_dirs(clsact_marker(ifindex));
+	try {
+		hook.attach(filter, prog_fd);
+	} catch (...) {
+		if (clsact_created_by_dupgre(ifindex) && hook.destroy_clsact_if_unused())
+			forget_clsact(ifindex);
+		throw;
+	}
+}
+
+void tc_detach(int ifindex, const TcFilter &filter, __u32 prog_id)
+{
+	TcHook hook(ifindex, filter.point);
+	if (hook.query(filter) == prog_id)
+		hook.detach(filter);
+	if (clsact_created_by_dupgre(ifindex) && hook.destroy_clsact_if_unused())
+		forget_clsact(ifindex);
+}
+
+std::optional<__u32> tc_query(int ifindex, const TcFilter &filter)
+{
+	return TcHook(ifindex, filter.point).query(filter);
 }
 
 namespace {

@@ -21,6 +21,23 @@ struct TcFilter {
 // 13 avoids the values set by hand most often (1, 10) and tc's automatic
 // 49152. dupgre's own program never ends classification.
 inline constexpr TcFilter clone_filter = {BPF_TC_EGRESS, 0xd06e, 13};
+// Ingress programs: NAT first, so everything after sees the private address.
+inline constexpr TcFilter dnat_filter = {BPF_TC_INGRESS, 0xd06d, 11};
+inline constexpr TcFilter relay_filter = {BPF_TC_INGRESS, 0xd06f, 13};
+
+// How every dupgre program is attached and removed. Which clsact qdiscs
+// dupgre created is recorded once per device (a directory under the state
+// root), whichever of its programs created it, so that the last one to
+// leave removes it, and only when no filter of anyone is left on it.
+void tc_attach(int ifindex, const TcFilter &filter, int prog_fd);
+// Detaches the filter if it runs prog_id (after a device came back under the
+// same name, whatever is there belongs to someone else), then removes a
+// clsact qdisc that dupgre created and nobody uses any more.
+void tc_detach(int ifindex, const TcFilter &filter, __u32 prog_id);
+std::optional<__u32> tc_query(int ifindex, const TcFilter &filter);
+bool clsact_created_by_dupgre(int ifindex);
+// Forgets the qdisc record of a device that is gone.
+void forget_clsact(int ifindex);
 
 class TcHook {
 public:

@@ -28,6 +28,8 @@ enum clone_counter {
 	CLONE_ERRORS,		/* bpf_clone_redirect() < 0: no copy (e.g. target gone) */
 	CLONE_XMIT_DROPS,	/* bpf_clone_redirect() > 0: NET_XMIT_DROP/CN from the target's queue */
 	CLONE_OVER_MTU,		/* copies larger than the target's MTU when attached */
+	CLONE_SNAT,		/* copies whose source was rewritten PRIVATE -> PUBLIC */
+	CLONE_SNAT_ERRORS,	/* rewrite helpers failed: that copy not sent */
 	CLONE_COUNTER_MAX,
 };
 
@@ -41,9 +43,10 @@ struct clone_info {
 	__u32 prog_id;
 	__u8 attached;		/* 0: peers configured, program not attached */
 	__u8 l3_device;		/* device has no MAC header (ppp, tun) */
-	__u8 created_qdisc;	/* dupgre created the clsact qdisc on ifindex */
-	__u8 pad;
+	__u8 pad[2];
 	char target_name[16];	/* IFNAMSIZ */
+	__u32 snat_private;	/* network byte order; 0: no NAT fix */
+	__u32 snat_public;
 };
 
 #endif /* DUPGRE_CLONE_H */

@@ -48,7 +48,8 @@ static int open_tun(const char *name, int *ifindex)
 	return fd;
 }
 
-CloneProg::CloneProg(bool l3_device, unsigned clone_mtu)
+CloneProg::CloneProg(bool l3_device, unsigned clone_mtu, const char *snat_private,
+		     const char *snat_public)
 {
 	static int seq;
 	std::string name = "dtest" + std::to_string(seq++);
@@ -60,6 +61,10 @@ CloneProg::CloneProg(bool l3_device, unsigned clone_mtu)
 	skel_->rodata->clone_ifindex = ifindex;
 	skel_->rodata->clone_mtu = clone_mtu;
 	skel_->rodata->l3_device = l3_device;
+	if (snat_private) {
+		skel_->rodata->snat_private = htonl(pkt::addr(snat_private));
+		skel_->rodata->snat_public = htonl(pkt::addr(snat_public));
+	}
 	if (clone_bpf__load(skel_))
 		throw std::runtime_error("clone_bpf__load failed");
 	add_peer(default_peer);

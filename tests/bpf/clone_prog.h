@@ -29,7 +29,8 @@ const char *outcome_name(Outcome o);
 
 class CloneProg {
 public:
-	explicit CloneProg(bool l3_device, unsigned clone_mtu = 1500);
+	explicit CloneProg(bool l3_device, unsigned clone_mtu = 1500, const char *snat_private = nullptr,
+			   const char *snat_public = nullptr);
 	~CloneProg();
 	CloneProg(const CloneProg &) = delete;
 	CloneProg &operator=(const CloneProg &) = delete;

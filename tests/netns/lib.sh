@@ -10,6 +10,7 @@ CTL="$BUILD/loader/dupgre-ctl"
 PKTSEND="$BUILD/tests/pktsend"
 PKTCAP="$BUILD/tests/pktcap"
 PKTMIX="$BUILD/tests/pktmix"
+PKTCSUM="$BUILD/tests/pktcsum"
 TEST_NAME=$(basename "$0" .sh)
 TMP=$(mktemp -d "/tmp/dupgre-$TEST_NAME.XXXXXX")
 NAMESPACES=()
@@ -24,11 +25,8 @@ cleanup() {
 	for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
 	for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
 	for ns in "${NAMESPACES[@]}"; do
-		# Detach first: pins live in the host's bpffs and outlive the namespace.
-		for dev in $(ip netns exec "$ns" "$CTL" -j status 2>/dev/null |
-			grep -o '"device":"[^"]*"' | cut -d'"' -f4); do
-			ip netns exec "$ns" "$CTL" detach --dev "$dev" >/dev/null 2>&1 || true
-		done
+		# Pins live in the host's bpffs and outlive the namespace.
+		ip netns exec "$ns" "$CTL" flush >/dev/null 2>&1 || true
 		ip netns del "$ns" 2>/dev/null || true
 	done
 	rm -rf "$TMP"

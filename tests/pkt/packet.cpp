@@ -156,6 +156,39 @@ Bytes ethernet(const Ethernet &e, const Bytes &payload)
 	return h + payload;
 }
 
+static size_t l4_csum_field(const Bytes &ip)
+{
+	return ip.at(9) == 6 ? 16 : ip.at(9) == 17 ? 6 : 0;
+}
+
+uint16_t l4_checksum(const Bytes &ip)
+{
+	size_t hlen = (ip.at(0) & 0x0f) * 4, field = l4_csum_field(ip);
+	uint32_t sum = ip.at(9) + (ip.size() - hlen);  // protocol, L4 length
+	for (size_t i = 12; i < 20; i += 2)              // addresses
+		sum += (ip[i] << 8) | ip[i + 1];
+	for (size_t i = hlen; i < ip.size(); i += 2) {
+		if (i == hlen + field)
+			continue;
+		sum += (ip[i] << 8) | (i + 1 < ip.size() ? ip[i + 1] : 0);
+	}
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	uint16_t c = ~sum & 0xffff;
+	return ip.at(9) == 17 && c == 0 ? 0xffff : c;
+}
+
+void set_l4_checksum(Bytes &ip)
+{
+	put16(ip, (ip.at(0) & 0x0f) * 4 + l4_csum_field(ip), l4_checksum(ip));
+}
+
+bool l4_checksum_ok(const Bytes &ip)
+{
+	size_t off = (ip.at(0) & 0x0f) * 4 + l4_csum_field(ip);
+	return ((ip.at(off) << 8) | ip.at(off + 1)) == l4_checksum(ip);
+}
+
 std::string hex(const Bytes &b)
 {
 	static const char digits[] = "0123456789abcdef";

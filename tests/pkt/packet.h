@@ -66,6 +66,12 @@ struct Ethernet {
 };
 Bytes ethernet(const Ethernet &e, const Bytes &payload);
 
+// The TCP or UDP checksum of an IPv4 packet (pseudo-header included), as
+// it should be; l4_checksum_ok() compares it with the one in the packet.
+uint16_t l4_checksum(const Bytes &ip);
+void set_l4_checksum(Bytes &ip);
+bool l4_checksum_ok(const Bytes &ip);
+
 std::string hex(const Bytes &b);
 Bytes unhex(const std::string &s);
 

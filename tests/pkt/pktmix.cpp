@@ -59,7 +59,10 @@ int main(int argc, char **argv)
 	uint32_t seq = 0;
 
 	auto emit = [&](const char *label, Ipv4 ip, const Bytes &l4) {
-		std::cout << label << " " << hex(ipv4(ip, l4)) << "\n";
+		Bytes p = ipv4(ip, l4);
+		if (ip.protocol == 6 || ip.protocol == 17)
+			set_l4_checksum(p);
+		std::cout << label << " " << hex(p) << "\n";
 	};
 	for (long n = 0; n < count; n++) {
 		Ipv4 ip;

@@ -17,20 +17,26 @@
 # bench has no other traffic), or by dupgre's relay once that is attached.
 # No packet ever enters the root namespace.
 #
-# Source this file, then: topo_up PREFIX BUILD_DIR; topo_set LINK DIR SPEC;
+# With "nat" (topo_up PREFIX BUILD_DIR nat) the primary sits behind a 1:1 NAT
+# like an EC2 instance: its WAN device has PRIMARY_PRIVATE, and a namespace
+# "nat" on path A owns PRIMARY_PUB and maps it (iptables DNAT/SNAT, and
+# EC2's source/destination check). Copies relayed through the secondary bypass that NAT.
+#
+# Source this file, then: topo_up PREFIX BUILD_DIR [nat]; topo_set LINK DIR SPEC;
 # topo_stats LINK; topo_down. LINK is path_a, path_b or relay; DIR is a2b
 # (client→primary, client→secondary, primary→secondary), b2a or both.
 
 CLIENT_PUB=198.18.0.1
 PRIMARY_PUB=198.18.0.2
+PRIMARY_PRIVATE=10.123.82.34
 TOPO_NAMESPACES=()
 TOPO_PIDS=()
 
-_topo_link() {  # _topo_link NAME NS_A DEV_A NS_B DEV_B MTU
+_topo_link() {  # _topo_link NAME NS_A DEV_A NS_B DEV_B MTU SEED
 	local ctl="$TOPO_DIR/$1.sock" fifo="$TOPO_DIR/$1.ready" line
 	mkfifo "$fifo"
 	"$TOPO_BUILD/tests/tools/linkemu" --ns-a "$2" --dev-a "$3" --ns-b "$4" --dev-b "$5" \
-		--mtu "$6" --seed "${TOPO_SEED:-1}" --control "$ctl" >"$fifo" &
+		--mtu "$6" --seed "$7" --control "$ctl" >"$fifo" &
 	TOPO_PIDS+=("$!")
 	if ! read -r -t 10 line <"$fifo" || [ "$line" != ready ]; then
 		echo "three-site: linkemu for $1 did not start" >&2
@@ -38,15 +44,17 @@ _topo_link() {  # _topo_link NAME NS_A DEV_A NS_B DEV_B MTU
 	fi
 }
 
-topo_up() {  # topo_up PREFIX BUILD_DIR
+topo_up() {  # topo_up PREFIX BUILD_DIR [nat]
 	TOPO_PREFIX=$1
 	TOPO_BUILD=$(cd "$2" && pwd)
 	TOPO_DIR=$(mktemp -d "/tmp/dupgre-topo.XXXXXX")
 	NS_CLIENT=${TOPO_PREFIX}client
 	NS_PRIMARY=${TOPO_PREFIX}primary
 	NS_SECONDARY=${TOPO_PREFIX}secondary
+	NS_NAT=
+	[ "${3:-}" = nat ] && NS_NAT=${TOPO_PREFIX}nat
 	local ns
-	for ns in "$NS_CLIENT" "$NS_PRIMARY" "$NS_SECONDARY"; do
+	for ns in "$NS_CLIENT" "$NS_PRIMARY" "$NS_SECONDARY" $NS_NAT; do
 		ip netns add "$ns"
 		TOPO_NAMESPACES+=("$ns")
 		ip -n "$ns" link set lo up
@@ -57,24 +65,58 @@ topo_up() {  # topo_up PREFIX BUILD_DIR
 			net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
 	done
 	# MTUs as in the guide: 1380 inside client tunnels, 1448 on dual links.
-	_topo_link path_a "$NS_CLIENT" wan0 "$NS_PRIMARY" wan0 1500
-	_topo_link path_b "$NS_CLIENT" dual0 "$NS_SECONDARY" dual0 1448
-	_topo_link relay "$NS_PRIMARY" bvpn "$NS_SECONDARY" bvpn 1448
+	# Each link its own seed: with one seed for all, links carrying the same
+	# packets would lose the same ones, and the paths would not be
+	# independent.
+	local seed=${TOPO_SEED:-1}
+	_topo_link path_a "$NS_CLIENT" wan0 "${NS_NAT:-$NS_PRIMARY}" wan0 1500 "$seed"
+	_topo_link path_b "$NS_CLIENT" dual0 "$NS_SECONDARY" dual0 1448 "$((seed + 1000))"
+	_topo_link relay "$NS_PRIMARY" bvpn "$NS_SECONDARY" bvpn 1448 "$((seed + 2000))"
 
 	ip -n "$NS_CLIENT" addr add "$CLIENT_PUB" peer "$PRIMARY_PUB" dev wan0
-	ip -n "$NS_PRIMARY" addr add "$PRIMARY_PUB" peer "$CLIENT_PUB" dev wan0
+	if [ -z "$NS_NAT" ]; then
+		ip -n "$NS_PRIMARY" addr add "$PRIMARY_PUB" peer "$CLIENT_PUB" dev wan0
+	else
+		_topo_nat
+	fi
 	ip -n "$NS_CLIENT" addr add 10.66.4.66 peer 10.66.4.1 dev dual0
 	ip -n "$NS_SECONDARY" addr add 10.66.4.1 peer 10.66.4.66 dev dual0
 	ip -n "$NS_PRIMARY" addr add 10.66.4.61 peer 10.66.4.1 dev bvpn
 	ip -n "$NS_SECONDARY" addr add 10.66.4.1 peer 10.66.4.61 dev bvpn
-	for ns in "$NS_CLIENT" "$NS_PRIMARY" "$NS_SECONDARY"; do
-		for dev in $(ip -n "$ns" -br link | awk '$1 != "lo" { print $1 }'); do
+	for ns in "$NS_CLIENT" "$NS_PRIMARY" "$NS_SECONDARY" $NS_NAT; do
+		for dev in $(ip -n "$ns" -br link | awk '$1 != "lo" { sub(/@.*/, "", $1); print $1 }'); do
 			ip netns exec "$ns" sysctl -qw "net.ipv4.conf.$dev.rp_filter=0"
 		done
 	done
 }
 
+# The 1:1 NAT in front of the primary.
+_topo_nat() {
+	ip -n "$NS_NAT" addr add "$PRIMARY_PUB" peer "$CLIENT_PUB" dev wan0
+	ip -n "$NS_NAT" link add lan0 type veth peer name wan0 netns "$NS_PRIMARY"
+	ip -n "$NS_NAT" addr add 10.123.82.1/24 dev lan0
+	ip -n "$NS_PRIMARY" addr add "$PRIMARY_PRIVATE/24" dev wan0
+	ip -n "$NS_NAT" link set lan0 up
+	ip -n "$NS_PRIMARY" link set wan0 up
+	ip -n "$NS_PRIMARY" route add default via 10.123.82.1
+	ip netns exec "$NS_NAT" iptables -t nat -A PREROUTING -i wan0 -d "$PRIMARY_PUB" \
+		-j DNAT --to-destination "$PRIMARY_PRIVATE"
+	ip netns exec "$NS_NAT" iptables -t nat -A POSTROUTING -o wan0 -s "$PRIMARY_PRIVATE" \
+		-j SNAT --to-source "$PRIMARY_PUB"
+	# EC2's source/destination check: the instance may only send from its
+	# own address. Without it, a copy the primary forwards (addressed to
+	# the public address it does not own) would come back through the
+	# NAT's conntrack entry, which no cloud does.
+	ip netns exec "$NS_NAT" iptables -A FORWARD -i lan0 ! -s "$PRIMARY_PRIVATE" -j DROP
+}
+
 # topo_secondary_routes: the secondary sends copies on by plain routing.
+# topo_relay: by dupgre's relay.
+topo_relay() {
+	ip netns exec "$NS_SECONDARY" "$TOPO_BUILD/loader/dupgre-ctl" relay add --dev dual0 --peer "$CLIENT_PUB"
+	ip netns exec "$NS_SECONDARY" "$TOPO_BUILD/loader/dupgre-ctl" relay add --dev bvpn --peer "$PRIMARY_PUB"
+}
+
 topo_secondary_routes() {
 	ip -n "$NS_SECONDARY" route replace "$PRIMARY_PUB" dev bvpn
 	ip -n "$NS_SECONDARY" route replace "$CLIENT_PUB" dev dual0
@@ -104,10 +146,7 @@ topo_down() {
 	local ns dev pid
 	for ns in "${TOPO_NAMESPACES[@]}"; do
 		# Pins live in the host's bpffs and outlive the namespace.
-		for dev in $(ip netns exec "$ns" "$TOPO_BUILD/loader/dupgre-ctl" -j status 2>/dev/null |
-			grep -o '"device":"[^"]*"' | cut -d'"' -f4); do
-			ip netns exec "$ns" "$TOPO_BUILD/loader/dupgre-ctl" detach --dev "$dev" >/dev/null 2>&1 || true
-		done
+		ip netns exec "$ns" "$TOPO_BUILD/loader/dupgre-ctl" flush >/dev/null 2>&1 || true
 	done
 	for pid in "${TOPO_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
 	for pid in "${TOPO_PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done

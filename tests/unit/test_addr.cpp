@@ -43,3 +43,15 @@ TEST_CASE("interface names the kernel could never accept are rejected")
 	for (const char *bad : {"", "a234567890123456", "a/b", "a b", "a:b", ".", ".."})
 		CHECK_THROWS_AS(validate_ifname(bad), Error);
 }
+
+TEST_CASE("NAT mappings: two different unicast addresses")
+{
+	auto [a, b] = parse_mapping("10.0.0.5=198.18.0.9", "PRIVATE=PUBLIC");
+	CHECK(a.str() == "10.0.0.5");
+	CHECK(b.str() == "198.18.0.9");
+	for (const char *bad : {"", "10.0.0.5", "10.0.0.5=", "=10.0.0.5", "10.0.0.5=10.0.0.5",
+				"10.0.0.5=224.0.0.1", "10.0.0.5:198.18.0.9", "10.0.0.5=198.18.0.9=1.2.3.4"}) {
+		CAPTURE(bad);
+		CHECK_THROWS_AS(parse_mapping(bad, "PRIVATE=PUBLIC"), Error);
+	}
+}

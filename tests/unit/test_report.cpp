@@ -49,18 +49,36 @@ TEST_CASE("every counter has a distinct name")
 		names.insert(clone_counter_name(i));
 	CHECK(names.size() == CLONE_COUNTER_MAX);
 	CHECK(names.count("unknown") == 0);
+	names.clear();
+	for (unsigned i = 0; i < RELAY_COUNTER_MAX; i++)
+		names.insert(relay_counter_name(i));
+	CHECK(names.size() == RELAY_COUNTER_MAX);
+	CHECK(names.count("unknown") == 0);
 }
 
 TEST_CASE("Prometheus exposition matches the golden file")
 {
-	std::vector<CloneReport> r = {report("eth0", true, 100), report("we\"ird\\dev", false, 0)};
+	Report r;
+	r.clone = {report("eth0", true, 100), report("we\"ird\\dev", false, 0)};
+	RelayLink link;
+	link.name = "ppp3";
+	for (unsigned i = 0; i < RELAY_COUNTER_MAX; i++)
+		link.counters[i] = 200 + i;
+	r.relay = {link};
+	DnatStatus dnat;
+	dnat.device = "ppp4";
+	dnat.counters = {300, 301, 302};
+	r.dnat = {dnat};
 	std::string out = stats_prometheus(r);
 	CHECK(out == golden("stats.prom", out));
 }
 
 TEST_CASE("Prometheus: HELP and TYPE once per metric, _total only on counters")
 {
-	std::vector<CloneReport> r = {report("eth0", true, 1), report("eth1", true, 2)};
+	Report r;
+	r.clone = {report("eth0", true, 1), report("eth1", true, 2)};
+	r.relay.resize(1);
+	r.dnat.resize(1);
 	std::istringstream in(stats_prometheus(r));
 	std::set<std::string> helped, typed;
 	for (std::string line; std::getline(in, line);) {
@@ -84,7 +102,9 @@ TEST_CASE("Prometheus: HELP and TYPE once per metric, _total only on counters")
 TEST_CASE("JSON stats name every counter")
 {
 	Json j;
-	stats_json(j, {report("eth0", true, 7)});
+	Report r;
+	r.clone = {report("eth0", true, 7)};
+	stats_json(j, r);
 	for (unsigned i = 0; i < CLONE_COUNTER_MAX; i++)
 		CHECK(j.str().find(std::string("\"") + clone_counter_name(i) + "\":" + std::to_string(7 + i)) !=
 		      std::string::npos);

@@ -1,0 +1,138 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#include "check.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <fstream>
+
+#include "bpffs.h"
+#include "clone_state.h"
+#include "dnat_state.h"
+#include "error.h"
+#include "kernel.h"
+#include "relay_state.h"
+
+namespace dupgre {
+
+static int read_sysctl(const std::string &path)
+{
+	std::ifstream in(path);
+	int v = -1;
+	in >> v;
+	return in ? v : -1;
+}
+
+static std::string rp_path(const std::string &conf)
+{
+	return "/proc/sys/net/ipv4/conf/" + conf + "/rp_filter";
+}
+
+int effective_rp_filter(const std::string &dev)
+{
+	int all = read_sysctl(rp_path("all")), own = read_sysctl(rp_path(dev));
+	return all < 0 || own < 0 ? -1 : std::max(all, own);
+}
+
+int relax_rp_filter(const std::string &dev)
+{
+	if (effective_rp_filter(dev) == 1) {
+		std::ofstream out(rp_path(dev));
+		out << "2\n";
+		out.flush();
+		if (!out)
+			throw Error("cannot set " + rp_path(dev));
+	}
+	return effective_rp_filter(dev);
+}
+
+namespace {
+
+const char *const rp_names[] = {"off", "strict", "loose"};
+
+CheckResult rp_check(const std::string &dev, const std::string &role)
+{
+	int rp = effective_rp_filter(dev);
+	std::string what = "rp_filter on " + dev + " (" + role + ")";
+	if (rp < 0)
+		return {false, what + ": cannot read it", "is the device there?"};
+	what += " is " + std::to_string(rp) + " (" + rp_names[std::min(rp, 2)] + ")";
+	if (rp != 1)
+		return {true, what, ""};
+	return {false, what + ": copies arriving there are dropped",
+		"sysctl -w net.ipv4.conf." + dev + ".rp_filter=2, or --set-rp-filter"};
+}
+
+void check_clone(std::vector<CheckResult> &out, const std::string &device)
+{
+	CloneStatus st = CloneState(device).status();
+	std::string name = "clone on " + device;
+	if (!st.info.attached) {
+		out.push_back({true, name + ": peers only, not attached", ""});
+		return;
+	}
+	if (st.state() != "attached") {
+		out.push_back({false, name + ": stale (device or filter gone)",
+			       "dupgre-ctl attach again, or dupgre-ctl detach --dev " + device});
+		return;
+	}
+	out.push_back({true, name + ": attached, copies to " + st.info.target_name, ""});
+	auto target = find_device(st.info.target_name);
+	if (!st.target_present || !target) {
+		out.push_back({false, name + ": clone target " + st.info.target_name + " is gone",
+			       "dupgre-ctl attach --dev " + device + " --clone-to <new link>"});
+		return;
+	}
+	__u64 over = CloneState(device).counters()[CLONE_OVER_MTU];
+	bool mtu_ok = target->mtu >= st.info.target_mtu && over == 0;
+	out.push_back({mtu_ok, "MTU of " + target->name + ": " + std::to_string(target->mtu) +
+				       (over ? ", " + std::to_string(over) + " copies were larger" : ""),
+		       mtu_ok ? "" : "lower the MTU of the tunnel inside so packets fit, then attach again"});
+	if (target->is_ppp()) {
+		KernelVersion k = running_kernel();
+		bool ok = redirect_strips_ppp_mac_header(k);
+		out.push_back({ok, "kernel " + k.str() + " hands ppp devices bare IP packets on redirect",
+			       ok ? "" : ppp_redirect_requirement()});
+	}
+	out.push_back(rp_check(target->name, "copies from the peer arrive here"));
+}
+
+}  // namespace
+
+std::vector<CheckResult> run_checks()
+{
+	std::vector<CheckResult> out;
+	try {
+		out.push_back({true, "bpffs for pins: " + display_path(state_root()), ""});
+	} catch (const Error &e) {
+		out.push_back({false, std::string("bpffs: ") + e.what(), "mount -t bpf bpf /sys/fs/bpf"});
+		return out;
+	}
+	int fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "dupgre_probe", 4, 4, 1, nullptr);
+	out.push_back({fd >= 0, fd >= 0 ? "BPF system call" : "BPF system call: " + strerror_text(fd),
+		       fd >= 0 ? "" : "a kernel with CONFIG_BPF_SYSCALL, run as root"});
+	if (fd >= 0)
+		close(fd);
+	bool cls = libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_SCHED_CLS, nullptr) == 1;
+	out.push_back({cls, "tc BPF programs (cls_bpf)", cls ? "" : "CONFIG_NET_CLS_BPF and CONFIG_NET_SCH_INGRESS (clsact)"});
+
+	for (const auto &d : CloneState::devices())
+		check_clone(out, d);
+	for (const RelayLink &l : RelayState().links()) {
+		bool ok = l.attached;
+		out.push_back({ok, "relay on " + l.name + (ok ? "" : ": link gone or filter missing"),
+			       ok ? "" : "dupgre-ctl relay add --dev " + l.name + " --peer <site> (from ip-up)"});
+	}
+	for (const auto &d : DnatState::devices()) {
+		DnatStatus st = DnatState(d).status();
+		out.push_back({st.attached, "DNAT on " + d + (st.attached ? "" : ": device gone or filter missing"),
+			       st.attached ? "" : "dupgre-ctl dnat --dev " + d + " PUBLIC=PRIVATE"});
+		if (st.attached)
+			out.push_back(rp_check(d, "relayed copies arrive here"));
+	}
+	return out;
+}
+
+}  // namespace dupgre
