@@ -21,6 +21,7 @@
 #include "netdev.h"
 #include "relay_state.h"
 #include "report.h"
+#include "tc.h"
 
 using namespace dupgre;
 
@@ -168,6 +169,7 @@ void cmd_flush(const Options &o)
 		n += RelayState().del(l.name, {});
 	for (const auto &d : DnatState::devices())
 		n += DnatState(d).detach();
+	forget_all_clsact();
 	Json j(o.pretty);
 	j.begin_object().field("removed", static_cast<uint64_t>(n)).end_object();
 	done(o, "", std::move(j));

@@ -13,6 +13,7 @@
 
 #include "bpffs.h"
 #include "error.h"
+#include "pins.h"
 
 namespace dupgre {
 
@@ -107,6 +108,12 @@ void forget_clsact(int ifindex)
 	remove_empty_dirs(clsact_marker(ifindex));
 }
 
+void forget_all_clsact()
+{
+	for (const std::string &ifindex : list_dir(state_root() + "/clsact"))
+		forget_clsact(std::stoi(ifindex));
+}
+
 void tc_attach(int ifindex, const TcFilter &filter, int prog_fd)
 {
 	TcHook hook(ifindex, filter.point);
@@ -126,7 +133,14 @@ void tc_detach(int ifindex, const TcFilter &filter, __u32 prog_id)
 	TcHook hook(ifindex, filter.point);
 	if (hook.query(filter) == prog_id)
 		hook.detach(filter);
-	if (clsact_created_by_dupgre(ifindex) && hook.destroy_clsact_if_unused())
+	if (!clsact_created_by_dupgre(ifindex))
+		return;
+	// Gone if nobody uses it; kept for the others if they do, and then
+	// theirs once no dupgre filter is left on the device.
+	bool ours_left = false;
+	for (const TcFilter &f : {clone_filter, dnat_filter, relay_filter})
+		ours_left |= tc_query(ifindex, f).has_value();
+	if (hook.destroy_clsact_if_unused() || !ours_left)
 		forget_clsact(ifindex);
 }
 

@@ -36,8 +36,9 @@ void tc_attach(int ifindex, const TcFilter &filter, int prog_fd);
 void tc_detach(int ifindex, const TcFilter &filter, __u32 prog_id);
 std::optional<__u32> tc_query(int ifindex, const TcFilter &filter);
 bool clsact_created_by_dupgre(int ifindex);
-// Forgets the qdisc record of a device that is gone.
+// Forgets the qdisc record of a device that is gone; or of all devices.
 void forget_clsact(int ifindex);
+void forget_all_clsact();
 
 class TcHook {
 public:
