@@ -1,0 +1,136 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+# One secondary relaying for two primaries and two clients at once:
+#
+#   c1 198.18.1.1 --\                         /-- p1 198.18.2.1
+#                    dual0 == to-X [secondary] to-X == dual0
+#   c2 198.18.1.2 --/   (linkemu TUN pairs)   \-- p2 198.18.2.2
+#
+# Every site sends to every other through its dual link; each must receive
+# exactly what is addressed to it. Then TTL expiry, a packet for the link it
+# came from, unknown peers, unregistering under traffic and a link flap.
+source "$(dirname "$0")/lib.sh" "$1"
+
+LINKEMU="$BUILD/tests/tools/linkemu"
+SITES=(c1 c2 p1 p2)
+declare -A ADDR=([c1]=198.18.1.1 [c2]=198.18.1.2 [p1]=198.18.2.1 [p2]=198.18.2.2)
+declare -A NS LINK_PID
+ns_add secondary
+link_up() {  # link_up SITE: (re)creates the site's dual link
+	local s=$1 fifo="$TMP/$1.ready" line
+	rm -f "$fifo"
+	mkfifo "$fifo"
+	"$LINKEMU" --ns-a "${NS[$s]}" --dev-a dual0 --ns-b "$secondary" --dev-b "to-$s" \
+		--mtu 1448 --control "$TMP/$s.sock" >"$fifo" &
+	LINK_PID[$s]=$!
+	PIDS+=("$!")
+	read -r -t 10 line <"$fifo" && [ "$line" = ready ]
+	ip -n "${NS[$s]}" addr add "${ADDR[$s]}/32" dev dual0
+	ip -n "${NS[$s]}" route add 198.18.0.0/16 dev dual0
+	ip netns exec "$secondary" sysctl -qw "net.ipv4.conf.to-$s.rp_filter=0"
+}
+for s in "${SITES[@]}"; do
+	ns_add "site_$s"
+	v=site_$s
+	NS[$s]=${!v}
+	link_up "$s"
+	# Nothing listens for GRE at the sites: their "protocol unreachable"
+	# answers would be relayed too and muddle the counts.
+	in_ns "${NS[$s]}" iptables -A OUTPUT -p icmp -j DROP
+done
+relay() { ctl "$secondary" "$@"; }
+rcount() { relay -j stats --dev "to-$1" | jq ".relay[0].counters.$2"; }
+for s in "${SITES[@]}"; do relay relay add --dev "to-$s" --peer "${ADDR[$s]}"; done
+
+# packet SRC_SITE DST_ADDR ID [TTL]: a GRE data packet as hex.
+packet() {
+	"$PKTMIX" --src "${ADDR[$1]}" --peer "$2" --count 20 --seed 1 | awk -v id="$3" -v ttl="${4:-64}" '
+		$1 == "gre_data" && !done {
+			printf "%s%04x%s%02x%s\n", substr($2, 1, 8), id, substr($2, 13, 4), ttl, substr($2, 19)
+			done = 1
+		}'
+}
+
+echo "# every site to every other: each receives exactly its own"
+for s in "${SITES[@]}"; do
+	start_ready cap_$s ip netns exec "${NS[$s]}" "$PKTCAP" --dev dual0 --count 15 --idle-ms 5000 >"$TMP/$s.rx"
+done
+id=1
+for s in "${SITES[@]}"; do
+	for d in "${SITES[@]}"; do
+		[ "$s" = "$d" ] && continue
+		for n in 1 2 3 4 5; do packet "$s" "${ADDR[$d]}" "$id"; id=$((id + 1)); done
+	done >"$TMP/$s.tx"
+	in_ns "${NS[$s]}" "$PKTSEND" <"$TMP/$s.tx" 2>/dev/null
+done
+for s in "${SITES[@]}"; do
+	v=cap_$s
+	wait "${!v}"
+	got=$("$PKTCSUM" <"$TMP/$s.rx" | awk '{ print $2 }' | sort | uniq -c | awk '{ print $1 " " $2 }')
+	check_eq "$s received 15 packets, all addressed to it" "15 ${ADDR[$s]}" "$got"
+	check_eq "$s: from 3 sites" 3 "$("$PKTCSUM" <"$TMP/$s.rx" | awk '{ print $1 }' | sort -u | wc -l)"
+	check_eq "to-$s relayed what $s sent" 15 "$(rcount "$s" relayed)"
+done
+
+echo "# TTL, loops, unknown peers"
+start_ready cap ip netns exec "${NS[p1]}" "$PKTCAP" --dev dual0 --count 1 --idle-ms 5000 >"$TMP/ttl.rx"
+packet c1 "${ADDR[p1]}" 100 1 | in_ns "${NS[c1]}" "$PKTSEND" 2>/dev/null
+packet c1 "${ADDR[p1]}" 101 2 | in_ns "${NS[c1]}" "$PKTSEND" 2>/dev/null
+wait "$cap"
+check_eq "TTL 1 dropped and counted" 1 "$(rcount c1 ttl_expired)"
+check_eq "TTL 2 arrives with TTL 1" "ttl=1" "$("$PKTCSUM" <"$TMP/ttl.rx" | awk '{ print $3 }')"
+# Straight onto the link: the site's own stack would keep its own address.
+packet c1 "${ADDR[c1]}" 102 | in_ns "${NS[c1]}" "$PKTSEND" --dev dual0 2>/dev/null
+check_eq "a packet for the link it came from is not sent back" 1 "$(rcount c1 loop)"
+packet c1 198.18.9.9 103 | in_ns "${NS[c1]}" "$PKTSEND" 2>/dev/null
+check_eq "an unknown peer is left to the stack" 1 "$(rcount c1 no_peer)"
+
+echo "# unregistering and registering again while traffic flows"
+before=$(( $(rcount c2 relayed) + $(rcount c2 no_peer) ))
+one=$(packet c2 "${ADDR[p2]}" 1000)
+for n in $(seq 1 4000); do echo "$one"; done >"$TMP/flow.tx"
+in_ns "${NS[c2]}" "$PKTSEND" --pps 4000 <"$TMP/flow.tx" 2>/dev/null &
+sender=$!
+PIDS+=("$sender")
+flips=0
+while kill -0 "$sender" 2>/dev/null; do
+	relay relay del --dev to-p2 >/dev/null
+	relay relay add --dev to-p2 --peer "${ADDR[p2]}"
+	flips=$((flips + 1))
+done
+wait "$sender"
+echo "     ($flips unregister/register cycles)"
+check "at least 5 cycles during the flow" test "$flips" -ge 5
+check_eq "every packet from c2 was either relayed or left to the stack" 4000 \
+	"$(( $(rcount c2 relayed) + $(rcount c2 no_peer) - before ))"
+
+echo "# a dual link flaps: it comes back with a new ifindex"
+old=$(relay -j status --dev to-c2 | jq '.relay[0].ifindex')
+kill "${LINK_PID[c2]}"
+wait "${LINK_PID[c2]}" || true
+check_eq "status: the link is stale" stale "$(relay -j status --dev to-c2 | jq -r '.relay[0].state')"
+link_up c2
+relay relay add --dev to-c2 --peer "${ADDR[c2]}"
+check "registered again with a new ifindex" test "$(relay -j status --dev to-c2 | jq '.relay[0].ifindex')" != "$old"
+check_eq "one registration for to-c2" 1 "$(relay -j relay list | jq '[.relay[] | select(.device == "to-c2")] | length')"
+start_ready cap ip netns exec "${NS[c2]}" "$PKTCAP" --dev dual0 --count 1 --idle-ms 5000 >"$TMP/flap.rx"
+packet p1 "${ADDR[c2]}" 200 | in_ns "${NS[p1]}" "$PKTSEND" 2>/dev/null
+wait "$cap"
+check_eq "relaying to it works again" 1 "$(wc -l <"$TMP/flap.rx")"
+
+echo "# unregistering everything leaves nothing"
+for s in "${SITES[@]}"; do relay relay del --dev "to-$s"; done
+check "no pins" test ! -e "/sys/fs/bpf/dupgre/netns/$secondary"
+check_eq "no filters or qdiscs" "" "$(for s in "${SITES[@]}"; do in_ns "$secondary" tc qdisc show dev "to-$s" | grep clsact; done)"
+rc=0
+relay relay del --dev nosuch0 2>"$TMP/err" || rc=$?
+check "unregistering an unknown device fails with one line" test "$rc" -ne 0 -a "$(wc -l <"$TMP/err")" -eq 1
+rc=0
+relay relay add --dev to-c1 --peer 198.18.0 2>"$TMP/err" || rc=$?
+check "a bad address fails with one line, no state" test "$rc" -ne 0 -a ! -e "/sys/fs/bpf/dupgre/netns/$secondary"
+ip -n "$secondary" link add eth9 type veth peer name eth10
+rc=0
+relay relay add --dev eth9 --peer 198.18.3.3 2>"$TMP/err" || rc=$?
+check "an Ethernet link is refused: $(cat "$TMP/err")" test "$rc" -ne 0 -a ! -e "/sys/fs/bpf/dupgre/netns/$secondary"
+
+finish
