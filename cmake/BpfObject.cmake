@@ -15,6 +15,7 @@ endif()
 
 # bpf_object(clone_bpf clone.bpf.c): clone.bpf.o, clone.skel.h declaring
 # struct clone_bpf (a bare "clone" would clash with clone(2) in C++).
+# Further arguments are extra compiler flags for this object only.
 function(bpf_object name src)
   get_filename_component(base ${src} NAME_WE)
   set(obj ${CMAKE_CURRENT_BINARY_DIR}/${base}.bpf.o)
@@ -22,7 +23,7 @@ function(bpf_object name src)
   file(GLOB bpf_headers ${PROJECT_SOURCE_DIR}/bpf/*.h ${PROJECT_SOURCE_DIR}/include/dupgre/*.h)
   add_custom_command(
     OUTPUT ${obj}
-    COMMAND ${CLANG} ${BPF_CFLAGS} -I${PROJECT_SOURCE_DIR}/include
+    COMMAND ${CLANG} ${BPF_CFLAGS} ${ARGN} -I${PROJECT_SOURCE_DIR}/include
             -I${PROJECT_SOURCE_DIR}/bpf ${BPF_ARCH_INCLUDE}
             -c ${CMAKE_CURRENT_SOURCE_DIR}/${src} -o ${obj}
     DEPENDS ${src} ${bpf_headers}

@@ -11,6 +11,7 @@
 #include "bpffs.h"
 #include "clone_state.h"
 #include "dnat_state.h"
+#include "eliminate_state.h"
 #include "error.h"
 #include "kernel.h"
 #include "relay_state.h"
@@ -124,6 +125,12 @@ std::vector<CheckResult> run_checks()
 		bool ok = l.attached;
 		out.push_back({ok, "relay on " + l.name + (ok ? "" : ": link gone or filter missing"),
 			       ok ? "" : "dupgre-ctl relay add --dev " + l.name + " --peer <site> (from ip-up)"});
+	}
+	for (const ElimPath &p : EliminateState().paths()) {
+		out.push_back({p.attached, "eliminate on " + p.name + (p.attached ? "" : ": device gone or filter missing"),
+			       p.attached ? "" : "dupgre-ctl eliminate add --dev " + p.name + " (from ip-up)"});
+		if (p.attached)
+			out.push_back(rp_check(p.name, "copies arrive here"));
 	}
 	for (const auto &d : DnatState::devices()) {
 		DnatStatus st = DnatState(d).status();

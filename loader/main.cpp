@@ -15,6 +15,7 @@
 #include "check.h"
 #include "clone_state.h"
 #include "dnat_state.h"
+#include "eliminate_state.h"
 #include "error.h"
 #include "json.h"
 #include "lock.h"
@@ -38,6 +39,9 @@ struct Options {
 	std::string snat;
 	std::string mapping;
 	bool set_rp_filter = false;
+	std::string mode;
+	std::optional<unsigned> window;
+	std::optional<unsigned> reset_ms;
 };
 
 bool debug_output = false;
@@ -157,6 +161,30 @@ void cmd_dnat_del(const Options &o)
 	done(o, had ? "" : o.dev + ": no dnat attached", std::move(j));
 }
 
+void cmd_eliminate_add(const Options &o)
+{
+	StateLock lock(StateLock::Mode::exclusive);
+	NetDevice dev = require_device(o.dev);
+	std::optional<bool> drop;
+	if (!o.mode.empty())
+		drop = o.mode == "drop";
+	EliminateState().add(dev, drop, o.window, o.reset_ms);
+	if (o.set_rp_filter)
+		relax_rp_filter(dev.name);
+	done(o, "", std::move(Json(o.pretty).begin_object().field("device", o.dev).end_object()));
+}
+
+void cmd_eliminate_del(const Options &o)
+{
+	StateLock lock(StateLock::Mode::exclusive);
+	bool had = EliminateState().del(o.dev);
+	if (!had && !find_device(o.dev))
+		throw Error("unknown device '" + o.dev + "'");
+	Json j(o.pretty);
+	j.begin_object().field("device", o.dev).field("removed", had).end_object();
+	done(o, had ? "" : o.dev + ": no eliminate attached", std::move(j));
+}
+
 // Everything dupgre attached and pinned in this network namespace, gone:
 // for uninstalling, and for tests' teardown.
 void cmd_flush(const Options &o)
@@ -169,6 +197,8 @@ void cmd_flush(const Options &o)
 		n += RelayState().del(l.name, {});
 	for (const auto &d : DnatState::devices())
 		n += DnatState(d).detach();
+	for (const ElimPath &p : EliminateState().paths())
+		n += EliminateState().del(p.name);
 	forget_all_clsact();
 	Json j(o.pretty);
 	j.begin_object().field("removed", static_cast<uint64_t>(n)).end_object();
@@ -261,7 +291,15 @@ Report gather(const Options &o)
 	for (const auto &d : DnatState::devices())
 		if (o.dev.empty() || d == o.dev)
 			r.dnat.push_back(DnatState(d).status());
-	if (!o.dev.empty() && r.clone.empty() && r.relay.empty() && r.dnat.empty())
+	EliminateState elim;
+	for (ElimPath &p : elim.paths())
+		if (o.dev.empty() || p.name == o.dev)
+			r.eliminate.push_back(std::move(p));
+	if (!r.eliminate.empty()) {
+		r.elim_totals = elim.totals();
+		r.elim_streams = elim.streams();
+	}
+	if (!o.dev.empty() && r.clone.empty() && r.relay.empty() && r.dnat.empty() && r.eliminate.empty())
 		throw Error("no dupgre state for device '" + o.dev + "'");
 	return r;
 }
@@ -362,6 +400,20 @@ int main(int argc, char **argv)
 	dev_option(dnat_del, true);
 	commands.emplace_back(dnat_del, cmd_dnat_del);
 	commands.emplace_back(dnat, cmd_dnat);
+
+	auto *elim = app.add_subcommand("eliminate", "receiver: 802.1CB duplicate elimination and counters");
+	elim->require_subcommand(1);
+	auto *elim_add = elim->add_subcommand("add", "eliminate across DEV (where copies arrive)");
+	dev_option(elim_add, true);
+	elim_add->add_option("--mode", o.mode, "monitor (count only, default) or drop (discard duplicates)")
+		->check(CLI::IsMember({"monitor", "drop"}));
+	elim_add->add_option("--window", o.window, "sequence history, 2-64 (default 64)");
+	elim_add->add_option("--reset-ms", o.reset_ms, "idle time after which any number is taken (default 1000)");
+	rp_option(elim_add, "DEV");
+	commands.emplace_back(elim_add, cmd_eliminate_add);
+	auto *elim_del = elim->add_subcommand("del", "stop eliminating on DEV");
+	dev_option(elim_del, true);
+	commands.emplace_back(elim_del, cmd_eliminate_del);
 
 	auto *flush = app.add_subcommand("flush", "detach everything and remove all state in this network namespace");
 	commands.emplace_back(flush, cmd_flush);

@@ -24,6 +24,12 @@ const char *const relay_names[] = {
 static_assert(std::size(relay_names) == RELAY_COUNTER_MAX, "a relay counter has no name");
 
 const char *const dnat_names[] = {"seen", "rewritten", "errors"};
+
+// In enum elim_counter order.
+const char *const elim_names[] = {
+	"passed", "discarded", "out_of_order", "rogue", "lost", "tagless", "resets", "first", "rescued",
+};
+static_assert(std::size(elim_names) == ELIM_COUNTER_MAX, "an eliminate counter has no name");
 static_assert(std::size(dnat_names) == DNAT_COUNTER_MAX, "a DNAT counter has no name");
 
 }  // namespace
@@ -36,6 +42,16 @@ const char *clone_counter_name(unsigned counter)
 const char *relay_counter_name(unsigned counter)
 {
 	return counter < RELAY_COUNTER_MAX ? relay_names[counter] : "unknown";
+}
+
+const char *elim_counter_name(unsigned counter)
+{
+	return counter < ELIM_COUNTER_MAX ? elim_names[counter] : "unknown";
+}
+
+static std::string elim_mode(const ElimPath &p)
+{
+	return p.info.drop ? "drop" : "monitor";
 }
 
 static std::string addr_list(const std::vector<Ipv4> &addrs)
@@ -57,7 +73,7 @@ static std::string target_desc(const CloneStatus &st)
 std::string status_text(const Report &r)
 {
 	std::ostringstream o;
-	if (r.clone.empty() && r.relay.empty() && r.dnat.empty())
+	if (r.clone.empty() && r.relay.empty() && r.dnat.empty() && r.eliminate.empty())
 		o << "no dupgre state\n";
 	for (const CloneReport &cr : r.clone) {
 		const CloneStatus &st = cr.status;
@@ -77,6 +93,10 @@ std::string status_text(const Report &r)
 	for (const DnatStatus &d : r.dnat)
 		o << d.device << ": dnat " << (d.attached ? "attached" : "stale") << " on ingress, "
 		  << Ipv4{d.info.public_addr}.str() << " -> " << Ipv4{d.info.private_addr}.str() << "\n";
+	for (const ElimPath &p : r.eliminate)
+		o << p.name << ": eliminate " << (p.attached ? "attached" : "stale") << " on ingress (path "
+		  << p.index << "), mode " << elim_mode(p) << ", window " << p.info.window << ", reset "
+		  << p.info.reset_ms << " ms\n";
 	return o.str();
 }
 
@@ -128,6 +148,17 @@ void status_json(Json &out, const Report &r, const std::string &state_dir)
 			.field("private", Ipv4{d.info.private_addr}.str())
 			.field("prog_id", d.info.prog_id)
 			.end_object();
+	out.end_array().key("eliminate").begin_array();
+	for (const ElimPath &p : r.eliminate)
+		out.begin_object()
+			.field("device", p.name)
+			.field("state", p.attached ? "attached" : "stale")
+			.field("path", p.index)
+			.field("mode", elim_mode(p))
+			.field("window", p.info.window)
+			.field("reset_ms", p.info.reset_ms)
+			.field("prog_id", p.info.prog_id)
+			.end_object();
 	out.end_array().end_object();
 }
 
@@ -142,7 +173,7 @@ static void counter_lines(std::ostringstream &o, const char *const *names, const
 std::string stats_text(const Report &rep)
 {
 	std::ostringstream o;
-	if (rep.clone.empty() && rep.relay.empty() && rep.dnat.empty())
+	if (rep.clone.empty() && rep.relay.empty() && rep.dnat.empty() && rep.eliminate.empty())
 		o << "no dupgre state\n";
 	for (const CloneReport &r : rep.clone) {
 		o << r.status.device << ": clone " << r.status.state() << "\n";
@@ -155,6 +186,23 @@ std::string stats_text(const Report &rep)
 	for (const DnatStatus &d : rep.dnat) {
 		o << d.device << ": dnat\n";
 		counter_lines(o, dnat_names, d.counters.data(), DNAT_COUNTER_MAX);
+	}
+	for (const ElimPath &p : rep.eliminate) {
+		o << p.name << ": eliminate, path " << p.index << "\n";
+		counter_lines(o, elim_names, p.counters.data(), ELIM_COUNTER_MAX);
+		o << "  copy gap (us)    ";
+		for (unsigned b = 0; b < ELIM_GAP_BUCKETS; b++)
+			if (p.gaps[b])
+				o << " <" << (1ull << b) << ":" << p.gaps[b];
+		o << "\n";
+	}
+	if (!rep.eliminate.empty()) {
+		o << "eliminate, all paths\n";
+		counter_lines(o, elim_names, rep.elim_totals.data(), ELIM_COUNTER_MAX);
+	}
+	for (const ElimStream &st : rep.elim_streams) {
+		o << "stream " << st.saddr.str() << " call " << st.call_id << ", last " << st.recov_seq << "\n";
+		counter_lines(o, elim_names, st.counters.data(), ELIM_FIRST);
 	}
 	return o.str();
 }
@@ -189,7 +237,27 @@ void stats_json(Json &out, const Report &rep)
 		counter_object(out, dnat_names, d.counters.data(), DNAT_COUNTER_MAX);
 		out.end_object();
 	}
-	out.end_array().end_object();
+	out.end_array().key("eliminate").begin_object().key("paths").begin_array();
+	for (const ElimPath &p : rep.eliminate) {
+		out.begin_object().field("device", p.name).field("path", p.index);
+		counter_object(out, elim_names, p.counters.data(), ELIM_COUNTER_MAX);
+		out.key("copy_gap_us_log2").begin_array();
+		for (__u64 g : p.gaps)
+			out.value(static_cast<uint64_t>(g));
+		out.end_array().field("copy_gap_sum_us", static_cast<uint64_t>(p.gap_sum_us)).end_object();
+	}
+	out.end_array().key("totals").begin_object();
+	counter_object(out, elim_names, rep.elim_totals.data(), ELIM_COUNTER_MAX);
+	out.end_object().key("streams").begin_array();
+	for (const ElimStream &st : rep.elim_streams) {
+		out.begin_object()
+			.field("source", st.saddr.str())
+			.field("call_id", st.call_id)
+			.field("last_seq", st.recov_seq);
+		counter_object(out, elim_names, st.counters.data(), ELIM_FIRST);
+		out.end_object();
+	}
+	out.end_array().end_object().end_object();
 }
 
 namespace {
@@ -261,6 +329,22 @@ const Metric dnat_metrics[] = {
 	 "result", {{DNAT_REWRITTEN, "rewritten"}, {DNAT_ERRORS, "failed"}}},
 };
 
+const Metric elim_metrics[] = {
+	{"dupgre_eliminate_packets_total", "counter",
+	 "PPTP data packets arriving by a path, by what sequence recovery did: passed (first copy), "
+	 "discarded (duplicate), rogue (outside the window, passed), tagless (no sequence number).",
+	 "result",
+	 {{ELIM_PASSED, "passed"}, {ELIM_DISCARDED, "discarded"}, {ELIM_ROGUE, "rogue"},
+	  {ELIM_TAGLESS, "tagless"}}},
+	{"dupgre_eliminate_out_of_order_packets_total", "counter",
+	 "Passed packets whose number was not the last passed + 1.", nullptr, {{ELIM_OUT_OF_ORDER, ""}}},
+	{"dupgre_eliminate_first_packets_total", "counter",
+	 "Passed packets whose first copy came by this path.", nullptr, {{ELIM_FIRST, ""}}},
+	{"dupgre_eliminate_rescued_packets_total", "counter",
+	 "Packets only this path delivered within the window: the other path lost them or was later.",
+	 nullptr, {{ELIM_RESCUED, ""}}},
+};
+
 // One metric's HELP, TYPE and samples, for every item's counters.
 template <typename Items, typename Name, typename Values>
 void metric_lines(std::ostringstream &o, const Metric &m, const Items &items, Name name, Values values)
@@ -301,6 +385,35 @@ std::string stats_prometheus(const Report &rep)
 	for (const Metric &m : dnat_metrics)
 		metric_lines(o, m, rep.dnat, [](const DnatStatus &d) { return d.device; },
 			     [](const DnatStatus &d) { return d.counters.data(); });
+	for (const Metric &m : elim_metrics)
+		metric_lines(o, m, rep.eliminate, [](const ElimPath &p) { return p.name; },
+			     [](const ElimPath &p) { return p.counters.data(); });
+	o << "# HELP dupgre_eliminate_lost_packets_total Sequence numbers that left the window never "
+	     "seen on any path.\n# TYPE dupgre_eliminate_lost_packets_total counter\n";
+	if (!rep.eliminate.empty())
+		o << "dupgre_eliminate_lost_packets_total " << rep.elim_totals[ELIM_LOST] << "\n";
+	o << "# HELP dupgre_eliminate_resets_total Streams idle longer than the reset time.\n"
+	     "# TYPE dupgre_eliminate_resets_total counter\n";
+	if (!rep.eliminate.empty())
+		o << "dupgre_eliminate_resets_total " << rep.elim_totals[ELIM_RESETS] << "\n";
+	// Per stream series would be unbounded (one per PPTP call): JSON only.
+	o << "# HELP dupgre_eliminate_copy_gap_seconds How much later the second copy of a packet "
+	     "arrived, by the path it arrived on.\n# TYPE dupgre_eliminate_copy_gap_seconds histogram\n";
+	for (const ElimPath &p : rep.eliminate) {
+		std::string dev = label_value(p.name);
+		__u64 cumulative = 0;
+		for (unsigned b = 0; b < ELIM_GAP_BUCKETS; b++) {
+			cumulative += p.gaps[b];
+			o << "dupgre_eliminate_copy_gap_seconds_bucket{device=\"" << dev << "\",le=\"";
+			if (b + 1 == ELIM_GAP_BUCKETS)
+				o << "+Inf";
+			else
+				o << (1ull << b) / 1e6;
+			o << "\"} " << cumulative << "\n";
+		}
+		o << "dupgre_eliminate_copy_gap_seconds_sum{device=\"" << dev << "\"} " << p.gap_sum_us / 1e6
+		  << "\ndupgre_eliminate_copy_gap_seconds_count{device=\"" << dev << "\"} " << cumulative << "\n";
+	}
 	return o.str();
 }
 

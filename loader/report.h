@@ -8,6 +8,7 @@
 
 #include "clone_state.h"
 #include "dnat_state.h"
+#include "eliminate_state.h"
 #include "json.h"
 #include "relay_state.h"
 
@@ -17,6 +18,7 @@ namespace dupgre {
 const char *clone_counter_name(unsigned counter);
 
 const char *relay_counter_name(unsigned counter);
+const char *elim_counter_name(unsigned counter);
 
 struct CloneReport {
 	CloneStatus status;
@@ -28,6 +30,9 @@ struct Report {
 	std::vector<CloneReport> clone;
 	std::vector<RelayLink> relay;
 	std::vector<DnatStatus> dnat;
+	std::vector<ElimPath> eliminate;
+	ElimCounters elim_totals{};
+	std::vector<ElimStream> elim_streams;
 };
 
 std::string status_text(const Report &r);

@@ -138,7 +138,7 @@ void tc_detach(int ifindex, const TcFilter &filter, __u32 prog_id)
 	// Gone if nobody uses it; kept for the others if they do, and then
 	// theirs once no dupgre filter is left on the device.
 	bool ours_left = false;
-	for (const TcFilter &f : {clone_filter, dnat_filter, relay_filter})
+	for (const TcFilter &f : {clone_filter, dnat_filter, eliminate_filter, relay_filter})
 		ours_left |= tc_query(ifindex, f).has_value();
 	if (hook.destroy_clsact_if_unused() || !ours_left)
 		forget_clsact(ifindex);

@@ -21,8 +21,10 @@ struct TcFilter {
 // 13 avoids the values set by hand most often (1, 10) and tc's automatic
 // 49152. dupgre's own program never ends classification.
 inline constexpr TcFilter clone_filter = {BPF_TC_EGRESS, 0xd06e, 13};
-// Ingress programs: NAT first, so everything after sees the private address.
+// Ingress programs: NAT first, so everything after sees the private
+// address; elimination before the relay, which ends classification.
 inline constexpr TcFilter dnat_filter = {BPF_TC_INGRESS, 0xd06d, 11};
+inline constexpr TcFilter eliminate_filter = {BPF_TC_INGRESS, 0xd06c, 12};
 inline constexpr TcFilter relay_filter = {BPF_TC_INGRESS, 0xd06f, 13};
 
 // How every dupgre program is attached and removed. Which clsact qdiscs

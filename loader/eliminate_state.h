@@ -1,0 +1,66 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+// The receiver's duplicate elimination: one program per interface where
+// copies arrive, all sharing the stream state, pinned under
+// <state_root>/eliminate/: stream_index, streams, alloc, stats, gaps, paths.
+#pragma once
+
+#include <array>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "addr.h"
+#include "dupgre/eliminate.h"
+#include "netdev.h"
+
+namespace dupgre {
+
+using ElimCounters = std::array<__u64, ELIM_COUNTER_MAX>;
+
+struct ElimSettings {
+	bool drop = false;
+	unsigned window = ELIM_HISTORY;
+	unsigned reset_ms = 1000;
+};
+
+struct ElimPath {
+	std::string name;
+	unsigned index = 0;
+	elim_path info{};
+	bool attached = false;  // the device is there and runs our filter
+	ElimCounters counters{};
+	std::array<__u64, ELIM_GAP_BUCKETS> gaps{};
+	__u64 gap_sum_us = 0;
+};
+
+struct ElimStream {
+	Ipv4 saddr;
+	unsigned call_id = 0;
+	__u32 recov_seq = 0;
+	ElimCounters counters{};
+};
+
+class EliminateState {
+public:
+	EliminateState();
+
+	bool exists() const;
+	// Adds dev as a path (or re-adds it after it came back with a new
+	// ifindex). Settings not given keep the running ones; given ones must
+	// match them, since all paths share the streams.
+	void add(const NetDevice &dev, std::optional<bool> drop, std::optional<unsigned> window,
+		 std::optional<unsigned> reset_ms);
+	bool del(const std::string &dev);
+	std::optional<ElimSettings> settings() const;
+	std::vector<ElimPath> paths() const;
+	ElimCounters totals() const;
+	std::vector<ElimStream> streams() const;
+
+private:
+	std::string pin(const char *name) const { return dir_ + "/" + name; }
+	void unpin_all();
+
+	std::string dir_;
+};
+
+}  // namespace dupgre

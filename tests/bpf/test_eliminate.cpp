@@ -1,0 +1,284 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+// 802.1CB sequence recovery on scripted sequences: two program instances
+// (two paths) sharing one stream table, as on a receiver's WAN and
+// secondary link.
+#include <arpa/inet.h>
+#include <bpf/bpf.h>
+#include <doctest/doctest.h>
+#include <linux/pkt_cls.h>
+#include <unistd.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "dupgre/eliminate.h"
+#include "eliminate.skel.h"
+#include "packet.h"
+
+using namespace pkt;
+
+namespace {
+
+class Receiver {
+public:
+	explicit Receiver(bool drop = false, unsigned window = 64, __u64 reset_ns = 1000000000ull)
+	{
+		for (unsigned p = 0; p < 2; p++) {
+			paths_[p] = eliminate_bpf__open();
+			REQUIRE(paths_[p]);
+			paths_[p]->rodata->path = p;
+			paths_[p]->rodata->drop = drop;
+			paths_[p]->rodata->window = window;
+			paths_[p]->rodata->reset_ns = reset_ns;
+			if (p == 1) {  // the second path shares every map of the first
+				bpf_map *mine[] = {paths_[1]->maps.stream_index, paths_[1]->maps.streams,
+						   paths_[1]->maps.alloc, paths_[1]->maps.stats,
+						   paths_[1]->maps.gaps, paths_[1]->maps.paths};
+				bpf_map *theirs[] = {paths_[0]->maps.stream_index, paths_[0]->maps.streams,
+						     paths_[0]->maps.alloc, paths_[0]->maps.stats,
+						     paths_[0]->maps.gaps, paths_[0]->maps.paths};
+				for (size_t i = 0; i < std::size(mine); i++)
+					REQUIRE(bpf_map__reuse_fd(mine[i], bpf_map__fd(theirs[i])) == 0);
+			}
+			REQUIRE(eliminate_bpf__load(paths_[p]) == 0);
+		}
+	}
+	~Receiver()
+	{
+		eliminate_bpf__destroy(paths_[1]);
+		eliminate_bpf__destroy(paths_[0]);
+	}
+
+	// The verdict for one GRE packet with sequence number seq via path p.
+	int arrive(unsigned p, uint32_t seq, const char *src = "198.18.0.1", uint16_t call_id = 7,
+		   uint32_t word0 = 0x3001880b)
+	{
+		Ipv4 ip;
+		ip.saddr = addr(src);
+		Gre g;
+		g.word0 = word0;
+		g.call_id = call_id;
+		g.seq = seq;
+		return run(p, ethernet({}, ipv4(ip, gre(g, ppp_mppe()))));
+	}
+	int run(unsigned p, const Bytes &frame)
+	{
+		Bytes out(frame.size() + 64);
+		bpf_test_run_opts opts{};
+		opts.sz = sizeof(opts);
+		opts.data_in = frame.data();
+		opts.data_size_in = frame.size();
+		opts.data_out = out.data();
+		opts.data_size_out = out.size();
+		opts.repeat = 1;
+		REQUIRE(bpf_prog_test_run_opts(bpf_program__fd(paths_[p]->progs.dupgre_eliminate), &opts) == 0);
+		return static_cast<int>(opts.retval);
+	}
+	void arrive_all(unsigned p, uint32_t from, uint32_t to)
+	{
+		for (uint32_t s = from; s != to + 1; s++)
+			arrive(p, s);
+	}
+
+	// Counter c of row (a path, or ELIM_TOTAL_ROW).
+	__u64 stat(unsigned row, unsigned c)
+	{
+		return percpu_sum(paths_[0]->maps.stats, row * ELIM_COUNTER_MAX + c);
+	}
+	__u64 gaps(unsigned p)
+	{
+		__u64 n = 0;
+		for (unsigned b = 0; b < ELIM_GAP_BUCKETS; b++)
+			n += percpu_sum(paths_[0]->maps.gaps, p * (ELIM_GAP_BUCKETS + 1) + b);
+		return n;
+	}
+	size_t streams()
+	{
+		size_t n = 0;
+		elim_stream_key k, next;
+		for (elim_stream_key *prev = nullptr;
+		     bpf_map__get_next_key(paths_[0]->maps.stream_index, prev, &next, sizeof(next)) == 0;
+		     prev = &k, n++)
+			k = next;
+		return n;
+	}
+
+private:
+	__u64 percpu_sum(bpf_map *map, __u32 key)
+	{
+		std::vector<__u64> v(libbpf_num_possible_cpus());
+		REQUIRE(bpf_map__lookup_elem(map, &key, sizeof(key), v.data(), v.size() * 8, 0) == 0);
+		__u64 sum = 0;
+		for (__u64 x : v)
+			sum += x;
+		return sum;
+	}
+	eliminate_bpf *paths_[2];
+};
+
+constexpr unsigned T = ELIM_TOTAL_ROW;
+
+}  // namespace
+
+TEST_CASE("in order on one path: everything passed, nothing else")
+{
+	Receiver r;
+	r.arrive_all(0, 1, 200);
+	CHECK(r.stat(T, ELIM_PASSED) == 200);
+	CHECK(r.stat(0, ELIM_FIRST) == 200);
+	for (unsigned c : {ELIM_DISCARDED, ELIM_OUT_OF_ORDER, ELIM_ROGUE, ELIM_LOST, ELIM_RESETS})
+		CHECK(r.stat(T, c) == 0);
+	CHECK(r.stat(0, ELIM_RESCUED) == 200 - 64);  // left the window, only path 0 had them
+}
+
+TEST_CASE("both copies: the second is discarded, its gap measured")
+{
+	Receiver r;
+	for (uint32_t s = 1; s <= 100; s++) {
+		CHECK(r.arrive(0, s) == TC_ACT_UNSPEC);
+		CHECK(r.arrive(1, s) == TC_ACT_UNSPEC);  // monitor mode never drops
+	}
+	CHECK(r.stat(T, ELIM_PASSED) == 100);
+	CHECK(r.stat(T, ELIM_DISCARDED) == 100);
+	CHECK(r.stat(1, ELIM_DISCARDED) == 100);
+	CHECK(r.stat(0, ELIM_FIRST) == 100);
+	CHECK(r.stat(1, ELIM_FIRST) == 0);
+	CHECK(r.gaps(1) == 100);
+	CHECK(r.gaps(0) == 0);
+	CHECK(r.stat(T, ELIM_RESCUED) == 0);
+}
+
+TEST_CASE("drop mode discards duplicates, and only them")
+{
+	Receiver r(true);
+	CHECK(r.arrive(0, 1) == TC_ACT_UNSPEC);
+	CHECK(r.arrive(1, 1) == TC_ACT_SHOT);
+	CHECK(r.arrive(1, 2) == TC_ACT_UNSPEC);
+	CHECK(r.arrive(0, 2) == TC_ACT_SHOT);
+	CHECK(r.arrive(0, 500) == TC_ACT_UNSPEC);  // rogue: outside the window, passed
+	CHECK(r.stat(T, ELIM_ROGUE) == 1);
+	CHECK(r.arrive(0, 2, "198.18.0.1", 7, 0x2081880b) == TC_ACT_UNSPEC);  // no sequence number
+	CHECK(r.stat(0, ELIM_TAGLESS) == 1);
+}
+
+TEST_CASE("what one path loses the other rescues; what both lose is lost")
+{
+	Receiver r;
+	for (uint32_t s = 1; s <= 300; s++) {
+		bool a_lost = s % 10 == 3, b_lost = s % 7 == 2;
+		if (!a_lost)
+			r.arrive(0, s);
+		if (!b_lost)
+			r.arrive(1, s);
+	}
+	// Every number up to 300 - 64 has left the window.
+	unsigned both = 0, only_b = 0, only_a = 0;
+	for (uint32_t s = 1; s <= 300 - 64; s++) {
+		bool a_lost = s % 10 == 3, b_lost = s % 7 == 2;
+		both += a_lost && b_lost;
+		only_b += a_lost && !b_lost;
+		only_a += b_lost && !a_lost;
+	}
+	CHECK(r.stat(T, ELIM_LOST) == both);
+	CHECK(r.stat(1, ELIM_RESCUED) == only_b);
+	CHECK(r.stat(0, ELIM_RESCUED) == only_a);
+}
+
+TEST_CASE("reordering within the window is passed and counted; beyond it is rogue")
+{
+	Receiver r;
+	for (uint32_t s : {1, 2, 4, 3, 5})
+		r.arrive(0, s);
+	CHECK(r.stat(T, ELIM_PASSED) == 5);
+	CHECK(r.stat(T, ELIM_OUT_OF_ORDER) == 2);  // 4 skipped ahead, 3 came behind
+	r.arrive(0, 3);
+	CHECK(r.stat(T, ELIM_DISCARDED) == 1);
+}
+
+TEST_CASE("the window's edges")
+{
+	Receiver r;
+	r.arrive(0, 100);
+	r.arrive(0, 100 - 63);  // the oldest number still in the window
+	r.arrive(0, 100 - 64);  // just outside behind
+	r.arrive(0, 100 + 64);  // just outside ahead: rogue too, the state stays
+	CHECK(r.stat(T, ELIM_PASSED) == 2);
+	CHECK(r.stat(T, ELIM_ROGUE) == 2);
+	r.arrive(0, 100 + 63);  // the farthest step ahead
+	CHECK(r.stat(T, ELIM_PASSED) == 3);
+}
+
+TEST_CASE("a smaller window")
+{
+	Receiver r(false, 8);
+	r.arrive(0, 100);
+	r.arrive(0, 92);  // 8 behind: outside
+	r.arrive(0, 93);  // 7 behind: inside
+	CHECK(r.stat(T, ELIM_ROGUE) == 1);
+	r.arrive(0, 101);
+	r.arrive(0, 103);
+	r.arrive(0, 110);  // 102 leaves the window unseen; numbers before the
+			   // stream's first packet (100) are not known to exist
+	CHECK(r.stat(T, ELIM_PASSED) == 5);
+	CHECK(r.stat(T, ELIM_LOST) == 1);
+	r.arrive(0, 118);
+	CHECK(r.stat(T, ELIM_ROGUE) == 2);
+}
+
+TEST_CASE("sequence numbers wrap around at 2^32")
+{
+	Receiver r;
+	for (uint32_t s : {0xfffffffdu, 0xfffffffeu, 0xffffffffu, 0u, 1u, 2u})
+		r.arrive(0, s);
+	CHECK(r.stat(T, ELIM_PASSED) == 6);
+	CHECK(r.stat(T, ELIM_OUT_OF_ORDER) == 0);
+	r.arrive(1, 0xffffffffu);
+	r.arrive(1, 1u);
+	CHECK(r.stat(T, ELIM_DISCARDED) == 2);
+	r.arrive(1, 0xffffffffu - 70);
+	CHECK(r.stat(T, ELIM_ROGUE) == 1);
+}
+
+TEST_CASE("after the reset time any number is taken")
+{
+	Receiver r(false, 64, 30 * 1000000ull);
+	r.arrive(0, 1000);
+	r.arrive(0, 5);  // rogue while the stream is live
+	CHECK(r.stat(T, ELIM_ROGUE) == 1);
+	usleep(60 * 1000);  // the reset timer itself is under test
+	r.arrive(0, 5);
+	CHECK(r.stat(T, ELIM_RESETS) == 1);
+	CHECK(r.stat(T, ELIM_PASSED) == 2);
+	r.arrive(1, 5);
+	CHECK(r.stat(T, ELIM_DISCARDED) == 1);
+}
+
+TEST_CASE("streams: a new call ID, and the same call ID from another source")
+{
+	Receiver r;
+	r.arrive(0, 10, "198.18.0.1", 7);
+	r.arrive(0, 10, "198.18.0.1", 8);  // the call restarted with a new ID
+	r.arrive(0, 10, "198.18.0.9", 7);  // another client, same ID
+	CHECK(r.streams() == 3);
+	CHECK(r.stat(T, ELIM_PASSED) == 3);
+	CHECK(r.stat(T, ELIM_DISCARDED) == 0);
+	r.arrive(1, 10, "198.18.0.9", 7);
+	CHECK(r.stat(T, ELIM_DISCARDED) == 1);
+}
+
+TEST_CASE("not PPTP GRE: untouched and uncounted")
+{
+	Receiver r;
+	Ipv4 ip;
+	ip.protocol = 17;
+	CHECK(r.run(0, ethernet({}, ipv4(ip, Bytes(40, 1)))) == TC_ACT_UNSPEC);
+	Ipv4 frag;
+	frag.frag_off = 0x2000;
+	CHECK(r.run(0, ethernet({}, ipv4(frag, gre(Gre{}, ppp_mppe())))) == TC_ACT_UNSPEC);
+	Gre ver0;
+	ver0.word0 = 0x30000800;  // plain GRE carrying IPv4
+	CHECK(r.run(0, ethernet({}, ipv4(Ipv4{}, gre(ver0, Bytes(40, 2))))) == TC_ACT_UNSPEC);
+	for (unsigned c = 0; c < ELIM_COUNTER_MAX; c++)
+		CHECK(r.stat(T, c) == 0);
+}
