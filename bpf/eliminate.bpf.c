@@ -2,8 +2,9 @@
 /* TC ingress on every interface where copies of a PPTP stream arrive: the
  * sequence recovery function of IEEE 802.1CB (vector recovery algorithm),
  * on GRE sequence numbers. In monitor mode it only counts; in drop mode it
- * discards duplicates before the stack sees them. Packets it cannot place
- * (no sequence number, outside the window, not PPTP GRE) always pass.
+ * discards duplicates and copies older than the window before the stack
+ * sees them. Packets without a sequence number, and anything not PPTP GRE,
+ * always pass.
  */
 #include <stdbool.h>
 #include <linux/bpf.h>
@@ -75,6 +76,7 @@ struct {
 struct outcome {
 	__u32 counter;			/* PASSED, DISCARDED or ROGUE */
 	bool out_of_order;
+	bool rogue;			/* PASSED, but ahead of the window */
 	bool reset;
 	__u32 lost;
 	__u32 rescued[ELIM_MAX_PATHS];
@@ -169,20 +171,34 @@ static __always_inline void recover(struct elim_slot *s, const struct elim_strea
 		__builtin_memset(s->counters, 0, sizeof(s->counters));
 		s->owner = *key;
 		s->take_any = 1;
-	} else if (now_ns - s->last_ns > reset_ns) {
+	} else if ((__s64)(now_ns - s->last_ns) > (__s64)reset_ns) {
+		/* Signed: the clock is read before the lock, so the copy on the
+		 * other CPU may have stored a later time meanwhile.
+		 */
 		s->take_any = 1;
 		s->counters[ELIM_RESETS]++;
 		out->reset = true;
 	}
-	s->last_ns = now_ns;
+	if ((__s64)(now_ns - s->last_ns) > 0)
+		s->last_ns = now_ns;
 	if (s->take_any) {
 		take_any(s, seq, now_us, out);
 		return;
 	}
 
 	delta = seq - s->recov_seq;	/* serial number arithmetic: wraps at 2^32 */
-	if (delta >= (__s32)window || delta <= -(__s32)window) {
+	if (delta <= -(__s32)window) {
+		/* Older than the window: a stale copy no PPTP receiver takes. */
 		out->counter = ELIM_ROGUE;
+		return;
+	}
+	if (delta >= (__s32)window) {
+		/* Newer than the window: a window's worth lost on every path,
+		 * or the sender renumbered. Dropping it would blackhole the
+		 * stream until it idles; start over from it instead.
+		 */
+		take_any(s, seq, now_us, out);
+		out->rogue = true;
 		return;
 	}
 	if (delta <= 0) {
@@ -285,6 +301,8 @@ int dupgre_eliminate(struct __sk_buff *skb)
 	s->counters[out.counter]++;
 	if (out.out_of_order)
 		s->counters[ELIM_OUT_OF_ORDER]++;
+	if (out.rogue)
+		s->counters[ELIM_ROGUE]++;
 	s->counters[ELIM_LOST] += out.lost;
 	bpf_spin_unlock(&s->lock);
 
@@ -295,6 +313,10 @@ int dupgre_eliminate(struct __sk_buff *skb)
 	if (out.out_of_order) {
 		count(path, ELIM_OUT_OF_ORDER, 1);
 		count(ELIM_TOTAL_ROW, ELIM_OUT_OF_ORDER, 1);
+	}
+	if (out.rogue) {
+		count(path, ELIM_ROGUE, 1);
+		count(ELIM_TOTAL_ROW, ELIM_ROGUE, 1);
 	}
 	if (out.reset)
 		count(ELIM_TOTAL_ROW, ELIM_RESETS, 1);
@@ -307,10 +329,9 @@ int dupgre_eliminate(struct __sk_buff *skb)
 			count(ELIM_TOTAL_ROW, ELIM_RESCUED, out.rescued[p]);
 		}
 	}
-	if (out.counter == ELIM_DISCARDED) {
+	if (out.counter == ELIM_DISCARDED)
 		count_gap(out.gap_us);
-		if (drop)
-			return TC_ACT_SHOT;
-	}
+	if (drop && out.counter != ELIM_PASSED)
+		return TC_ACT_SHOT;
 	return TC_ACT_UNSPEC;
 }

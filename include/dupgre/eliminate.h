@@ -36,7 +36,9 @@ enum elim_counter {
 	ELIM_PASSED,		/* PassedPackets: first copy of a number, handed on */
 	ELIM_DISCARDED,		/* DiscardedPackets: a copy of a number already passed */
 	ELIM_OUT_OF_ORDER,	/* OutOfOrderPackets: passed, but not last + 1 */
-	ELIM_ROGUE,		/* RoguePackets: outside the window; passed, never dropped */
+	ELIM_ROGUE,		/* RoguePackets: outside the window. Older: a stale copy,
+				 * dropped in drop mode. Newer: passed, and the stream
+				 * starts over from it (counted in PASSED too). */
 	ELIM_LOST,		/* LostPackets: left the window never seen on any path */
 	ELIM_TAGLESS,		/* TaglessPackets: no sequence number; passed */
 	ELIM_RESETS,		/* Resets: idle longer than the reset time, next number taken */

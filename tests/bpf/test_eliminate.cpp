@@ -156,8 +156,11 @@ TEST_CASE("drop mode discards duplicates, and only them")
 	CHECK(r.arrive(1, 1) == TC_ACT_SHOT);
 	CHECK(r.arrive(1, 2) == TC_ACT_UNSPEC);
 	CHECK(r.arrive(0, 2) == TC_ACT_SHOT);
-	CHECK(r.arrive(0, 500) == TC_ACT_UNSPEC);  // rogue: outside the window, passed
-	CHECK(r.stat(T, ELIM_ROGUE) == 1);
+	CHECK(r.arrive(0, 500) == TC_ACT_UNSPEC);  // rogue ahead: passed, the stream starts over
+	CHECK(r.arrive(1, 400) == TC_ACT_SHOT);    // rogue behind: a stale copy
+	CHECK(r.stat(T, ELIM_ROGUE) == 2);
+	CHECK(r.arrive(1, 500) == TC_ACT_SHOT);    // and 500 is known now
+	CHECK(r.arrive(1, 501) == TC_ACT_UNSPEC);
 	CHECK(r.arrive(0, 2, "198.18.0.1", 7, 0x2081880b) == TC_ACT_UNSPEC);  // no sequence number
 	CHECK(r.stat(0, ELIM_TAGLESS) == 1);
 }
@@ -202,11 +205,18 @@ TEST_CASE("the window's edges")
 	r.arrive(0, 100);
 	r.arrive(0, 100 - 63);  // the oldest number still in the window
 	r.arrive(0, 100 - 64);  // just outside behind
-	r.arrive(0, 100 + 64);  // just outside ahead: rogue too, the state stays
 	CHECK(r.stat(T, ELIM_PASSED) == 2);
-	CHECK(r.stat(T, ELIM_ROGUE) == 2);
+	CHECK(r.stat(T, ELIM_ROGUE) == 1);
 	r.arrive(0, 100 + 63);  // the farthest step ahead
 	CHECK(r.stat(T, ELIM_PASSED) == 3);
+	CHECK(r.stat(T, ELIM_OUT_OF_ORDER) == 2);
+	r.arrive(0, 163 + 64);  // just outside ahead: rogue, passed, the stream starts over
+	CHECK(r.stat(T, ELIM_PASSED) == 4);
+	CHECK(r.stat(T, ELIM_ROGUE) == 2);
+	r.arrive(1, 163);       // now far behind
+	CHECK(r.stat(T, ELIM_ROGUE) == 3);
+	r.arrive(1, 163 + 64);
+	CHECK(r.stat(T, ELIM_DISCARDED) == 1);
 }
 
 TEST_CASE("a smaller window")
@@ -222,8 +232,9 @@ TEST_CASE("a smaller window")
 			   // stream's first packet (100) are not known to exist
 	CHECK(r.stat(T, ELIM_PASSED) == 5);
 	CHECK(r.stat(T, ELIM_LOST) == 1);
-	r.arrive(0, 118);
+	r.arrive(0, 118);  // 8 ahead: outside, starts over
 	CHECK(r.stat(T, ELIM_ROGUE) == 2);
+	CHECK(r.stat(T, ELIM_PASSED) == 6);
 }
 
 TEST_CASE("sequence numbers wrap around at 2^32")

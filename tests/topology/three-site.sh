@@ -157,7 +157,8 @@ topo_down() {
 }
 
 # topo_measure FROM TO COUNT RATE [pptprecv options...]: PPTP-like traffic
-# from site FROM to site TO (client or primary), COUNT packets at RATE/s;
+# from site FROM to site TO (client or primary), COUNT packets at RATE/s,
+# numbered from MEASURE_SEQ_START (default 0);
 # prints the receiver's JSON report (pptprecv models the receiving PPTP
 # stack: duplicates dropped, reordering within --timeout, 0.3 s default).
 topo_measure() {
@@ -167,8 +168,9 @@ topo_measure() {
 	if [ "$from" = primary ]; then
 		ns_from=$NS_PRIMARY ns_to=$NS_CLIENT src=$PRIMARY_PUB dst=$CLIENT_PUB
 	fi
+	local first=${MEASURE_SEQ_START:-0}
 	coproc RECV { ip netns exec "$ns_to" "$TOPO_BUILD/tests/tools/pptprecv" --src "$src" \
-		--call-id 7 --count "$count" --seq-start 0 --ready "$@"; }
+		--call-id 7 --count "$count" --seq-start "$first" --ready "$@"; }
 	# Bash drops RECV and RECV_PID as soon as the receiver exits (with nothing arriving,
 	# it may finish before the sender): read from a copy of its fd.
 	exec {fd}<&"${RECV[0]}"
@@ -178,7 +180,7 @@ topo_measure() {
 		return 1
 	fi
 	ip netns exec "$ns_from" "$TOPO_BUILD/tests/tools/pptpgen" --dst "$dst" --call-id 7 \
-		--count "$count" --rate "$rate" >/dev/null
+		--count "$count" --rate "$rate" --seq-start "$first" >/dev/null
 	read -r -u "$fd" report
 	exec {fd}<&-
 	wait "$pid" || true

@@ -33,6 +33,7 @@ struct Options {
 	uint32_t ack_every = 10;
 	uint32_t lcp_every = 100;
 	uint32_t ff03_every = 5;
+	std::optional<int64_t> start_at;  // CLOCK_REALTIME ns: shared by senders in lockstep
 };
 
 constexpr uint32_t kLcpMagic = 0x5EED1CE5;
@@ -90,7 +91,13 @@ int run(const Options &opt)
 	std::string first_error;
 	std::vector<uint8_t> buf(16 + opt.size + kLcpEchoLen);
 
-	const int64_t start = monotonic_ns();
+	// Deadlines run on the monotonic clock; a wall-clock start is moved onto it.
+	int64_t start = monotonic_ns();
+	if (opt.start_at) {
+		timespec real;
+		clock_gettime(CLOCK_REALTIME, &real);
+		start += *opt.start_at - (int64_t(real.tv_sec) * 1000000000 + real.tv_nsec);
+	}
 	const int64_t end = opt.duration ? start + int64_t(*opt.duration * 1e9) : INT64_MAX;
 	uint64_t i = 0;
 	for (; !g_stop && (!opt.count || i < *opt.count); i++) {
@@ -184,6 +191,9 @@ int main(int argc, char **argv)
 	app.add_option("--size", opt.size, "PPP frame bytes of data frames (default 200)")
 		->check(CLI::Range(size_t(kMinDataFrame), size_t(65000)));
 	app.add_option("--seq-start", opt.seq_start, "first GRE sequence number (default 0)");
+	app.add_option("--start-at", opt.start_at,
+		       "wall-clock ns (date +%s%N) of the first packet's deadline; two senders given "
+		       "the same one send each number at the same instant (with --rate)");
 	app.add_option("--ack-every", opt.ack_every,
 		       "carry an ack number in every Nth packet, 0 = never (default 10)");
 	app.add_option("--lcp-every", opt.lcp_every,
