@@ -199,7 +199,7 @@ void CloneState::attach(const NetDevice &dev, const NetDevice &target,
 	rollback.commit();
 }
 
-bool CloneState::detach()
+bool CloneState::detach(bool keep_peers)
 {
 	auto inf = info();
 	if (!inf)
@@ -210,6 +210,14 @@ bool CloneState::detach()
 			tc_detach(dev->ifindex, clone_filter, inf->prog_id);
 		else
 			forget_clsact(inf->ifindex);  // gone with its device
+	}
+	if (keep_peers && count_keys(open_pinned(pin("peers")).get()) > 0) {
+		unlink(pin("prog").c_str());
+		clone_info kept{};
+		kept.ifindex = inf->ifindex;
+		kept.l3_device = inf->l3_device;
+		write_info(pin("info"), kept);
+		return true;
 	}
 	unpin_all();
 	return true;

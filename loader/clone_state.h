@@ -51,8 +51,10 @@ public:
 	void attach(const NetDevice &dev, const NetDevice &target,
 		    const std::optional<std::pair<Ipv4, Ipv4>> &snat);
 	// Removes the filter (and a clsact qdisc dupgre created and nothing else
-	// uses) and every pin. False if there was no state.
-	bool detach();
+	// uses) and every pin. False if there was no state. With keep_peers,
+	// the peers stay for the next attach (the primary's dual link went down
+	// while clients stay connected); state with no peer left goes all the same.
+	bool detach(bool keep_peers = false);
 	// Adds all or none. Creates the state (not attached) if needed.
 	void add_peers(const NetDevice &dev, const std::vector<Ipv4> &addrs);
 	// Absent peers are ignored. State that is neither attached nor has peers

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cstdarg>
+#include <cstdlib>
 #include <cstdio>
 #include <iostream>
 #include <string>
@@ -14,9 +15,11 @@
 #include "bpffs.h"
 #include "check.h"
 #include "clone_state.h"
+#include "config.h"
 #include "dnat_state.h"
 #include "eliminate_state.h"
 #include "error.h"
+#include "hook.h"
 #include "json.h"
 #include "lock.h"
 #include "netdev.h"
@@ -42,6 +45,10 @@ struct Options {
 	std::string mode;
 	std::optional<unsigned> window;
 	std::optional<unsigned> reset_ms;
+	bool keep_peers = false;
+	std::string config = default_config_path;
+	std::string event;
+	std::vector<std::string> hook_args;
 };
 
 bool debug_output = false;
@@ -205,6 +212,39 @@ void cmd_flush(const Options &o)
 	done(o, "", std::move(j));
 }
 
+// pppd's ip-up.d/ip-down.d scripts call this; it never fails a connection.
+void cmd_hook(const Options &o)
+{
+	PppLink link = ppp_link(o.hook_args);
+	run_hook(o.event, link, load_config(o.config));
+}
+
+void cmd_config(const Options &o)
+{
+	Config c = load_config(o.config);
+	static const char *const roles[] = {"primary", "secondary", "client"};
+	Json j(o.pretty);
+	j.begin_object().field("file", o.config).field("role", roles[static_cast<int>(c.role)]);
+	if (!c.wan.empty())
+		j.field("wan", c.wan);
+	if (c.role != Role::secondary)
+		j.field("dual_ipparam", c.dual_ipparam);
+	if (c.client_remote)
+		j.field("client_remote", c.client_remote->str());
+	if (c.dual_remote)
+		j.field("dual_remote", c.dual_remote->str());
+	if (c.primary)
+		j.field("primary", c.primary->str());
+	if (c.snat)
+		j.field("snat", c.snat->first.str() + "=" + c.snat->second.str());
+	j.field("dual_mtu", c.dual_mtu).field("client_mtu", c.client_mtu).field("eliminate", c.eliminate)
+		.field("rp_filter", c.rp_filter).end_object();
+	if (o.json)
+		std::cout << j.str() << "\n";
+	else
+		std::cout << o.config << ": OK (" << roles[static_cast<int>(c.role)] << ")\n";
+}
+
 void cmd_check(const Options &o)
 {
 	StateLock lock(StateLock::Mode::shared);
@@ -236,7 +276,7 @@ void cmd_detach(const Options &o)
 	CloneState state(o.dev);
 	if (!state.exists() && !find_device(o.dev))
 		throw Error("unknown device '" + o.dev + "'");
-	bool had = state.detach();
+	bool had = state.detach(o.keep_peers);
 	Json j(o.pretty);
 	j.begin_object().field("device", o.dev).field("detached", had).end_object();
 	done(o, had ? "" : o.dev + ": nothing attached", std::move(j));
@@ -352,6 +392,8 @@ int main(int argc, char **argv)
 			o.json = true;
 	}
 
+	if (const char *path = getenv("DUPGRE_CONFIG"))
+		o.config = path;
 	CLI::App app{"dupgre-ctl: duplicate PPTP tunnel packets over a second path with eBPF"};
 	app.set_version_flag("--version", DUPGRE_VERSION);
 	app.add_flag("-j,--json", o.json, "JSON output (errors too)");
@@ -416,13 +458,28 @@ int main(int argc, char **argv)
 	commands.emplace_back(elim_del, cmd_eliminate_del);
 
 	auto *flush = app.add_subcommand("flush", "detach everything and remove all state in this network namespace");
+	flush->alias("uninstall-state");
 	commands.emplace_back(flush, cmd_flush);
+
+	app.add_option("--config", o.config, "configuration for hook and config (or $DUPGRE_CONFIG)")
+		->capture_default_str();
+	auto *hook = app.add_subcommand("hook", "pppd ip-up/ip-down: apply the configuration to a link; "
+						"always exits 0");
+	hook->add_option("event", o.event, "ip-up or ip-down")
+		->required()
+		->check(CLI::IsMember({"ip-up", "ip-down"}));
+	hook->add_option("pppd-args", o.hook_args,
+			 "interface tty speed local remote ipparam (else PPP_IFACE... from the environment)");
+	commands.emplace_back(hook, cmd_hook);
+	auto *config = app.add_subcommand("config", "check the configuration file and show it");
+	commands.emplace_back(config, cmd_config);
 
 	auto *check = app.add_subcommand("check", "test every precondition: bpffs, BPF, tc, MTU, rp_filter, kernel");
 	commands.emplace_back(check, cmd_check);
 
 	auto *detach = app.add_subcommand("detach", "remove the clone program and all state for DEV");
 	dev_option(detach, true);
+	detach->add_flag("--keep-peers", o.keep_peers, "keep the peers for the next attach");
 	commands.emplace_back(detach, cmd_detach);
 
 	auto *peer = app.add_subcommand("peer", "the peers whose tunnel packets are cloned");
@@ -475,7 +532,8 @@ int main(int argc, char **argv)
 		return 1;
 	} catch (const std::exception &e) {
 		print_error(o.json, e.what());
-		return 1;
+		// A hook must never fail the pppd connection it runs for.
+		return hook->parsed() ? 0 : 1;
 	}
 	return 0;
 }

@@ -1,0 +1,232 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#include "hook.h"
+
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <functional>
+#include <iostream>
+
+#include "check.h"
+#include "clone_state.h"
+#include "dnat_state.h"
+#include "eliminate_state.h"
+#include "error.h"
+#include "lock.h"
+#include "relay_state.h"
+
+namespace dupgre {
+
+PppLink ppp_link(const std::vector<std::string> &args)
+{
+	const char *vars[] = {"PPP_IFACE", "PPP_TTY", "PPP_SPEED", "PPP_LOCAL", "PPP_REMOTE", "PPP_IPPARAM"};
+	std::string PppLink::*fields[] = {&PppLink::iface, &PppLink::tty, &PppLink::speed,
+					  &PppLink::local, &PppLink::remote, &PppLink::ipparam};
+	PppLink link;
+	for (size_t i = 0; i < std::size(fields); i++) {
+		const char *env = getenv(vars[i]);
+		link.*fields[i] = i < args.size() ? args[i] : env ? env : "";
+	}
+	if (link.iface.empty())
+		throw Error("hook: no interface: pass pppd's arguments or set PPP_IFACE");
+	validate_ifname(link.iface);
+	return link;
+}
+
+namespace {
+
+void log_problem(const std::string &msg)
+{
+	openlog("dupgre", LOG_PID, LOG_DAEMON);
+	syslog(LOG_ERR, "%s", msg.c_str());
+	closelog();
+	// pppd discards a hook's stderr; a person running the hook sees it.
+	std::cerr << "dupgre: " << msg << "\n";
+}
+
+void set_mtu(const std::string &iface, unsigned mtu)
+{
+	if (!mtu)
+		return;
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	struct ifreq ifr = {};
+	memcpy(ifr.ifr_name, iface.c_str(), std::min(iface.size(), sizeof(ifr.ifr_name) - 1));
+	ifr.ifr_mtu = mtu;
+	int rc = ioctl(fd, SIOCSIFMTU, &ifr);
+	int err = errno;
+	close(fd);
+	if (rc < 0)
+		throw Error("setting MTU " + std::to_string(mtu) + ": " + strerror(err));
+}
+
+// Runs the steps of one hook, each on its own: a failing step is logged
+// with what to do about it, and the others still run.
+class Steps {
+public:
+	Steps(const std::string &event, const PppLink &link, const std::string &what)
+		: prefix_(event + " " + link.iface + " (" + what + "): ")
+	{
+	}
+	void run(const std::string &step, const std::function<void()> &fn)
+	{
+		try {
+			fn();
+		} catch (const std::exception &e) {
+			problems_++;
+			log_problem(prefix_ + step + ": " + e.what() + "; run `dupgre-ctl check` for the fix");
+		}
+	}
+	int problems() const { return problems_; }
+
+private:
+	std::string prefix_;
+	int problems_ = 0;
+};
+
+Ipv4 ipparam_address(const PppLink &link)
+{
+	try {
+		return parse_ipv4(link.ipparam);
+	} catch (const Error &) {
+		throw Error("ipparam '" + link.ipparam + "' is not the peer's public address "
+			    "(pptpd passes it; for pppd, set ipparam to the peer's address)");
+	}
+}
+
+bool remote_in(const std::optional<Cidr> &range, const PppLink &link)
+{
+	try {
+		return range && range->contains(parse_ipv4(link.remote));
+	} catch (const Error &) {
+		return false;
+	}
+}
+
+// Eliminate, MTU and rp_filter on a dual link, in the order they go.
+void dual_link_up(Steps &s, const Config &c, const PppLink &link)
+{
+	s.run("MTU", [&] { set_mtu(link.iface, c.dual_mtu); });
+	if (c.rp_filter)
+		s.run("rp_filter", [&] { relax_rp_filter(link.iface); });
+}
+
+void eliminate_up(Steps &s, const Config &c, const PppLink &link)
+{
+	if (c.eliminate == "off")
+		return;
+	for (const std::string &dev : {c.wan, link.iface})
+		s.run("eliminate add --dev " + dev, [&] {
+			EliminateState().add(require_device(dev), c.eliminate == "drop", std::nullopt, std::nullopt);
+		});
+}
+
+void eliminate_down(Steps &s, const Config &c, const PppLink &link)
+{
+	if (c.eliminate == "off")
+		return;
+	for (const std::string &dev : {link.iface, c.wan})
+		s.run("eliminate del --dev " + dev, [&] { EliminateState().del(dev); });
+}
+
+int primary_hook(bool up, const std::string &event, const PppLink &link, const Config &c)
+{
+	if (link.ipparam == c.dual_ipparam) {
+		Steps s(event, link, "dual link");
+		if (up) {
+			dual_link_up(s, c, link);
+			s.run("attach --dev " + c.wan + " --clone-to " + link.iface, [&] {
+				CloneState(c.wan).attach(require_device(c.wan), require_device(link.iface), c.snat);
+			});
+			if (c.snat)
+				s.run("dnat --dev " + link.iface, [&] {
+					DnatState(link.iface).attach(require_device(link.iface), c.snat->second, c.snat->first);
+				});
+			eliminate_up(s, c, link);
+		} else {
+			// The clients stay connected: their peers wait for the link.
+			s.run("detach --keep-peers --dev " + c.wan, [&] { CloneState(c.wan).detach(true); });
+			s.run("dnat del --dev " + link.iface, [&] { DnatState(link.iface).detach(); });
+			eliminate_down(s, c, link);
+		}
+		return s.problems();
+	}
+	if (remote_in(c.client_remote, link)) {
+		Steps s(event, link, "client connection");
+		if (up) {
+			s.run("MTU", [&] { set_mtu(link.iface, c.client_mtu); });
+			s.run("peer add --dev " + c.wan, [&] {
+				CloneState(c.wan).add_peers(require_device(c.wan), {ipparam_address(link)});
+			});
+		} else {
+			s.run("peer del --dev " + c.wan, [&] { CloneState(c.wan).del_peers({ipparam_address(link)}); });
+		}
+		return s.problems();
+	}
+	return 0;  // neither: not dupgre's link
+}
+
+int secondary_hook(bool up, const std::string &event, const PppLink &link, const Config &c)
+{
+	if (!remote_in(c.dual_remote, link))
+		return 0;
+	Steps s(event, link, "dual connection");
+	if (up) {
+		dual_link_up(s, c, link);
+		s.run("relay add --dev " + link.iface, [&] {
+			RelayState().add(require_device(link.iface), {ipparam_address(link)});
+		});
+	} else {
+		s.run("relay del --dev " + link.iface, [&] { RelayState().del(link.iface, {}); });
+	}
+	return s.problems();
+}
+
+int client_hook(bool up, const std::string &event, const PppLink &link, const Config &c)
+{
+	if (link.ipparam != c.dual_ipparam)
+		return 0;
+	Steps s(event, link, "dual link");
+	if (up) {
+		dual_link_up(s, c, link);
+		s.run("attach --dev " + c.wan + " --clone-to " + link.iface, [&] {
+			CloneState(c.wan).attach(require_device(c.wan), require_device(link.iface), std::nullopt);
+		});
+		s.run("peer add --dev " + c.wan, [&] {
+			CloneState(c.wan).add_peers(require_device(c.wan), {*c.primary});
+		});
+		eliminate_up(s, c, link);
+	} else {
+		s.run("detach --dev " + c.wan, [&] { CloneState(c.wan).detach(); });
+		eliminate_down(s, c, link);
+	}
+	return s.problems();
+}
+
+}  // namespace
+
+int run_hook(const std::string &event, const PppLink &link, const Config &cfg)
+{
+	bool up = event == "ip-up";
+	try {
+		StateLock lock(StateLock::Mode::exclusive);
+		switch (cfg.role) {
+		case Role::primary:
+			return primary_hook(up, event, link, cfg);
+		case Role::secondary:
+			return secondary_hook(up, event, link, cfg);
+		case Role::client:
+			return client_hook(up, event, link, cfg);
+		}
+	} catch (const std::exception &e) {
+		log_problem(event + " " + link.iface + ": " + e.what());
+	}
+	return 1;
+}
+
+}  // namespace dupgre

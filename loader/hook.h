@@ -1,0 +1,27 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+// `dupgre-ctl hook ip-up|ip-down`: what the guide's hand-written pppd
+// scripts did, for each role, driven by the configuration.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "config.h"
+
+namespace dupgre {
+
+// One pppd link: ip-up's arguments (interface, tty, speed, local address,
+// remote address, ipparam), or, as Debian's /etc/ppp/ip-up passes them to
+// ip-up.d, the variables PPP_IFACE, PPP_TTY, PPP_SPEED, PPP_LOCAL,
+// PPP_REMOTE and PPP_IPPARAM.
+struct PppLink {
+	std::string iface, tty, speed, local, remote, ipparam;
+};
+PppLink ppp_link(const std::vector<std::string> &args);
+
+// Does this link's part for the event ("ip-up" or "ip-down"). Never fails a
+// pppd connection: every problem is logged (syslog and stderr) with its fix, and the other steps still run. Returns the
+// number of problems.
+int run_hook(const std::string &event, const PppLink &link, const Config &cfg);
+
+}  // namespace dupgre
