@@ -20,8 +20,8 @@ struct PppLink {
 PppLink ppp_link(const std::vector<std::string> &args);
 
 // Does this link's part for the event ("ip-up" or "ip-down"). Never fails a
-// pppd connection: every problem is logged (syslog and stderr) with its fix, and the other steps still run. Returns the
-// number of problems.
+// pppd connection: every problem is logged (syslog and stderr) with its
+// fix, and the other steps still run. Returns the number of problems.
 int run_hook(const std::string &event, const PppLink &link, const Config &cfg);
 
 }  // namespace dupgre
