@@ -27,7 +27,7 @@ has_clsact() { in_ns "$site" tc qdisc show dev wan0 | grep -q clsact; }
 no_clsact() { ! has_clsact; }
 status_field() { ctl "$site" -j status --dev wan0 | grep -o "\"$1\":[^,}]*" | cut -d: -f2 | tr -d '"'; }
 no_state() { [ ! -e "$PINS" ]; }
-"$PKTMIX" --peer 198.18.0.2 --count 20000 --seed 3 | grep '^gre_data ' | cut -d' ' -f2 >"$TMP/gre.hex"
+"$PKTMIX" --peer 198.18.0.2 --count 45000 --seed 3 | grep '^gre_data ' | cut -d' ' -f2 >"$TMP/gre.hex"
 gre_packets() {  # gre_packets FIRST_ID COUNT: matching GRE data to the peer, ids from FIRST_ID
 	awk -v id="$1" -v n="$2" 'NR <= n { printf "%s%04x%s\n", substr($0, 1, 8), id++, substr($0, 13) }' "$TMP/gre.hex"
 }
@@ -49,13 +49,13 @@ check "attach is idempotent" ctl "$site" attach --dev wan0 --clone-to sec0
 check_eq "still one dupgre filter" 1 "$(dupgre_filters)"
 
 echo "# retarget while traffic flows: every packet cloned exactly once"
-ids=8000
+ids=16000
 gre_packets 1 "$ids" >"$TMP/flow.hex"
-in_ns "$site" "$PKTSEND" --pps 8000 <"$TMP/flow.hex" 2>/dev/null &
+in_ns "$site" "$PKTSEND" --pps 4000 <"$TMP/flow.hex" 2>/dev/null &
 sender=$!
 PIDS+=("$sender")
 retargets=0
-while kill -0 "$sender" 2>/dev/null; do
+while kill -0 "$sender" 2>/dev/null && [ "$retargets" -lt 40 ]; do
 	ctl "$site" attach --dev wan0 --clone-to sec1
 	ctl "$site" attach --dev wan0 --clone-to sec0
 	retargets=$((retargets + 2))

@@ -26,7 +26,7 @@ for i in 0 1; do
 done
 for i in 0 1; do ctl "$rx" eliminate add --dev "e$i" --mode drop; done
 
-coproc RECV { ip netns exec "$rx" "$BUILD/tests/tools/pptprecv" --src 198.18.0.1 --call-id 9 \
+coproc RECV { ip netns exec "$rx" "${RT[@]}" "$BUILD/tests/tools/pptprecv" --src 198.18.0.1 --call-id 9 \
 	--count "$COUNT" --seq-start 0 --ready; }
 exec {recv}<&"${RECV[0]}"
 read -r -t 10 -u "$recv" line && [ "$line" = ready ]
@@ -51,7 +51,10 @@ for i in 0 1; do
 done
 check_eq "the receiver saw no duplicate" 0 "$(jq .duplicate <<<"$report")"
 check_eq "every number passed once" "$COUNT" "$(jq .passed <<<"$totals")"
-check_eq "the receiver got each number once, lost none" "$COUNT 0" "$(jq -r '"\(.received) \(.lost)"' <<<"$report")"
+# What the receiver's own socket buffer drops (a starved receiver) is not
+# the datapath's loss: every number reached its socket or was counted there.
+check_eq "the receiver got each number once (or its socket dropped it)" "$COUNT" \
+	"$(jq '.received + .socket_drops' <<<"$report")"
 check_eq "the other copy of every number discarded (or too late: rogue)" "$COUNT" \
 	"$(jq '.discarded + .rogue' <<<"$totals")"
 check_eq "no spurious reset" 0 "$(jq .resets <<<"$totals")"
