@@ -11,6 +11,7 @@
 #include "parse.h"
 #include "pptp_match.h"
 #include "nat.h"
+#include "counters.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -34,9 +35,6 @@ struct {
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 } peers SEC(".maps");
 
-/* Per-CPU, so plain increments are race-free: a CPU only ever touches its
- * own copy and user space sums them.
- */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, CLONE_COUNTER_MAX);
@@ -54,10 +52,7 @@ struct {
 
 static __always_inline void count(__u32 counter, __u64 n)
 {
-	__u64 *value = bpf_map_lookup_elem(&stats, &counter);
-
-	if (value)
-		*value += n;
+	count_in(&stats, counter, n);
 }
 
 static __always_inline __u32 class_counter(enum pptp_class class)

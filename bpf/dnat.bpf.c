@@ -10,6 +10,7 @@
 #include <bpf/bpf_helpers.h>
 #include "dupgre/nat.h"
 #include "nat.h"
+#include "counters.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -17,7 +18,6 @@ const volatile __u32 public_addr = 0;	/* network byte order */
 const volatile __u32 private_addr = 0;
 const volatile bool l3_device = true;
 
-/* Per-CPU: plain increments are race-free, user space sums them. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, DNAT_COUNTER_MAX);
@@ -35,10 +35,7 @@ struct {
 
 static __always_inline void count(__u32 counter)
 {
-	__u64 *value = bpf_map_lookup_elem(&stats, &counter);
-
-	if (value)
-		*value += 1;
+	count_in(&stats, counter, 1);
 }
 
 SEC("tc")

@@ -12,6 +12,7 @@
 #include <bpf/bpf_helpers.h>
 #include "dupgre/eliminate.h"
 #include "parse.h"
+#include "counters.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -85,30 +86,19 @@ struct outcome {
 
 static __always_inline void count(__u32 row, __u32 counter, __u64 n)
 {
-	__u32 key = row * ELIM_COUNTER_MAX + counter;
-	__u64 *v = bpf_map_lookup_elem(&stats, &key);
-
-	if (v)
-		*v += n;
+	count_in(&stats, row * ELIM_COUNTER_MAX + counter, n);
 }
 
 static __always_inline void count_gap(__u32 gap_us)
 {
-	__u32 bucket = 0, key;
-	__u64 *v;
+	__u32 bucket = 0;
 
 #pragma unroll
 	for (int i = 0; i < ELIM_GAP_BUCKETS - 1; i++)
 		if (gap_us >> i)
 			bucket = i + 1;
-	key = path * (ELIM_GAP_BUCKETS + 1) + bucket;
-	v = bpf_map_lookup_elem(&gaps, &key);
-	if (v)
-		*v += 1;
-	key = path * (ELIM_GAP_BUCKETS + 1) + ELIM_GAP_BUCKETS;
-	v = bpf_map_lookup_elem(&gaps, &key);
-	if (v)
-		*v += gap_us;
+	count_in(&gaps, path * (ELIM_GAP_BUCKETS + 1) + bucket, 1);
+	count_in(&gaps, path * (ELIM_GAP_BUCKETS + 1) + ELIM_GAP_BUCKETS, gap_us);
 }
 
 static __always_inline __u32 popcount(__u64 x)

@@ -89,6 +89,17 @@ void done(const Options &o, const std::string &text, Json &&json)
 		std::cout << text << "\n";
 }
 
+// The end of every removal command: nothing to remove is fine (ip-down may
+// run without ip-up), unless the device never existed either.
+void removed(const Options &o, bool had, const char *what)
+{
+	if (!had && !find_device(o.dev))
+		throw Error("unknown device '" + o.dev + "'");
+	Json j(o.pretty);
+	j.begin_object().field("device", o.dev).field("removed", had).end_object();
+	done(o, had ? "" : o.dev + ": no " + what, std::move(j));
+}
+
 void cmd_attach(const Options &o)
 {
 	std::optional<std::pair<Ipv4, Ipv4>> snat;
@@ -121,12 +132,7 @@ void cmd_relay_del(const Options &o)
 {
 	auto addrs = parse_addrs(o.addrs);
 	StateLock lock(StateLock::Mode::exclusive);
-	bool had = RelayState().del(o.dev, addrs);
-	if (!had && !find_device(o.dev))
-		throw Error("unknown device '" + o.dev + "'");
-	Json j(o.pretty);
-	j.begin_object().field("device", o.dev).field("removed", had).end_object();
-	done(o, had ? "" : o.dev + ": no relay registered", std::move(j));
+	removed(o, RelayState().del(o.dev, addrs), "relay registered");
 }
 
 void cmd_relay_list(const Options &o)
@@ -159,13 +165,7 @@ void cmd_dnat(const Options &o)
 void cmd_dnat_del(const Options &o)
 {
 	StateLock lock(StateLock::Mode::exclusive);
-	DnatState state(o.dev);
-	if (!state.exists() && !find_device(o.dev))
-		throw Error("unknown device '" + o.dev + "'");
-	bool had = state.detach();
-	Json j(o.pretty);
-	j.begin_object().field("device", o.dev).field("removed", had).end_object();
-	done(o, had ? "" : o.dev + ": no dnat attached", std::move(j));
+	removed(o, DnatState(o.dev).detach(), "dnat attached");
 }
 
 void cmd_eliminate_add(const Options &o)
@@ -184,12 +184,7 @@ void cmd_eliminate_add(const Options &o)
 void cmd_eliminate_del(const Options &o)
 {
 	StateLock lock(StateLock::Mode::exclusive);
-	bool had = EliminateState().del(o.dev);
-	if (!had && !find_device(o.dev))
-		throw Error("unknown device '" + o.dev + "'");
-	Json j(o.pretty);
-	j.begin_object().field("device", o.dev).field("removed", had).end_object();
-	done(o, had ? "" : o.dev + ": no eliminate attached", std::move(j));
+	removed(o, EliminateState().del(o.dev), "eliminate attached");
 }
 
 // Everything dupgre attached and pinned in this network namespace, gone:
@@ -273,13 +268,7 @@ void cmd_check(const Options &o)
 void cmd_detach(const Options &o)
 {
 	StateLock lock(StateLock::Mode::exclusive);
-	CloneState state(o.dev);
-	if (!state.exists() && !find_device(o.dev))
-		throw Error("unknown device '" + o.dev + "'");
-	bool had = state.detach(o.keep_peers);
-	Json j(o.pretty);
-	j.begin_object().field("device", o.dev).field("detached", had).end_object();
-	done(o, had ? "" : o.dev + ": nothing attached", std::move(j));
+	removed(o, CloneState(o.dev).detach(o.keep_peers), "clone attached");
 }
 
 void cmd_peer_add(const Options &o)

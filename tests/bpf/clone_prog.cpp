@@ -19,6 +19,7 @@
 #include <bpf/bpf.h>
 
 #include "clone.skel.h"
+#include "test_run.h"
 
 const char *const default_peer = "198.18.1.1";
 
@@ -100,18 +101,9 @@ Counters CloneProg::read_counters()
 Counters CloneProg::run(const pkt::Bytes &frame)
 {
 	Counters before = read_counters();
-	pkt::Bytes out(frame.size() + 64);
-	bpf_test_run_opts opts{};
-	opts.sz = sizeof(opts);
-	opts.data_in = frame.data();
-	opts.data_size_in = frame.size();
-	opts.data_out = out.data();
-	opts.data_size_out = out.size();
-	opts.repeat = 1;
-	REQUIRE(bpf_prog_test_run_opts(bpf_program__fd(skel_->progs.dupgre_clone), &opts) == 0);
-	CHECK(static_cast<int>(opts.retval) == TC_ACT_UNSPEC);
-	out.resize(opts.data_size_out);
-	CHECK_MESSAGE(out == frame, "the program changed the original packet");
+	TestRun r = test_run(bpf_program__fd(skel_->progs.dupgre_clone), frame);
+	CHECK(r.retval == TC_ACT_UNSPEC);
+	CHECK_MESSAGE(r.out == frame, "the program changed the original packet");
 	Counters after = read_counters();
 	for (size_t i = 0; i < after.size(); i++)
 		after[i] -= before[i];

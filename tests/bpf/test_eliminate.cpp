@@ -15,6 +15,7 @@
 #include "dupgre/eliminate.h"
 #include "eliminate.skel.h"
 #include "packet.h"
+#include "test_run.h"
 
 using namespace pkt;
 
@@ -64,16 +65,7 @@ public:
 	}
 	int run(unsigned p, const Bytes &frame)
 	{
-		Bytes out(frame.size() + 64);
-		bpf_test_run_opts opts{};
-		opts.sz = sizeof(opts);
-		opts.data_in = frame.data();
-		opts.data_size_in = frame.size();
-		opts.data_out = out.data();
-		opts.data_size_out = out.size();
-		opts.repeat = 1;
-		REQUIRE(bpf_prog_test_run_opts(bpf_program__fd(paths_[p]->progs.dupgre_eliminate), &opts) == 0);
-		return static_cast<int>(opts.retval);
+		return test_run(bpf_program__fd(paths_[p]->progs.dupgre_eliminate), frame).retval;
 	}
 	void arrive_all(unsigned p, uint32_t from, uint32_t to)
 	{

@@ -10,6 +10,7 @@
 
 #include "clone_prog.h"
 #include "dnat.skel.h"
+#include "test_run.h"
 
 using namespace pkt;
 
@@ -131,18 +132,9 @@ public:
 
 	Bytes run(const Bytes &in)
 	{
-		Bytes out(in.size() + 64);
-		bpf_test_run_opts opts{};
-		opts.sz = sizeof(opts);
-		opts.data_in = in.data();
-		opts.data_size_in = in.size();
-		opts.data_out = out.data();
-		opts.data_size_out = out.size();
-		opts.repeat = 1;
-		REQUIRE(bpf_prog_test_run_opts(bpf_program__fd(skel_->progs.dupgre_dnat), &opts) == 0);
-		CHECK(static_cast<int>(opts.retval) == TC_ACT_UNSPEC);
-		out.resize(opts.data_size_out);
-		return out;
+		TestRun r = test_run(bpf_program__fd(skel_->progs.dupgre_dnat), in);
+		CHECK(r.retval == TC_ACT_UNSPEC);
+		return r.out;
 	}
 
 private:
