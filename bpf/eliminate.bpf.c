@@ -196,8 +196,13 @@ static __always_inline void recover(struct elim_slot *s, const struct elim_strea
 
 		s->seen[path & (ELIM_MAX_PATHS - 1)] |= bit;
 		if (s->history & bit) {
+			/* Signed, clamped: the first copy, on another CPU, may have
+			 * read the clock after this one.
+			 */
+			__s32 gap = now_us - s->first_us[seq % ELIM_HISTORY];
+
 			out->counter = ELIM_DISCARDED;
-			out->gap_us = now_us - s->first_us[seq % ELIM_HISTORY];
+			out->gap_us = gap > 0 ? gap : 0;
 			return;
 		}
 		s->history |= bit;

@@ -1,0 +1,235 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+// sendbench: CPU time per packet on the send path, for several network
+// namespaces ("cells") measured interleaved in one process.
+//
+//   sendbench --cpu N --rounds R --target-ms T
+//             --tun NETNS:TUN ...              hold TUN (a persistent tun) open, never read
+//             --cell NAME:NETNS:gre|udp:DADDR ...
+//
+// A socket is opened in each cell's namespace (setns), so switching cells
+// costs nothing and every round measures every cell once, in a shuffled
+// order. gre: a raw IPPROTO_GRE socket, as the userspace pptp client sends
+// (enhanced GRE, K+S, PPP frame FD = MPPE data); udp: a connected UDP socket.
+// Both send 512-byte IPv4 packets with sendmmsg, 64 at a time, from a thread
+// pinned to one CPU. Each sample is CLOCK_THREAD_CPUTIME_ID (user + sys: the
+// stack, netfilter and TC egress all run in the sending syscall) and wall
+// time over a block sized to take about T ms.
+//
+// Output (stdout), one line per sample:  sample CELL ROUND PKTS CPU_NS WALL_NS
+// and per cell at the end:               total CELL PKTS_SENT_INCLUDING_WARMUP
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <linux/if_tun.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <sched.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <random>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "packet.h"
+
+namespace {
+
+constexpr size_t kIpLen = 512;  // IPv4 total length of every packet sent
+constexpr unsigned kBatch = 64;
+
+struct Cell {
+	std::string name, netns, kind, daddr;
+	int fd = -1;
+	pkt::Bytes payload;
+	long long pkts_per_block = 0, total = 0;
+};
+
+[[noreturn]] void die(const std::string &msg)
+{
+	throw std::runtime_error(msg + ": " + strerror(errno));
+}
+
+std::vector<std::string> split(const std::string &s, char sep)
+{
+	std::vector<std::string> out;
+	size_t start = 0, pos;
+	while ((pos = s.find(sep, start)) != std::string::npos) {
+		out.push_back(s.substr(start, pos - start));
+		start = pos + 1;
+	}
+	out.push_back(s.substr(start));
+	return out;
+}
+
+// Runs fn inside network namespace NAME (/run/netns/NAME), then returns.
+template <typename F> auto in_netns(const std::string &name, F fn)
+{
+	int self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	int ns = open(("/run/netns/" + name).c_str(), O_RDONLY | O_CLOEXEC);
+	if (self < 0 || ns < 0 || setns(ns, CLONE_NEWNET) < 0)
+		die("netns " + name);
+	auto r = fn();
+	if (setns(self, CLONE_NEWNET) < 0)
+		die("setns back");
+	close(ns);
+	close(self);
+	return r;
+}
+
+int attach_tun(const std::string &name)
+{
+	int fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	struct ifreq ifr = {};
+	ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
+	strncpy(ifr.ifr_name, name.c_str(), IFNAMSIZ - 1);
+	if (fd < 0 || ioctl(fd, TUNSETIFF, &ifr) < 0)
+		die("tun " + name);
+	return fd;
+}
+
+void open_cell(Cell &c)
+{
+	sockaddr_in sin = {};
+	sin.sin_family = AF_INET;
+	if (inet_pton(AF_INET, c.daddr.c_str(), &sin.sin_addr) != 1)
+		die("bad address " + c.daddr);
+	if (c.kind == "gre") {
+		c.fd = in_netns(c.netns, [] { return socket(AF_INET, SOCK_RAW, IPPROTO_GRE); });
+		pkt::Gre g;  // word0 0x3001880b: K, S; call id, seq
+		c.payload = pkt::gre(g, pkt::ppp_mppe(kIpLen - 20 - pkt::gre_header_len(g.word0)));
+	} else if (c.kind == "udp") {
+		c.fd = in_netns(c.netns, [] { return socket(AF_INET, SOCK_DGRAM, 0); });
+		sin.sin_port = htons(9);
+		c.payload.assign(kIpLen - 28, 0x5a);
+	} else {
+		die("kind must be gre or udp: " + c.kind);
+	}
+	if (c.fd < 0 || connect(c.fd, reinterpret_cast<sockaddr *>(&sin), sizeof(sin)) < 0)
+		die("socket for " + c.name);
+}
+
+void send_n(Cell &c, long long n)
+{
+	iovec iov = {c.payload.data(), c.payload.size()};
+	mmsghdr msgs[kBatch] = {};
+	for (auto &m : msgs) {
+		m.msg_hdr.msg_iov = &iov;
+		m.msg_hdr.msg_iovlen = 1;
+	}
+	while (n > 0) {
+		unsigned want = n < kBatch ? static_cast<unsigned>(n) : kBatch;
+		int sent = sendmmsg(c.fd, msgs, want, 0);
+		if (sent <= 0)
+			die("sendmmsg in " + c.name);
+		n -= sent;
+		c.total += sent;
+	}
+}
+
+long long now_ns(clockid_t clk)
+{
+	timespec ts;
+	clock_gettime(clk, &ts);
+	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+// One block: CPU and wall nanoseconds for n packets.
+std::pair<long long, long long> measure(Cell &c, long long n)
+{
+	long long c0 = now_ns(CLOCK_THREAD_CPUTIME_ID), w0 = now_ns(CLOCK_MONOTONIC);
+	send_n(c, n);
+	return {now_ns(CLOCK_THREAD_CPUTIME_ID) - c0, now_ns(CLOCK_MONOTONIC) - w0};
+}
+
+}  // namespace
+
+int main(int argc, char **argv)
+{
+	try {
+		int cpu = -1, rounds = 10;
+		double target_ms = 30;
+		std::vector<Cell> cells;
+		std::vector<int> tun_fds;
+		for (int i = 1; i + 1 < argc; i += 2) {
+			std::string opt = argv[i], val = argv[i + 1];
+			if (opt == "--cpu") {
+				cpu = std::stoi(val);
+			} else if (opt == "--rounds") {
+				rounds = std::stoi(val);
+			} else if (opt == "--target-ms") {
+				target_ms = std::stod(val);
+			} else if (opt == "--tun") {
+				auto f = split(val, ':');
+				if (f.size() != 2)
+					die("--tun NETNS:TUN");
+				tun_fds.push_back(in_netns(f[0], [&] { return attach_tun(f[1]); }));
+			} else if (opt == "--cell") {
+				auto f = split(val, ':');
+				if (f.size() != 4)
+					die("--cell NAME:NETNS:gre|udp:DADDR");
+				Cell c;
+				c.name = f[0];
+				c.netns = f[1];
+				c.kind = f[2];
+				c.daddr = f[3];
+				cells.push_back(c);
+			} else {
+				die("unknown option " + opt);
+			}
+		}
+		if (cells.empty())
+			die("no --cell");
+		if (cpu >= 0) {
+			cpu_set_t set;
+			CPU_ZERO(&set);
+			CPU_SET(cpu, &set);
+			if (sched_setaffinity(0, sizeof(set), &set) < 0)
+				die("sched_setaffinity");
+		}
+		for (Cell &c : cells)
+			open_cell(c);
+
+		// Warm up (fills the TUNs' queues, so that every copy meets the same
+		// full queue) and size each cell's block to about target_ms.
+		for (Cell &c : cells) {
+			send_n(c, 2048);
+			long long n = 4096, cpu_ns = 0;
+			while ((cpu_ns = measure(c, n).first) < 5000000 && n < (1 << 22))
+				n *= 2;
+			long long per_block = static_cast<long long>(n * target_ms * 1e6 / cpu_ns);
+			c.pkts_per_block = std::max<long long>(kBatch, per_block / kBatch * kBatch);
+		}
+
+		std::mt19937 rng(12345);
+		std::vector<size_t> order(cells.size());
+		for (size_t i = 0; i < order.size(); i++)
+			order[i] = i;
+		for (int r = 0; r < rounds; r++) {
+			std::shuffle(order.begin(), order.end(), rng);
+			for (size_t i : order) {
+				Cell &c = cells[i];
+				auto [cpu_ns, wall_ns] = measure(c, c.pkts_per_block);
+				printf("sample %s %d %lld %lld %lld\n", c.name.c_str(), r, c.pkts_per_block,
+				       cpu_ns, wall_ns);
+			}
+			fflush(stdout);
+		}
+		for (Cell &c : cells)
+			printf("total %s %lld\n", c.name.c_str(), c.total);
+		for (Cell &c : cells)
+			close(c.fd);
+		for (int fd : tun_fds)
+			close(fd);
+		return 0;
+	} catch (const std::exception &e) {
+		fprintf(stderr, "sendbench: %s\n", e.what());
+		return 1;
+	}
+}
