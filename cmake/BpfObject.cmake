@@ -1,31 +1,52 @@
-# bpf_object(NAME SRC): compile SRC with clang for the BPF target and generate
-# its skeleton (struct NAME) with bpftool; INTERFACE target NAME_skel carries the include
-# path, so linking it is all a loader needs (libbpf-bootstrap's pattern).
+# bpf_object(NAME SRC [FLAGS...]): compile SRC with clang for the BPF target
+# and generate its skeleton (struct NAME) with bpftool; INTERFACE target
+# NAME_skel carries the include path, so linking it is all a loader needs
+# (libbpf-bootstrap's pattern). FLAGS are extra compiler flags for this
+# object only.
+#
+# Cross builds (the OpenWrt SDK) set CLANG, BPFTOOL, LLVM_STRIP,
+# DUPGRE_BPF_TARGET (bpfel/bpfeb: the router's byte order) and
+# DUPGRE_BPF_INCLUDE_DIRS (the only header directories: UAPI and libbpf's).
 find_program(CLANG NAMES clang REQUIRED)
 find_program(BPFTOOL NAMES bpftool PATHS /usr/sbin /usr/local/sbin REQUIRED)
+find_program(LLVM_STRIP NAMES llvm-strip)
+set(DUPGRE_BPF_TARGET bpf CACHE STRING "clang -target: bpf, bpfel or bpfeb")
+set(DUPGRE_BPF_INCLUDE_DIRS "" CACHE STRING "cross builds: the only header directories")
 
-# -target bpf drops the host's multiarch include dir, where asm/types.h lives.
-if(CMAKE_LIBRARY_ARCHITECTURE)
-  set(BPF_ARCH_INCLUDE -idirafter /usr/include/${CMAKE_LIBRARY_ARCHITECTURE})
-endif()
-set(BPF_CFLAGS -g -O2 -target bpf -Wall -Wextra -Wno-unused-parameter)
+set(BPF_CFLAGS -g -O2 -target ${DUPGRE_BPF_TARGET} -Wall -Wextra -Wno-unused-parameter)
 if(DUPGRE_WERROR)
   list(APPEND BPF_CFLAGS -Werror)
+endif()
+if(DUPGRE_BPF_INCLUDE_DIRS)
+  # No host headers at all: clang's own (stdbool.h...) and the given ones.
+  execute_process(COMMAND ${CLANG} -print-resource-dir
+    OUTPUT_VARIABLE clang_resource_dir OUTPUT_STRIP_TRAILING_WHITESPACE)
+  list(APPEND BPF_CFLAGS -nostdinc -isystem ${clang_resource_dir}/include)
+  foreach(dir ${DUPGRE_BPF_INCLUDE_DIRS})
+    list(APPEND BPF_CFLAGS -isystem ${dir})
+  endforeach()
+elseif(CMAKE_LIBRARY_ARCHITECTURE)
+  # -target bpf drops the host's multiarch include dir, where asm/types.h lives.
+  list(APPEND BPF_CFLAGS -idirafter /usr/include/${CMAKE_LIBRARY_ARCHITECTURE})
 endif()
 
 # bpf_object(clone_bpf clone.bpf.c): clone.bpf.o, clone.skel.h declaring
 # struct clone_bpf (a bare "clone" would clash with clone(2) in C++).
-# Further arguments are extra compiler flags for this object only.
 function(bpf_object name src)
   get_filename_component(base ${src} NAME_WE)
   set(obj ${CMAKE_CURRENT_BINARY_DIR}/${base}.bpf.o)
   set(skel ${CMAKE_CURRENT_BINARY_DIR}/${base}.skel.h)
   file(GLOB bpf_headers ${PROJECT_SOURCE_DIR}/bpf/*.h ${PROJECT_SOURCE_DIR}/include/dupgre/*.h)
+  # Debug line info is not needed at run time; BTF is, and stays.
+  set(strip_cmd)
+  if(LLVM_STRIP)
+    set(strip_cmd COMMAND ${LLVM_STRIP} -g ${obj})
+  endif()
   add_custom_command(
     OUTPUT ${obj}
     COMMAND ${CLANG} ${BPF_CFLAGS} ${ARGN} -I${PROJECT_SOURCE_DIR}/include
-            -I${PROJECT_SOURCE_DIR}/bpf ${BPF_ARCH_INCLUDE}
-            -c ${CMAKE_CURRENT_SOURCE_DIR}/${src} -o ${obj}
+            -I${PROJECT_SOURCE_DIR}/bpf -c ${CMAKE_CURRENT_SOURCE_DIR}/${src} -o ${obj}
+    ${strip_cmd}
     DEPENDS ${src} ${bpf_headers}
     COMMENT "BPF ${src}")
   add_custom_command(

@@ -29,12 +29,6 @@ std::vector<elim_path> read_paths(const std::string &pin)
 	return out;
 }
 
-std::string describe(const ElimSettings &s)
-{
-	return std::string("mode ") + (s.drop ? "drop" : "monitor") + ", window " +
-	       std::to_string(s.window) + ", reset " + std::to_string(s.reset_ms) + " ms";
-}
-
 }  // namespace
 
 EliminateState::EliminateState() : dir_(state_root() + "/eliminate") {}
@@ -61,44 +55,10 @@ std::optional<ElimSettings> EliminateState::settings() const
 	return std::nullopt;
 }
 
-void EliminateState::add(const NetDevice &dev, std::optional<bool> drop,
-			 std::optional<unsigned> window, std::optional<unsigned> reset_ms)
+// Loads path index's program with the given settings and puts it on dev's
+// ingress, replacing the one there in place; returns its id.
+__u32 EliminateState::load_path(unsigned index, const NetDevice &dev, const ElimSettings &want)
 {
-	if (!dev.has_mac_header() && !dev.takes_l3_packets())
-		throw Error("cannot attach to " + dev.name + ": unsupported device type " + dev.type_name());
-	if (window && (*window < 2 || *window > ELIM_HISTORY))
-		throw Error("--window must be 2 to " + std::to_string(ELIM_HISTORY));
-	if (reset_ms && (*reset_ms < 1 || *reset_ms > 3600000))
-		throw Error("--reset-ms must be 1 to 3600000");
-
-	ElimSettings running = settings().value_or(ElimSettings{});
-	ElimSettings want{drop.value_or(running.drop), window.value_or(running.window),
-			  reset_ms.value_or(running.reset_ms)};
-	bool others = false;
-	std::vector<elim_path> paths(ELIM_MAX_PATHS);
-	if (exists())
-		paths = read_paths(pin("paths"));
-	int index = -1, free_index = -1;
-	for (int i = 0; i < ELIM_MAX_PATHS; i++) {
-		if (paths[i].used && dev.name == paths[i].name)
-			index = i;
-		else if (paths[i].used)
-			others = true;
-		else if (free_index < 0)
-			free_index = i;
-	}
-	if (others && describe(want) != describe(running))
-		throw Error("eliminate runs with " + describe(running) +
-			    " on the other interfaces; all share the streams, so use the same");
-	bool fresh_path = index < 0;
-	if (fresh_path && free_index < 0)
-		throw Error("eliminate already runs on " + std::to_string(ELIM_MAX_PATHS) + " interfaces");
-	if (fresh_path)
-		index = free_index;
-
-	Rollback rollback;
-	if (!exists())
-		rollback.add([this] { unpin_all(); });
 	SkelPtr<eliminate_bpf> skel(eliminate_bpf__open(), eliminate_bpf__destroy);
 	if (!skel)
 		throw Error("opening the eliminate program: " + strerror_text(-errno));
@@ -114,11 +74,47 @@ void EliminateState::add(const NetDevice &dev, std::optional<bool> drop,
 		check(bpf_map__set_pin_path(maps[i], pin(map_pins[i]).c_str()), "setting pin path");
 	check(eliminate_bpf__load(skel.get()), "loading the eliminate program");
 	int prog_fd = bpf_program__fd(skel->progs.dupgre_eliminate);
-	__u32 id = prog_id(prog_fd);
+	tc_attach(dev.ifindex, eliminate_filter, prog_fd);
+	return prog_id(prog_fd);
+}
 
+void EliminateState::add(const NetDevice &dev, std::optional<bool> drop,
+			 std::optional<unsigned> window, std::optional<unsigned> reset_ms)
+{
+	if (!dev.has_mac_header() && !dev.takes_l3_packets())
+		throw Error("cannot attach to " + dev.name + ": unsupported device type " + dev.type_name());
+	if (window && (*window < 2 || *window > ELIM_HISTORY))
+		throw Error("--window must be 2 to " + std::to_string(ELIM_HISTORY));
+	if (reset_ms && (*reset_ms < 1 || *reset_ms > 3600000))
+		throw Error("--reset-ms must be 1 to 3600000");
+
+	ElimSettings running = settings().value_or(ElimSettings{});
+	ElimSettings want{drop.value_or(running.drop), window.value_or(running.window),
+			  reset_ms.value_or(running.reset_ms)};
+	std::vector<elim_path> paths(ELIM_MAX_PATHS);
+	if (exists())
+		paths = read_paths(pin("paths"));
+	int index = -1, free_index = -1;
+	for (int i = 0; i < ELIM_MAX_PATHS; i++) {
+		if (paths[i].used && dev.name == paths[i].name)
+			index = i;
+		else if (!paths[i].used && free_index < 0)
+			free_index = i;
+	}
+	bool fresh_path = index < 0;
+	if (fresh_path && free_index < 0)
+		throw Error("eliminate already runs on " + std::to_string(ELIM_MAX_PATHS) + " interfaces");
+	if (fresh_path)
+		index = free_index;
+
+	Rollback rollback;
+	if (!exists())
+		rollback.add([this] { unpin_all(); });
+	make_dirs(dir_);
 	elim_path &p = paths[index];
 	if (!fresh_path && p.ifindex != static_cast<__u32>(dev.ifindex))
 		forget_clsact(p.ifindex);  // the link came back: the old one is gone
+	__u32 id = load_path(index, dev, want);
 	if (fresh_path) {
 		// A path index used before starts its counters from zero.
 		Fd stats = open_pinned(pin("stats")), gaps = open_pinned(pin("gaps"));
@@ -133,20 +129,33 @@ void EliminateState::add(const NetDevice &dev, std::optional<bool> drop,
 			check(bpf_map_update_elem(gaps.get(), &key, zero.data(), BPF_ANY), "clearing counters");
 		}
 	}
-	tc_attach(dev.ifindex, eliminate_filter, prog_fd);
-
 	p = elim_path{};
 	memcpy(p.name, dev.name.c_str(), std::min(dev.name.size(), sizeof(p.name) - 1));
 	p.ifindex = dev.ifindex;
 	p.prog_id = id;
-	p.window = want.window;
-	p.reset_ms = want.reset_ms;
 	p.used = 1;
-	p.drop = want.drop;
 	p.l3_device = !dev.has_mac_header();
+
+	// All paths share the streams, so all run the same settings: new ones
+	// go to the others too, each program replaced in place.
+	for (int i = 0; i < ELIM_MAX_PATHS; i++) {
+		elim_path &other = paths[i];
+		if (!other.used || i == index)
+			continue;
+		auto odev = find_device(other.name);
+		if (odev && odev->ifindex == static_cast<int>(other.ifindex) &&
+		    (other.drop != want.drop || other.window != want.window || other.reset_ms != want.reset_ms))
+			other.prog_id = load_path(i, *odev, want);
+	}
 	Fd map = open_pinned(pin("paths"));
-	__u32 key = index;
-	check(bpf_map_update_elem(map.get(), &key, &p, BPF_ANY), "recording the path");
+	for (__u32 i = 0; i < ELIM_MAX_PATHS; i++) {
+		if (!paths[i].used)
+			continue;
+		paths[i].window = want.window;
+		paths[i].reset_ms = want.reset_ms;
+		paths[i].drop = want.drop;
+		check(bpf_map_update_elem(map.get(), &i, &paths[i], BPF_ANY), "recording the path");
+	}
 	rollback.commit();
 }
 

@@ -46,8 +46,8 @@ public:
 
 	bool exists() const;
 	// Adds dev as a path (or re-adds it after it came back with a new
-	// ifindex). Settings not given keep the running ones; given ones must
-	// match them, since all paths share the streams.
+	// ifindex). Settings not given keep the running ones; new ones apply to
+	// every path, since all share the streams.
 	void add(const NetDevice &dev, std::optional<bool> drop, std::optional<unsigned> window,
 		 std::optional<unsigned> reset_ms);
 	bool del(const std::string &dev);
@@ -58,6 +58,7 @@ public:
 
 private:
 	std::string pin(const char *name) const { return dir_ + "/" + name; }
+	__u32 load_path(unsigned index, const NetDevice &dev, const ElimSettings &want);
 	void unpin_all();
 
 	std::string dir_;
