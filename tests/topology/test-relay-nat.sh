@@ -37,7 +37,7 @@ check "the secondary has no route to the sites" bash -c \
 
 # One packet traced: it arrives at the primary as sent, but for one hop.
 first_of() {  # first_of LABEL: the first packet pktmix labels so, from $TMP/mix
-	grep "^$1 " "$TMP/mix" | head -n1 | cut -d' ' -f2
+	awk -v label="$1" '$1 == label { print $2; exit }' "$TMP/mix"
 }
 "$PKTMIX" --peer "$PRIMARY_PUB" --src "$CLIENT_PUB" --count 40 --seed 5 >"$TMP/mix"
 first_of gre_data >"$TMP/one.hex"

@@ -1,0 +1,140 @@
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+# shellcheck shell=bash
+# Duplication modes: each is mode_NAME_up / mode_NAME_down, run once the
+# topology's tunnels are up. They get what pppd would hand a hook: the ppp
+# device, the local and remote addresses and ipparam (pptpd's ipparam is the
+# peer's public address). To test real hooks, replace a mode's functions by
+# ones that install the hooks and redial, or call them with these arguments.
+# Source this file after topology.sh.
+
+# --- none: a single path, no duplication ------------------------------------
+mode_none_up() { :; }
+mode_none_down() { :; }
+
+# --- guide: the guide's own recipe -------------------------------------------
+# Its ip-up-dupgre body, verbatim apart from `iptables` running in namespace
+# $GUIDE_NS (and no EC2 NAT lines: the primary here has a public address).
+# shellcheck disable=SC2086 # verbatim from the guide
+guide_ip_up_dupgre() {  # PPP_IFACE PPP_LOCAL PPP_REMOTE
+	local PPP_IFACE=$1 PPP_REMOTE=$3
+	iptables() { ip netns exec "$GUIDE_NS" iptables "$@"; }
+	ip -n "$GUIDE_NS" link set "$PPP_IFACE" mtu 1448
+iptables -t mangle -I dupgre -p 47 -m u32 --u32 "0>>22&0x3C@4>>16=0x1:0xFFFF && 0>>22&0x3C@0=0x2001880b && 0>>22&0x3C@8>>24=0xFD" -j TEE --gateway $PPP_REMOTE
+iptables -t mangle -I dupgre -p 47 -m u32 --u32 "0>>22&0x3C@4>>16=0x1:0xFFFF && 0>>22&0x3C@0=0x3001880b && 0>>22&0x3C@12>>24=0xFD" -j TEE --gateway $PPP_REMOTE
+iptables -t mangle -I dupgre -p 47 -m u32 --u32 "0>>22&0x3C@4>>16=0x1:0xFFFF && 0>>22&0x3C@0=0x2081880b && 0>>22&0x3C@12>>24=0xFD" -j TEE --gateway $PPP_REMOTE
+iptables -t mangle -I dupgre -p 47 -m u32 --u32 "0>>22&0x3C@4>>16=0x1:0xFFFF && 0>>22&0x3C@0=0x3081880b && 0>>22&0x3C@16>>24=0xFD" -j TEE --gateway $PPP_REMOTE
+
+iptables -t mangle -I dupgre -p 47 -m u32 --u32 "0>>22&0x3C@4>>16=0x1:0xFFFF && 0>>22&0x3C@0=0x2001880b && 0>>22&0x3C@8=0xFF0300FD" -j TEE --gateway $PPP_REMOTE
+iptables -t mangle -I dupgre -p 47 -m u32 --u32 "0>>22&0x3C@4>>16=0x1:0xFFFF && 0>>22&0x3C@0=0x3001880b && 0>>22&0x3C@12=0xFF0300FD" -j TEE --gateway $PPP_REMOTE
+iptables -t mangle -I dupgre -p 47 -m u32 --u32 "0>>22&0x3C@4>>16=0x1:0xFFFF && 0>>22&0x3C@0=0x2081880b && 0>>22&0x3C@12=0xFF0300FD" -j TEE --gateway $PPP_REMOTE
+iptables -t mangle -I dupgre -p 47 -m u32 --u32 "0>>22&0x3C@4>>16=0x1:0xFFFF && 0>>22&0x3C@0=0x3081880b && 0>>22&0x3C@16=0xFF0300FD" -j TEE --gateway $PPP_REMOTE
+
+iptables -t mangle -I dupgre -p tcp --sport 1723 -m u32 --u32 "0>>22&0x3C@12>>26&0x3C@2>>16=0x1 && 0>>22&0x3C@12>>26&0x3C@8>>16=0x5:0x6" -j TEE --gateway $PPP_REMOTE
+iptables -t mangle -I dupgre -p tcp --dport 1723 -m u32 --u32 "0>>22&0x3C@12>>26&0x3C@2>>16=0x1 && 0>>22&0x3C@12>>26&0x3C@8>>16=0x5:0x6" -j TEE --gateway $PPP_REMOTE
+
+iptables -t mangle -I dupgre -p 47 -m u32 --u32 "0>>22&0x3C@4>>16=0x1:0xFFFF && 0>>22&0x3C@0=0x2001880b && 0>>22&0x3C@8>>8=0xC02109:0xC0210A" -j TEE --gateway $PPP_REMOTE
+iptables -t mangle -I dupgre -p 47 -m u32 --u32 "0>>22&0x3C@4>>16=0x1:0xFFFF && 0>>22&0x3C@0=0x3001880b && 0>>22&0x3C@12>>8=0xC02109:0xC0210A" -j TEE --gateway $PPP_REMOTE
+iptables -t mangle -I dupgre -p 47 -m u32 --u32 "0>>22&0x3C@4>>16=0x1:0xFFFF && 0>>22&0x3C@0=0x2081880b && 0>>22&0x3C@12>>8=0xC02109:0xC0210A" -j TEE --gateway $PPP_REMOTE
+iptables -t mangle -I dupgre -p 47 -m u32 --u32 "0>>22&0x3C@4>>16=0x1:0xFFFF && 0>>22&0x3C@0=0x3081880b && 0>>22&0x3C@16>>8=0xC02109:0xC0210A" -j TEE --gateway $PPP_REMOTE
+
+iptables -t mangle -I dupgre -p 47 -m u32 --u32 "0>>22&0x3C@4>>16=0x1:0xFFFF && 0>>22&0x3C@0=0x2001880b && 0>>22&0x3C@8=0xFF03C021 && 0>>22&0x3C@12>>24=0x09:0x0A" -j TEE --gateway $PPP_REMOTE
+iptables -t mangle -I dupgre -p 47 -m u32 --u32 "0>>22&0x3C@4>>16=0x1:0xFFFF && 0>>22&0x3C@0=0x3001880b && 0>>22&0x3C@12=0xFF03C021 && 0>>22&0x3C@16>>24=0x09:0x0A" -j TEE --gateway $PPP_REMOTE
+iptables -t mangle -I dupgre -p 47 -m u32 --u32 "0>>22&0x3C@4>>16=0x1:0xFFFF && 0>>22&0x3C@0=0x2081880b && 0>>22&0x3C@12=0xFF03C021 && 0>>22&0x3C@16>>24=0x09:0x0A" -j TEE --gateway $PPP_REMOTE
+iptables -t mangle -I dupgre -p 47 -m u32 --u32 "0>>22&0x3C@4>>16=0x1:0xFFFF && 0>>22&0x3C@0=0x3081880b && 0>>22&0x3C@16=0xFF03C021 && 0>>22&0x3C@20>>24=0x09:0x0A" -j TEE --gateway $PPP_REMOTE
+	unset -f iptables
+}
+
+# The guide's secondary, ip-up-dual, for one dual link (remote 10.66.4.6x).
+guide_ip_up_dual() {  # PPP_IFACE PPP_LOCAL PPP_REMOTE PPP_IPPARAM
+	local ns=secondary
+	ip -n $ns link set "$1" mtu 1448
+	nsx $ns iptables -t mangle -I PREROUTING -i "$1" -j MARK --set-mark 0xf222
+	# The guide's `via $PPP_LOCAL`: the kernel accepts no local gateway, so
+	# the route names the device alone, which is what it means on a ppp link.
+	ip -n $ns route add table dual "$4" via "$2" dev "$1" 2>/dev/null ||
+		ip -n $ns route add table dual "$4" dev "$1"
+	# Run once per link, as the guide's hook is: the second add finds the rule.
+	ip -n $ns rule add fwmark 0xf222 table dual priority 2 2>/dev/null || true
+}
+
+mode_guide_up() {
+	# Primary: the chain (rc.local), the client link's jump (ip-up-client,
+	# PPP_IPPARAM = the client's public address from pptpd) and the rules
+	# when bvpn comes up (ip-up-dupgre, gateway = bvpn's remote).
+	nsx primary iptables -t mangle -N dupgre
+	GUIDE_NS=primary guide_ip_up_dupgre bvpn 10.66.4.67 10.66.4.1
+	ip -n primary link set "$(ppp_dev primary 10.66.6.66)" mtu 1380
+	nsx primary iptables -t mangle -I OUTPUT -d "$CLIENT_PUB" -j dupgre
+	# Client (the guide's OpenWrt package, gfw-dualpptp): the same chain,
+	# for what goes to the primary, teed into the dual link.
+	nsx client iptables -t mangle -N dupgre
+	GUIDE_NS=client guide_ip_up_dupgre ppp-dual 10.66.4.65 10.66.4.1
+	nsx client iptables -t mangle -I OUTPUT -d "$PRIMARY_PUB" -j dupgre
+	# Secondary: policy routing of what enters from either dual link.
+	guide_ip_up_dual "$(ppp_dev secondary 10.66.4.67)" 10.66.4.1 10.66.4.67 "$PRIMARY_PUB"
+	guide_ip_up_dual "$(ppp_dev secondary 10.66.4.65)" 10.66.4.1 10.66.4.65 "$CLIENT_PUB"
+}
+
+mode_guide_down() {
+	local ns dev
+	for ns in primary client; do
+		nsx $ns iptables -t mangle -D OUTPUT -d "$([ $ns = primary ] && echo "$CLIENT_PUB" || echo "$PRIMARY_PUB")" -j dupgre
+		nsx $ns iptables -t mangle -F dupgre
+		nsx $ns iptables -t mangle -X dupgre
+	done
+	for dev in "$(ppp_dev secondary 10.66.4.67)" "$(ppp_dev secondary 10.66.4.65)"; do
+		nsx secondary iptables -t mangle -D PREROUTING -i "$dev" -j MARK --set-mark 0xf222
+	done
+	ip -n secondary route flush table dual
+	ip -n secondary rule del fwmark 0xf222 table dual priority 2 || true
+}
+
+# --- dupgre ----------------------------------------------------------------
+# Client and primary: dupgre-ctl as the README's table says. Secondary: a
+# stand-in for dupgre's relay until it exists: what enters from one dual
+# link and is for the other site's public address leaves through the other.
+relay_standin_up() {
+	local from_primary from_client
+	from_primary=$(ppp_dev secondary 10.66.4.67)
+	from_client=$(ppp_dev secondary 10.66.4.65)
+	ip -n secondary route add table dual "$CLIENT_PUB" dev "$from_client"
+	ip -n secondary route add table dual "$PRIMARY_PUB" dev "$from_primary"
+	ip -n secondary rule add iif "$from_client" table dual priority 3
+	ip -n secondary rule add iif "$from_primary" table dual priority 3
+}
+relay_standin_down() {
+	ip -n secondary rule del priority 3 || true
+	ip -n secondary rule del priority 3 || true
+	ip -n secondary route flush table dual
+}
+
+mode_dupgre_up() {
+	nsx client "$CTL" attach --dev wan-p --clone-to ppp-dual
+	nsx client "$CTL" peer add --dev wan-p "$PRIMARY_PUB"
+	nsx primary "$CTL" attach --dev wan-c --clone-to bvpn
+	nsx primary "$CTL" peer add --dev wan-c "$CLIENT_PUB"
+	relay_standin_up
+}
+
+mode_dupgre_down() {
+	nsx client "$CTL" detach --dev wan-p
+	nsx primary "$CTL" detach --dev wan-c
+	relay_standin_down
+}
+
+# mode_counters MODE: what the mode's machinery saw (for the log).
+mode_counters() {
+	ip -n client -s link show ppp-pri | sed -n '3,6p'
+	dmesg | grep -iE 'mppe|ppp' | tail -5 || true
+	case $1 in
+	guide)
+		nsx client iptables -t mangle -L OUTPUT -v -n | head -5
+		nsx primary iptables -t mangle -L dupgre -v -n -x | awk 'NR > 2 { s += $1 } END { print "primary teed packets:", s }'
+		nsx client iptables -t mangle -L dupgre -v -n -x | awk 'NR > 2 { s += $1 } END { print "client teed packets:", s }'
+		;;
+	dupgre)
+		nsx client "$CTL" -j stats --dev wan-p
+		nsx primary "$CTL" -j stats --dev wan-c
+		;;
+	esac
+}

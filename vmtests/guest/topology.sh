@@ -1,0 +1,202 @@
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+# shellcheck shell=bash
+# The guide's three sites as network namespaces in the guest, with real PPTP
+# (pptpd on the servers, pppd + pptp on the dialling side, MPPE-128):
+#
+#   client 198.18.0.1                                    primary 198.18.1.1
+#     wan-p ======== path A (netem: loss, delay) ======== wan-c
+#     ppp-pri 10.66.6.66 ....... PPTP (user client) ..... pppN 10.66.6.1
+#     wan-s ==== path B (netem) ====+        +============ wan-s
+#     ppp-dual 10.66.4.65 ... PPTP  |        | PPTP ...... bvpn 10.66.4.67
+#                                   |        |          (the guide's peer file)
+#                          wan-c ===+        +=== wan-p
+#                          pppN 10.66.4.1 (both)       secondary 198.18.2.1
+#
+# Every site has one public address (on each of its point-to-point veths).
+# Tunnel pools as in the guide: 10.66.6.0/24 on the primary, 10.66.4.0/24
+# on the secondary (sdual → .67, cdual → .65). Source this file.
+
+CLIENT_PUB=198.18.0.1 PRIMARY_PUB=198.18.1.1 SECONDARY_PUB=198.18.2.1
+NAMESPACES=(client primary secondary)
+TOPO_PIDS=()
+LOG=/run/vmout
+
+nsx() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
+
+# PPP configuration in the overlay (the host's /etc/ppp/options has auth,
+# crtscts and lock, meant for a modem).
+topo_ppp_config() {
+	echo "# vmtests: options come from the peer and pptpd option files" >/etc/ppp/options
+	cat >/etc/ppp/chap-secrets <<-'EOF'
+	# client        server  secret          IP addresses
+	client          *       password        10.66.6.66
+	sdual           *       password        10.66.4.67
+	cdual           *       password        10.66.4.65
+	EOF
+	chmod 600 /etc/ppp/chap-secrets
+	# The guide's /etc/ppp/peers/bvpn, with the secondary's address.
+	cat >/etc/ppp/peers/bvpn <<-EOF
+	pty "pptp $SECONDARY_PUB --nolaunchpppd"
+	noauth
+	require-mschap-v2
+	require-mppe-128
+	name sdual
+	nodefaultroute
+	maxfail 0
+	holdoff 30
+	persist
+	remotename bvpn
+	ipparam bvpn
+	file /etc/ppp/options.pptp
+	EOF
+	mkdir -p /etc/vmtests
+	local site local_ip
+	for site in primary secondary; do
+		local_ip=10.66.6.1
+		[ "$site" = secondary ] && local_ip=10.66.4.1
+		# delegate: pppd takes the peer's address from chap-secrets, as the
+		# guide's fixed addresses need.
+		printf 'option /etc/vmtests/pptpd-options-%s\ndelegate\n' "$site" \
+			>"/etc/vmtests/pptpd-$site.conf"
+		cat >"/etc/vmtests/pptpd-options-$site" <<-EOF
+		name $site
+		refuse-pap
+		refuse-chap
+		refuse-mschap
+		require-mschap-v2
+		require-mppe-128
+		nodefaultroute
+		nobsdcomp
+		nodeflate
+		novj
+		novjccomp
+		noipv6
+		$local_ip:
+		logfile $LOG/ppp-$site.log
+		EOF
+	done
+	# Hooks: none of Debian's; the modes install what they need.
+	rm -f /etc/ppp/ip-up.d/* /etc/ppp/ip-down.d/* /etc/ppp/ip-pre-up.d/* 2>/dev/null || true
+	grep -q '^30 dual' /etc/iproute2/rt_tables 2>/dev/null || echo "30 dual" >>/etc/iproute2/rt_tables
+}
+
+_veth() {  # _veth NS_A DEV_A ADDR_A NS_B DEV_B ADDR_B
+	ip link add "$2" netns "$1" type veth peer name "$5" netns "$4"
+	ip -n "$1" addr add "$3" peer "$6" dev "$2"
+	ip -n "$4" addr add "$6" peer "$3" dev "$5"
+	ip -n "$1" link set "$2" up
+	ip -n "$4" link set "$5" up
+}
+
+# _bg NS NAME CMD...: runs CMD in NS in the background, with a private
+# /run/pptp (pptp's call manager sockets are named by the server's address
+# alone, and the client and the primary both dial the secondary).
+_bg() {
+	local ns=$1 name=$2
+	shift 2
+	ip netns exec "$ns" unshare -m --propagation private sh -c \
+		'mkdir -p /run/pptp && mount -t tmpfs tmpfs /run/pptp && exec "$@"' sh "$@" \
+		>>"$LOG/$name.out" 2>&1 &
+	TOPO_PIDS+=("$!")
+}
+
+# ppp_dev NS PEER: the ppp device in NS whose peer address is PEER.
+ppp_dev() {
+	ip -n "$1" -o -4 addr show | awk -v p="peer $2/32" '$0 ~ p { print $2; exit }'
+}
+
+_wait_ppp() {  # _wait_ppp NS PEER SECONDS
+	local i
+	for ((i = 0; i < $3 * 2; i++)); do
+		[ -n "$(ppp_dev "$1" "$2")" ] && return 0
+		sleep 0.5
+	done
+	echo "topology: no ppp link to $2 in $1 after $3 s" >&2
+	return 1
+}
+
+# topo_up RECEIVER DUAL_RECEIVER: namespaces, links, pptpd, the three
+# dialled tunnels. RECEIVER is the reorder mode of the client's pptp on its
+# link to the primary, DUAL_RECEIVER that of its link to the secondary:
+# buffer (--timeout 0.3, pptp's default) or nobuffer (like the kernel's PPTP
+# module, which the guide's router used).
+topo_up() {
+	local recv_opt="--timeout 0.3" dual_opt="--timeout 0.3" ns
+	[ "$1" = nobuffer ] && recv_opt="--nobuffer"
+	[ "$2" = nobuffer ] && dual_opt="--nobuffer"
+	for ns in "${NAMESPACES[@]}"; do
+		ip netns add "$ns"
+		ip -n "$ns" link set lo up
+		# The guide's step 1 (and "default" so that ppp devices get it too).
+		nsx "$ns" sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0 \
+			net.ipv4.ip_forward=1 net.ipv6.conf.all.disable_ipv6=1 \
+			net.ipv6.conf.default.disable_ipv6=1
+	done
+	_veth client wan-p "$CLIENT_PUB" primary wan-c "$PRIMARY_PUB"       # path A
+	_veth client wan-s "$CLIENT_PUB" secondary wan-c "$SECONDARY_PUB"   # path B
+	_veth primary wan-s "$PRIMARY_PUB" secondary wan-p "$SECONDARY_PUB" # servers
+	for ns in "${NAMESPACES[@]}"; do
+		for dev in $(ip -n "$ns" -br link | awk '$1 != "lo" { sub(/@.*/, "", $1); print $1 }'); do
+			nsx "$ns" sysctl -qw "net.ipv4.conf.$dev.rp_filter=0"
+		done
+	done
+
+	_bg primary pptpd-primary pptpd -f -c /etc/vmtests/pptpd-primary.conf -l "$PRIMARY_PUB" \
+		-p /run/pptpd-primary.pid
+	_bg secondary pptpd-secondary pptpd -f -c /etc/vmtests/pptpd-secondary.conf \
+		-l "$SECONDARY_PUB" -p /run/pptpd-secondary.pid
+	sleep 1
+	_bg primary pppd-bvpn pppd call bvpn ifname bvpn noipv6 nodetach logfile "$LOG/ppp-bvpn.log"
+	# The client's two links (the guide's OpenWrt: "client" and "cdual").
+	# shellcheck disable=SC2086
+	_bg client pppd-dual pppd pty "pptp $SECONDARY_PUB --nolaunchpppd $dual_opt" name cdual \
+		remotename secondary ipparam dual ifname ppp-dual file /etc/ppp/options.pptp \
+		require-mschap-v2 require-mppe-128 noauth nodefaultroute persist maxfail 0 \
+		holdoff 5 noipv6 nodetach logfile "$LOG/ppp-dual.log"
+	_bg client pppd-pri pppd pty "pptp $PRIMARY_PUB --nolaunchpppd $recv_opt" name client \
+		remotename primary ipparam primary ifname ppp-pri file /etc/ppp/options.pptp \
+		require-mschap-v2 require-mppe-128 noauth nodefaultroute persist maxfail 0 \
+		holdoff 5 noipv6 nodetach logfile "$LOG/ppp-pri.log"
+	_wait_ppp client 10.66.6.1 90
+	_wait_ppp client 10.66.4.1 90
+	_wait_ppp primary 10.66.4.1 90
+	_wait_ppp primary 10.66.6.66 30
+	_wait_ppp secondary 10.66.4.65 30
+	_wait_ppp secondary 10.66.4.67 30
+	# MTUs from the guide's hooks: 1380 on the primary's client link, 1448 on
+	# the dual links.
+	ip -n primary link set "$(ppp_dev primary 10.66.6.66)" mtu 1380
+	ip -n primary link set bvpn mtu 1448
+	ip -n secondary link set "$(ppp_dev secondary 10.66.4.65)" mtu 1448
+	ip -n secondary link set "$(ppp_dev secondary 10.66.4.67)" mtu 1448
+	echo "topology: up (receiver $1, dual link $2), links:"
+	for ns in "${NAMESPACES[@]}"; do
+		ip -n "$ns" -br -4 addr show | sed "s/^/  $ns: /"
+	done
+}
+
+# set_path A|B LOSS_PERCENT DELAY_MS: netem on both ends of the path.
+set_path() {
+	local ends=("client wan-p" "primary wan-c")
+	[ "$1" = B ] && ends=("client wan-s" "secondary wan-c")
+	local end
+	for end in "${ends[@]}"; do
+		ip netns exec "${end% *}" tc qdisc replace dev "${end#* }" root netem \
+			loss "$2%" delay "$3ms" limit 100000
+	done
+}
+
+topo_down() {
+	local pid ns
+	for pid in "${TOPO_PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+	for ns in "${NAMESPACES[@]}"; do
+		ip netns pids "$ns" 2>/dev/null | xargs -r kill -TERM 2>/dev/null || true
+	done
+	sleep 1
+	for ns in "${NAMESPACES[@]}"; do
+		ip netns pids "$ns" 2>/dev/null | xargs -r kill -KILL 2>/dev/null || true
+	done
+	for pid in "${TOPO_PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+	TOPO_PIDS=()
+	for ns in "${NAMESPACES[@]}"; do ip netns del "$ns" 2>/dev/null || true; done
+}

@@ -1,0 +1,181 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+// UDP probe for vmtests: numbered, timestamped datagrams through a tunnel.
+//
+//   probe send --dst ADDR --port P --count N --rate PPS [--size BYTES]
+//   probe recv --port P --count N [--ready FILE]
+//
+// The receiver counts each sequence number once, measures one-way latency
+// (CLOCK_MONOTONIC: sender and receiver run in namespaces of one kernel) and,
+// on SIGTERM or SIGINT, prints one JSON object: packets, received, lost,
+// loss with its 95 % and 99.9 % Wilson intervals, duplicates, reordered,
+// latency p50/p99/max in ms.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <csignal>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
+#include <fstream>
+#include <string>
+#include <vector>
+
+namespace {
+
+constexpr uint32_t kMagic = 0x64757067;  // "dupg"
+
+struct Wire {
+	uint32_t magic;
+	uint32_t seq;
+	uint64_t sent_ns;
+};
+
+volatile sig_atomic_t g_stop = 0;
+
+[[noreturn]] void die(const std::string &msg) {
+	std::fprintf(stderr, "probe: %s%s%s\n", msg.c_str(), errno ? ": " : "", errno ? std::strerror(errno) : "");
+	std::exit(1);
+}
+
+uint64_t now_ns() {
+	timespec ts{};
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return uint64_t(ts.tv_sec) * 1000000000ULL + uint64_t(ts.tv_nsec);
+}
+
+struct Args {
+	std::string mode, dst, ready;
+	int port = 0;
+	long count = 0;
+	double rate = 100;
+	int size = 64;
+};
+
+Args parse(int argc, char **argv) {
+	if (argc < 2) die("usage: probe send|recv [options]");
+	Args a;
+	a.mode = argv[1];
+	for (int i = 2; i < argc; i++) {
+		std::string k = argv[i];
+		if (i + 1 >= argc) die("missing value for " + k);
+		std::string v = argv[++i];
+		if (k == "--dst") a.dst = v;
+		else if (k == "--port") a.port = std::stoi(v);
+		else if (k == "--count") a.count = std::stol(v);
+		else if (k == "--rate") a.rate = std::stod(v);
+		else if (k == "--size") a.size = std::stoi(v);
+		else if (k == "--ready") a.ready = v;
+		else die("unknown option " + k);
+	}
+	if (a.port <= 0 || a.count <= 0) die("--port and --count are required");
+	if (a.size < int(sizeof(Wire))) a.size = sizeof(Wire);
+	return a;
+}
+
+int do_send(const Args &a) {
+	if (a.rate <= 0) die("--rate must be positive");
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+	if (fd < 0) die("socket");
+	sockaddr_in to{};
+	to.sin_family = AF_INET;
+	to.sin_port = htons(uint16_t(a.port));
+	if (inet_pton(AF_INET, a.dst.c_str(), &to.sin_addr) != 1) die("bad --dst " + a.dst);
+	std::vector<char> buf(size_t(a.size), 0);
+	const uint64_t start = now_ns();
+	const double gap_ns = 1e9 / a.rate;
+	long send_errors = 0;
+	for (long i = 0; i < a.count; i++) {
+		uint64_t due = start + uint64_t(double(i) * gap_ns);
+		timespec ts{time_t(due / 1000000000ULL), long(due % 1000000000ULL)};
+		while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, nullptr) == EINTR) {
+		}
+		Wire w{kMagic, uint32_t(i), now_ns()};
+		std::memcpy(buf.data(), &w, sizeof w);
+		if (sendto(fd, buf.data(), buf.size(), 0, reinterpret_cast<sockaddr *>(&to), sizeof to) < 0)
+			send_errors++;  // e.g. ENOBUFS, or the tunnel briefly gone: the packet counts as lost
+	}
+	std::printf("{\"sent\":%ld,\"send_errors\":%ld,\"seconds\":%.3f}\n", a.count, send_errors,
+		    double(now_ns() - start) / 1e9);
+	return 0;
+}
+
+// Wilson score interval for k successes in n trials.
+std::pair<double, double> wilson(long k, long n, double z) {
+	if (n == 0) return {0, 1};
+	double p = double(k) / double(n), z2 = z * z, nn = double(n);
+	double centre = (p + z2 / (2 * nn)) / (1 + z2 / nn);
+	double half = z * std::sqrt(p * (1 - p) / nn + z2 / (4 * nn * nn)) / (1 + z2 / nn);
+	return {std::max(0.0, centre - half), std::min(1.0, centre + half)};
+}
+
+double percentile(std::vector<double> v, double q) {
+	if (v.empty()) return -1;
+	std::sort(v.begin(), v.end());
+	size_t idx = size_t(std::ceil(q * double(v.size()))) - 1;
+	return v[std::min(idx, v.size() - 1)];
+}
+
+int do_recv(const Args &a) {
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+	if (fd < 0) die("socket");
+	int rcvbuf = 4 << 20;
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+	sockaddr_in me{};
+	me.sin_family = AF_INET;
+	me.sin_port = htons(uint16_t(a.port));
+	if (bind(fd, reinterpret_cast<sockaddr *>(&me), sizeof me) < 0) die("bind");
+	timeval tv{0, 100000};
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+	struct sigaction sa {};
+	sa.sa_handler = [](int) { g_stop = 1; };
+	sigaction(SIGTERM, &sa, nullptr);
+	sigaction(SIGINT, &sa, nullptr);
+	if (!a.ready.empty()) std::ofstream(a.ready) << "ready\n";
+
+	std::vector<uint8_t> seen(size_t(a.count), 0);
+	std::vector<double> lat_ms;
+	long received = 0, duplicates = 0, reordered = 0, foreign = 0;
+	long highest = -1;
+	char buf[2048];
+	while (!g_stop) {
+		ssize_t n = recv(fd, buf, sizeof buf, 0);
+		uint64_t t = now_ns();
+		if (n < 0) continue;  // timeout or EINTR: look at g_stop
+		Wire w{};
+		if (size_t(n) < sizeof w) { foreign++; continue; }
+		std::memcpy(&w, buf, sizeof w);
+		if (w.magic != kMagic || w.seq >= uint64_t(a.count)) { foreign++; continue; }
+		if (seen[w.seq]) { duplicates++; continue; }
+		seen[w.seq] = 1;
+		received++;
+		if (long(w.seq) < highest) reordered++;
+		highest = std::max(highest, long(w.seq));
+		lat_ms.push_back(double(t - w.sent_ns) / 1e6);
+	}
+	long lost = a.count - received;
+	auto ci95 = wilson(lost, a.count, 1.959964);
+	auto ci999 = wilson(lost, a.count, 3.290527);
+	std::printf("{\"packets\":%ld,\"received\":%ld,\"lost\":%ld,\"loss\":%.6f,"
+		    "\"loss_ci95\":[%.6f,%.6f],\"loss_ci999\":[%.6f,%.6f],"
+		    "\"duplicates\":%ld,\"reordered\":%ld,\"foreign\":%ld,"
+		    "\"latency_ms\":{\"p50\":%.1f,\"p99\":%.1f,\"max\":%.1f}}\n",
+		    a.count, received, lost, double(lost) / double(a.count), ci95.first, ci95.second,
+		    ci999.first, ci999.second, duplicates, reordered, foreign, percentile(lat_ms, 0.5),
+		    percentile(lat_ms, 0.99), percentile(lat_ms, 1.0));
+	return 0;
+}
+
+}  // namespace
+
+int main(int argc, char **argv) {
+	Args a = parse(argc, argv);
+	if (a.mode == "send") return do_send(a);
+	if (a.mode == "recv") return do_recv(a);
+	die("mode must be send or recv");
+}
