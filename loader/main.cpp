@@ -89,6 +89,17 @@ void done(const Options &o, const std::string &text, Json &&json)
 		std::cout << text << "\n";
 }
 
+void print_status(const Options &o, const Report &r)
+{
+	if (o.json) {
+		Json j(o.pretty);
+		status_json(j, r, display_path(state_root()));
+		std::cout << j.str() << "\n";
+	} else {
+		std::cout << status_text(r);
+	}
+}
+
 // The end of every removal command: nothing to remove is fine (ip-down may
 // run without ip-up), unless the device never existed either.
 void removed(const Options &o, bool had, const char *what)
@@ -140,13 +151,7 @@ void cmd_relay_list(const Options &o)
 	StateLock lock(StateLock::Mode::shared);
 	Report r;
 	r.relay = RelayState().links();
-	if (o.json) {
-		Json j(o.pretty);
-		status_json(j, r, display_path(state_root()));
-		std::cout << j.str() << "\n";
-	} else {
-		std::cout << status_text(r);
-	}
+	print_status(o, r);
 }
 
 void cmd_dnat(const Options &o)
@@ -336,14 +341,7 @@ Report gather(const Options &o)
 void cmd_status(const Options &o)
 {
 	StateLock lock(StateLock::Mode::shared);
-	Report r = gather(o);
-	if (o.json) {
-		Json j(o.pretty);
-		status_json(j, r, display_path(state_root()));
-		std::cout << j.str() << "\n";
-	} else {
-		std::cout << status_text(r);
-	}
+	print_status(o, gather(o));
 }
 
 void cmd_stats(const Options &o)
