@@ -115,6 +115,8 @@ void EliminateState::add(const NetDevice &dev, std::optional<bool> drop,
 	if (!fresh_path && p.ifindex != static_cast<__u32>(dev.ifindex))
 		forget_clsact(p.ifindex);  // the link came back: the old one is gone
 	__u32 id = load_path(index, dev, want);
+	if (fresh_path)
+		rollback.add([ifindex = dev.ifindex, id] { tc_detach(ifindex, eliminate_filter, id); });
 	if (fresh_path) {
 		// A path index used before starts its counters from zero.
 		Fd stats = open_pinned(pin("stats")), gaps = open_pinned(pin("gaps"));
