@@ -285,10 +285,19 @@ void cmd_peer_add(const Options &o)
 	done(o, "", std::move(Json(o.pretty).begin_object().field("device", o.dev).end_object()));
 }
 
+// For commands that read or trim state: fine on a device that is gone (its
+// state may outlive it), an error on a name that never had either.
+void require_known(const std::string &dev)
+{
+	if (!CloneState(dev).exists() && !find_device(dev))
+		throw Error("unknown device '" + dev + "'");
+}
+
 void cmd_peer_del(const Options &o)
 {
 	auto addrs = parse_addrs(o.addrs);
 	StateLock lock(StateLock::Mode::exclusive);
+	require_known(o.dev);
 	CloneState(o.dev).del_peers(addrs);
 	done(o, "", std::move(Json(o.pretty).begin_object().field("device", o.dev).end_object()));
 }
@@ -296,6 +305,7 @@ void cmd_peer_del(const Options &o)
 void cmd_peer_list(const Options &o)
 {
 	StateLock lock(StateLock::Mode::shared);
+	require_known(o.dev);
 	auto peers = CloneState(o.dev).peers();
 	if (o.json) {
 		Json j(o.pretty);

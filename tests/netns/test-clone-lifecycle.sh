@@ -160,6 +160,8 @@ bad "multicast peer" peer add --dev wan0 224.0.0.5
 bad "one bad address adds none" peer add --dev wan0 198.18.0.2 nope
 bad "peer on an unknown device" peer add --dev nosuch0 198.18.0.2
 bad "detach of an unknown device" detach --dev nosuch0
+bad "peer list of an unknown device" peer list --dev nosuch0
+bad "peer del on an unknown device" peer del --dev nosuch0 198.18.0.2
 bad "unknown command" frobnicate
 is_json_error() { [[ $1 =~ ^\{\"error\":\"[^\"]+\"\}$ ]]; }
 check "JSON errors are JSON" is_json_error "$(ctl "$site" -j attach --dev nosuch0 --clone-to tgt0 || true)"
