@@ -70,36 +70,62 @@ mode_guide_down() {
 }
 
 # --- dupgre ----------------------------------------------------------------
-# Client and primary: dupgre-ctl as the README's table says. Secondary: a
-# stand-in for dupgre's relay until it exists: what enters from one dual
-# link and is for the other site's public address leaves through the other.
-relay_standin_up() {
-	local from_primary from_client
-	from_primary=$(ppp_dev secondary 10.66.4.67)
-	from_client=$(ppp_dev secondary 10.66.4.65)
-	ip -n secondary route add table dual "$CLIENT_PUB" dev "$from_client"
-	ip -n secondary route add table dual "$PRIMARY_PUB" dev "$from_primary"
-	ip -n secondary rule add iif "$from_client" table dual priority 3
-	ip -n secondary rule add iif "$from_primary" table dual priority 3
+# Installed by its own pppd hooks (scripts/ppp/ip-{up,down}.d/dupgre) and one
+# configuration per site, as a user would (docs/setup.md). The tunnels stay
+# up across modes here, so the hooks are run for the existing links with the
+# arguments and environment pppd gives them, rather than by pppd itself.
+HOOKS=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../scripts/ppp" && pwd)
+
+dupgre_configs() {
+	cat >/tmp/dupgre-client.conf <<-EOF
+	role = client
+	wan = wan-p
+	primary = $PRIMARY_PUB
+	dual_ipparam = dual
+	dual_mtu = 0
+	EOF
+	cat >/tmp/dupgre-primary.conf <<-EOF
+	role = primary
+	wan = wan-c
+	dual_ipparam = bvpn
+	client_remote = 10.66.6.66
+	dual_mtu = 0
+	client_mtu = 0
+	EOF
+	cat >/tmp/dupgre-secondary.conf <<-EOF
+	role = secondary
+	dual_remote = 10.66.4.64/29
+	dual_mtu = 0
+	EOF
 }
-relay_standin_down() {
-	ip -n secondary rule del priority 3 || true
-	ip -n secondary rule del priority 3 || true
-	ip -n secondary route flush table dual
+
+# dupgre_hook NS EVENT IFACE LOCAL REMOTE IPPARAM: what pppd runs.
+dupgre_hook() {
+	local ns=$1 event=$2 iface=$3 local_ip=$4 remote=$5 ipparam=$6
+	ip netns exec "$ns" env DUPGRE_CTL="$CTL" DUPGRE_CONFIG="/tmp/dupgre-$ns.conf" \
+		PPP_IFACE="$iface" PPP_TTY=/dev/pts/0 PPP_SPEED=0 PPP_LOCAL="$local_ip" \
+		PPP_REMOTE="$remote" PPP_IPPARAM="$ipparam" \
+		"$HOOKS/$event.d/dupgre" "$iface" /dev/pts/0 0 "$local_ip" "$remote" "$ipparam"
+}
+
+# Every dual link and client connection of the three sites, for one event.
+dupgre_links() {  # dupgre_links ip-up|ip-down
+	dupgre_hook client "$1" ppp-dual 10.66.4.65 10.66.4.1 dual
+	dupgre_hook primary "$1" bvpn 10.66.4.67 10.66.4.1 bvpn
+	dupgre_hook primary "$1" "$(ppp_dev primary 10.66.6.66)" 10.66.6.1 10.66.6.66 "$CLIENT_PUB"
+	dupgre_hook secondary "$1" "$(ppp_dev secondary 10.66.4.67)" 10.66.4.1 10.66.4.67 "$PRIMARY_PUB"
+	dupgre_hook secondary "$1" "$(ppp_dev secondary 10.66.4.65)" 10.66.4.1 10.66.4.65 "$CLIENT_PUB"
 }
 
 mode_dupgre_up() {
-	nsx client "$CTL" attach --dev wan-p --clone-to ppp-dual
-	nsx client "$CTL" peer add --dev wan-p "$PRIMARY_PUB"
-	nsx primary "$CTL" attach --dev wan-c --clone-to bvpn
-	nsx primary "$CTL" peer add --dev wan-c "$CLIENT_PUB"
-	relay_standin_up
+	dupgre_configs
+	dupgre_links ip-up
+	local ns
+	for ns in client primary secondary; do nsx $ns "$CTL" status; done
 }
 
 mode_dupgre_down() {
-	nsx client "$CTL" detach --dev wan-p
-	nsx primary "$CTL" detach --dev wan-c
-	relay_standin_down
+	dupgre_links ip-down
 }
 
 # mode_counters MODE: what the mode's machinery saw (for the log).
@@ -115,6 +141,7 @@ mode_counters() {
 	dupgre)
 		nsx client "$CTL" -j stats --dev wan-p
 		nsx primary "$CTL" -j stats --dev wan-c
+		nsx secondary "$CTL" -j stats
 		;;
 	esac
 }
