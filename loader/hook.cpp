@@ -134,6 +134,18 @@ void eliminate_down(Steps &s, const Config &c, const PppLink &link)
 		s.run("eliminate del --dev " + dev, [&] { EliminateState().del(dev); });
 }
 
+// ip-pre-up of a dual link: the link is not up yet, so nothing arrives by it
+// before its duplicates can be dropped (pptp 1.10's reorder queue stops
+// delivering when a copy of a packet it holds arrives).
+int pre_up_hook(const std::string &event, const PppLink &link, const Config &c)
+{
+	if (c.role == Role::secondary || link.ipparam != c.dual_ipparam)
+		return 0;
+	Steps s(event, link, "dual link");
+	eliminate_up(s, c, link);
+	return s.problems();
+}
+
 int primary_hook(bool up, const std::string &event, const PppLink &link, const Config &c)
 {
 	if (link.ipparam == c.dual_ipparam) {
@@ -215,6 +227,8 @@ int run_hook(const std::string &event, const PppLink &link, const Config &cfg)
 	bool up = event == "ip-up";
 	try {
 		StateLock lock(StateLock::Mode::exclusive);
+		if (event == "ip-pre-up")
+			return pre_up_hook(event, link, cfg);
 		switch (cfg.role) {
 		case Role::primary:
 			return primary_hook(up, event, link, cfg);

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-// `dupgre-ctl hook ip-up|ip-down`: what the guide's hand-written pppd
+// `dupgre-ctl hook ip-pre-up|ip-up|ip-down`: what the guide's hand-written pppd
 // scripts did, for each role, driven by the configuration.
 #pragma once
 
@@ -19,7 +19,9 @@ struct PppLink {
 };
 PppLink ppp_link(const std::vector<std::string> &args);
 
-// Does this link's part for the event ("ip-up" or "ip-down"). Never fails a
+// Does this link's part for the event ("ip-pre-up", "ip-up" or "ip-down").
+// ip-pre-up runs while the new link is still down: duplicate elimination is
+// attached then, so that no copy reaches the PPTP stack unfiltered. Never fails a
 // pppd connection: every problem is logged (syslog and stderr) with its
 // fix, and the other steps still run. Returns the number of problems.
 int run_hook(const std::string &event, const PppLink &link, const Config &cfg);

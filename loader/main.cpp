@@ -460,11 +460,11 @@ int main(int argc, char **argv)
 
 	app.add_option("--config", o.config, "configuration for hook and config (or $DUPGRE_CONFIG)")
 		->capture_default_str();
-	auto *hook = app.add_subcommand("hook", "pppd ip-up/ip-down: apply the configuration to a link; "
+	auto *hook = app.add_subcommand("hook", "pppd ip-pre-up/ip-up/ip-down: apply the configuration to a link; "
 						"always exits 0");
-	hook->add_option("event", o.event, "ip-up or ip-down")
+	hook->add_option("event", o.event, "ip-pre-up, ip-up or ip-down")
 		->required()
-		->check(CLI::IsMember({"ip-up", "ip-down"}));
+		->check(CLI::IsMember({"ip-pre-up", "ip-up", "ip-down"}));
 	hook->add_option("pppd-args", o.hook_args,
 			 "interface tty speed local remote ipparam (else PPP_IFACE... from the environment)");
 	commands.emplace_back(hook, cmd_hook);

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-# The pppd hooks (scripts/ppp/ip-up.d/dupgre, ip-down.d/dupgre), run exactly
+# The pppd hooks (scripts/ppp/ip-{pre-up,up,down}.d/dupgre), run exactly
 # as Debian's /etc/ppp/ip-up runs them: pppd's six arguments, and the same
 # as PPP_* variables. TUN devices named pppN stand for the links; every
 # order pppd can produce, and after each step `status` must say what the
@@ -10,11 +10,12 @@ source "$(dirname "$0")/lib.sh" "$1"
 HOOKS=$(cd "$(dirname "$0")/../../scripts/ppp" && pwd)
 export DUPGRE_CTL=$CTL
 
-# link NS IFACE up|down: a ppp link appearing or going away.
+# link NS IFACE up|pre-up|down: a ppp link appearing (pre-up: still down,
+# as pppd has it when it runs ip-pre-up) or going away.
 link() {
-	if [ "$3" = up ]; then
-		ip -n "$1" tuntap add mode tun name "$2"
-		ip -n "$1" link set "$2" up
+	if [ "$3" != down ]; then
+		ip -n "$1" link show "$2" >/dev/null 2>&1 || ip -n "$1" tuntap add mode tun name "$2"
+		[ "$3" = pre-up ] || ip -n "$1" link set "$2" up
 	else
 		ip -n "$1" link del "$2"
 	fi
@@ -149,7 +150,20 @@ check_eq "the dual link: cloning what goes to the primary" "wan0:attached:ppp1:1
 	"$(clone_state "$client")"
 check_eq "drop mode" drop "$(status "$client" | jq -r '.eliminate[0].mode')"
 hook "$client" "$TMP/client.conf" ip-down ppp1 10.66.4.1 bvpn
+link "$client" ppp1 down
 check "dual link down: nothing left" nothing_left "$client"
+link "$client" ppp1 pre-up
+hook "$client" "$TMP/client.conf" ip-pre-up ppp1 10.66.4.1 bvpn
+check_eq "ip-pre-up, the link still down: elimination only" "elim:wan0 elim:ppp1" "$(clone_state "$client")"
+check_eq "and it is down" false "$(ip -n "$client" -j link show ppp1 | jq '.[0].flags | index("UP") != null')"
+hook "$client" "$TMP/client.conf" ip-pre-up ppp0 10.66.6.1 vpn
+check_eq "not the dual link: nothing" "elim:wan0 elim:ppp1" "$(clone_state "$client")"
+link "$client" ppp1 up
+hook "$client" "$TMP/client.conf" ip-up ppp1 10.66.4.1 bvpn
+check_eq "then ip-up: cloning, one filter each" "wan0:attached:ppp1:1 elim:wan0 elim:ppp1 1" \
+	"$(clone_state "$client") $(in_ns "$client" tc filter show dev ppp1 ingress | grep -c dupgre)"
+hook "$client" "$TMP/client.conf" ip-down ppp1 10.66.4.1 bvpn
+check "down again: nothing left" nothing_left "$client"
 
 echo "# a broken configuration never fails the connection"
 printf 'role = primary\nwan = wan0\n' >"$TMP/broken.conf"
