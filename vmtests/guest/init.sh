@@ -28,7 +28,8 @@ hostname vmtests
 
 rc=1
 (
-	set -euo pipefail
+	set -Eeuo pipefail
+	trap 'echo "vmtests: failed: ${BASH_SOURCE[0]##*/}:$LINENO: $BASH_COMMAND" >&2' ERR
 	# shellcheck disable=SC1091
 	source /run/vmout/params.sh
 	source "$here/scenario.sh"

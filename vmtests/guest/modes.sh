@@ -70,46 +70,25 @@ mode_guide_down() {
 }
 
 # --- dupgre ----------------------------------------------------------------
-# Installed by its own pppd hooks (scripts/ppp/ip-{up,down}.d/dupgre) and one
-# configuration per site, as a user would (docs/setup.md). The tunnels stay
-# up across modes here, so the hooks are run for the existing links with the
-# arguments and environment pppd gives them, rather than by pppd itself.
+# Installed as a user installs it (docs/setup.md): one dupgre.conf per site
+# (topology.sh) and the pppd hooks in /etc/ppp/ip-{pre-up,up,down}.d, which pppd
+# runs whenever a link comes up or goes down (the flap scenario relies on
+# that). The tunnels are already up when a mode starts, so the hooks are
+# also run once for the live links, with the arguments and environment
+# pppd gives them.
 HOOKS=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../scripts/ppp" && pwd)
-
-dupgre_configs() {
-	cat >/tmp/dupgre-client.conf <<-EOF
-	role = client
-	wan = wan-p
-	primary = $PRIMARY_PUB
-	dual_ipparam = dual
-	dual_mtu = 0
-	EOF
-	cat >/tmp/dupgre-primary.conf <<-EOF
-	role = primary
-	wan = wan-c
-	dual_ipparam = bvpn
-	client_remote = 10.66.6.66
-	dual_mtu = 0
-	client_mtu = 0
-	EOF
-	cat >/tmp/dupgre-secondary.conf <<-EOF
-	role = secondary
-	dual_remote = 10.66.4.64/29
-	dual_mtu = 0
-	EOF
-}
 
 # dupgre_hook NS EVENT IFACE LOCAL REMOTE IPPARAM: what pppd runs.
 dupgre_hook() {
 	local ns=$1 event=$2 iface=$3 local_ip=$4 remote=$5 ipparam=$6
-	ip netns exec "$ns" env DUPGRE_CTL="$CTL" DUPGRE_CONFIG="/tmp/dupgre-$ns.conf" \
+	ip netns exec "$ns" env DUPGRE_CONFIG="/etc/vmtests/dupgre-$ns.conf" \
 		PPP_IFACE="$iface" PPP_TTY=/dev/pts/0 PPP_SPEED=0 PPP_LOCAL="$local_ip" \
 		PPP_REMOTE="$remote" PPP_IPPARAM="$ipparam" \
-		"$HOOKS/$event.d/dupgre" "$iface" /dev/pts/0 0 "$local_ip" "$remote" "$ipparam"
+		"/etc/ppp/$event.d/dupgre" "$iface" /dev/pts/0 0 "$local_ip" "$remote" "$ipparam"
 }
 
 # Every dual link and client connection of the three sites, for one event.
-dupgre_links() {  # dupgre_links ip-up|ip-down
+dupgre_links() {  # dupgre_links ip-pre-up|ip-up|ip-down
 	dupgre_hook client "$1" ppp-dual 10.66.4.65 10.66.4.1 dual
 	dupgre_hook primary "$1" bvpn 10.66.4.67 10.66.4.1 bvpn
 	dupgre_hook primary "$1" "$(ppp_dev primary 10.66.6.66)" 10.66.6.1 10.66.6.66 "$CLIENT_PUB"
@@ -118,14 +97,19 @@ dupgre_links() {  # dupgre_links ip-up|ip-down
 }
 
 mode_dupgre_up() {
-	dupgre_configs
+	ln -sf "$CTL" /usr/sbin/dupgre-ctl
+	local event ns
+	for event in ip-pre-up ip-up ip-down; do
+		install -m 0755 "$HOOKS/$event.d/dupgre" "/etc/ppp/$event.d/dupgre"
+	done
+	dupgre_links ip-pre-up
 	dupgre_links ip-up
-	local ns
 	for ns in client primary secondary; do nsx $ns "$CTL" status; done
 }
 
 mode_dupgre_down() {
 	dupgre_links ip-down
+	rm -f /etc/ppp/ip-{pre-up,up,down}.d/dupgre /usr/sbin/dupgre-ctl
 }
 
 # mode_counters MODE: what the mode's machinery saw (for the log).
@@ -139,8 +123,8 @@ mode_counters() {
 		nsx client iptables -t mangle -L dupgre -v -n -x | awk 'NR > 2 { s += $1 } END { print "client teed packets:", s }'
 		;;
 	dupgre)
-		nsx client "$CTL" -j stats --dev wan-p
-		nsx primary "$CTL" -j stats --dev wan-c
+		nsx client "$CTL" -j stats
+		nsx primary "$CTL" -j stats
 		nsx secondary "$CTL" -j stats
 		;;
 	esac

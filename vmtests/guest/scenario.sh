@@ -1,11 +1,16 @@
 # SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 # shellcheck shell=bash
-# The guide's loss table in the guest: for each receiver mode, bring up the
-# three sites, then for each duplication mode and table row set netem on
-# both paths and measure each direction with the UDP probe through the
-# client's tunnel to the primary. One JSON line per measurement goes to
-# /run/vmout/results.jsonl. Parameters (params.sh): ROWS MODES RECEIVERS
-# DIRECTIONS DUAL_RECEIVER PACKETS RATE CTL PROBE.
+# The scenarios in the guest. Each brings the three sites up, runs its
+# measurements and takes them down again; every measurement sends probe
+# packets both ways at once through the client's tunnel to the primary and
+# appends one JSON line per direction to /run/vmout/results.jsonl.
+# Parameters (params.sh): SCENARIOS ROWS MODES RECEIVERS PACKETS RATE CTL PROBE.
+#
+#   table     the guide's loss table: ROWS x MODES, for each of RECEIVERS
+#   nat       the primary behind 1:1 NAT: rows 2 and 3, the guide's recipe
+#             (which needs xtables-addons' RAWSNAT there) and dupgre's NAT fix
+#   flap      the client's dual link killed mid-measurement; pppd redials it
+#             and runs the hooks; then row 1 again
 here=$(dirname "${BASH_SOURCE[0]}")
 source "$here/topology.sh"
 source "$here/modes.sh"
@@ -19,24 +24,73 @@ declare -A ROW=(
 	[4]="10 150 0 550 10"
 )
 
-# measure DIRECTION: prints the probe receiver's JSON. up: client → primary
-# (received through pptpd's pptpctrl), down: primary → client (received
-# through the client's pptp, in the receiver mode under test).
+set_row() {  # set_row N: netem on both paths as the table's row N says
+	local a_loss a_delay b_loss b_delay guide
+	read -r a_loss a_delay b_loss b_delay guide <<<"${ROW[$1]}"
+	set_path A "$a_loss" "$a_delay"
+	set_path B "$b_loss" "$b_delay"
+}
+
+# measure_start / measure_finish: the probe both ways at once. up: client →
+# primary (received by pptpd's pptpctrl); down: primary → client (received
+# by the client's pptp in the receiver mode under test).
 PORT=5000
-measure() {
-	local tx=client rx=primary dst=10.66.6.1 ready=/run/probe.ready rpid sent
-	[ "$1" = down ] && tx=primary rx=client dst=10.66.6.66
-	PORT=$((PORT + 1))
-	rm -f "$ready"
-	ip netns exec "$rx" "$PROBE" recv --port "$PORT" --count "$PACKETS" --ready "$ready" >/run/probe.recv &
-	rpid=$!
-	while [ ! -e "$ready" ]; do sleep 0.1; done
-	sent=$(nsx "$tx" "$PROBE" send --dst "$dst" --port "$PORT" --count "$PACKETS" --rate "$RATE")
-	# Drain: the slowest path (550 ms), a reorder timeout (300 ms), TCG.
+measure_start() {
+	local dir tx rx dst port i
+	PORT=$((PORT + 2))
+	rm -f /run/probe.*
+	for dir in up down; do
+		rx=primary port=$PORT
+		[ $dir = down ] && rx=client port=$((PORT + 1))
+		ip netns exec $rx "$PROBE" recv --port $port --count "$PACKETS" \
+			--ready /run/probe.ready.$dir >/run/probe.recv.$dir &
+		echo $! >/run/probe.rpid.$dir
+	done
+	for ((i = 0; i < 100; i++)); do
+		[ -e /run/probe.ready.up ] && [ -e /run/probe.ready.down ] && break
+		sleep 0.1
+	done
+	[ "$i" -lt 100 ] || { echo "scenario: the probe receivers did not start" >&2; return 1; }
+	for dir in up down; do
+		tx=client dst=10.66.6.1 port=$PORT
+		[ $dir = down ] && tx=primary dst=10.66.6.66 port=$((PORT + 1))
+		ip netns exec $tx "$PROBE" send --dst $dst --port $port --count "$PACKETS" \
+			--rate "$RATE" >/run/probe.send.$dir &
+		echo $! >/run/probe.spid.$dir
+	done
+}
+
+measure_finish() {
+	local dir
+	for dir in up down; do wait "$(cat /run/probe.spid.$dir)"; done
+	# Drain: what is still in flight (the slowest path, 550 ms, plus a
+	# reorder timeout) arrives within this; what is lost never does.
 	sleep 2
-	kill -TERM "$rpid"
-	wait "$rpid"
-	jq -c --argjson s "$sent" '. + {send_errors: $s.send_errors, send_seconds: $s.seconds}' /run/probe.recv
+	for dir in up down; do
+		kill -TERM "$(cat /run/probe.rpid.$dir)"
+		wait "$(cat /run/probe.rpid.$dir)"
+	done
+}
+
+# record SCENARIO ROW MODE RECEIVER [EXTRA_JSON]: the last measurement's two
+# lines, with what was measured.
+record() {
+	local dir a_loss a_delay b_loss b_delay guide res extra=${5:-'{}'}
+	read -r a_loss a_delay b_loss b_delay guide <<<"${ROW[$2]}"
+	for dir in up down; do
+		res=$(jq -c --slurpfile s /run/probe.send.$dir \
+			'. + {send_errors: $s[0].send_errors, send_seconds: $s[0].seconds}' /run/probe.recv.$dir)
+		echo "scenario: $1 row $2 $3 $4 $dir: $res"
+		jq -c --arg sc "$1" --argjson row "$2" --arg mode "$3" --arg recv "$4" \
+			--arg rname "$(receiver_name "$4" $dir)" --arg dir $dir \
+			--argjson al "$a_loss" --argjson ad "$a_delay" --argjson bl "$b_loss" \
+			--argjson bd "$b_delay" --argjson g "$guide" --argjson rate "$RATE" \
+			--argjson extra "$extra" \
+			'{scenario: $sc, row: $row, mode: $mode, receiver: $recv, receiver_stack: $rname,
+			  direction: $dir, path_a: {loss_pct: $al, delay_ms: $ad},
+			  path_b: {loss_pct: $bl, delay_ms: $bd}, guide_loss_pct: $g, rate_pps: $rate}
+			 + $extra + .' <<<"$res" >>"$LOG/results.jsonl"
+	done
 }
 
 receiver_name() {  # the receiving PPTP stack for a direction
@@ -45,48 +99,105 @@ receiver_name() {  # the receiving PPTP stack for a direction
 	else echo "pptp --timeout 0.3"; fi
 }
 
+# run_rows SCENARIO MODE RECEIVER ROWS: one measurement per row.
+run_rows() {
+	local row t0
+	for row in ${4//,/ }; do
+		set_row "$row"
+		t0=$(date +%s)
+		measure_start
+		measure_finish
+		echo "scenario: $1 row $row $2 $3 took $(($(date +%s) - t0)) s"
+		record "$1" "$row" "$2" "$3"
+	done
+	mode_counters "$2" || true
+}
+
+scenario_table() {
+	local receiver mode
+	for receiver in ${RECEIVERS//,/ }; do
+		topo_up "$receiver"
+		for mode in ${MODES//,/ }; do
+			# Without duplication the receiver's buffer changes nothing:
+			# a single path loses what it loses.
+			[ "$mode" = none ] && [ "$receiver" = nobuffer ] && continue
+			"mode_${mode}_up"
+			run_rows table "$mode" "$receiver" "$ROWS"
+			"mode_${mode}_down"
+		done
+		topo_down
+	done
+}
+
+scenario_nat() {
+	local mode
+	topo_up buffer nat
+	for mode in guide dupgre; do
+		"mode_${mode}_up"
+		run_rows nat "$mode" buffer 2,3
+		"mode_${mode}_down"
+	done
+	topo_down
+}
+
+# The client's link to the secondary dies 5 s into a row-1 measurement
+# (its pptp is killed, as when the path drops the control connection);
+# pppd redials it (persist, holdoff 2) and runs ip-down and ip-up, whose
+# hooks detach and re-attach duplication on the client and the relay on the
+# secondary. Recorded: the measurement across the flap, how long the client
+# had no dual link, and row 1 measured again afterwards.
+scenario_flap() {
+	local old new t0 outage i pids
+	topo_up buffer
+	mode_dupgre_up
+	set_row 1
+	old=$(ip -n client -o link show ppp-dual | cut -d: -f1)
+	measure_start
+	sleep 5
+	t0=$(date +%s%N)
+	pids=$(ip netns pids client | while read -r p; do
+		if tr '\0' ' ' <"/proc/$p/cmdline" | grep -q "^pptp $SECONDARY_PUB "; then echo "$p"; fi
+	done)
+	echo "scenario: flap: killing the client's pptp to the secondary (pids" $pids ")"
+	# shellcheck disable=SC2086
+	kill -KILL $pids
+	for ((i = 0; i < 600; i++)); do
+		new=$(ip -n client -o link show ppp-dual 2>/dev/null | cut -d: -f1 || true)
+		# Duplication is back when the hook has attached to the new link.
+		[ -n "$new" ] && [ "$new" != "$old" ] &&
+			[ "$(nsx client "$CTL" -j status | jq '.clone[0].target_ifindex // 0')" = "$new" ] &&
+			[ "$(nsx secondary "$CTL" -j status | jq '[.relay[] | select(.state == "attached")] | length')" = 2 ] &&
+			break
+		sleep 0.1
+	done
+	outage=$((($(date +%s%N) - t0) / 1000000))
+	[ "$i" -lt 600 ] || { echo "scenario: flap: duplication did not come back within 60 s" >&2; return 1; }
+	echo "scenario: flap: ppp-dual ifindex $old -> $new; duplication back after $outage ms"
+	measure_finish
+	record flap 1 dupgre buffer "$(jq -nc --argjson o "$outage" \
+		'{outage_ms: $o, note: "the dual link killed 5 s in; pppd redials it and its hooks re-attach"}')"
+	mode_counters dupgre || true
+	run_rows after-flap dupgre buffer 1
+	mode_dupgre_down
+	topo_down
+}
+
 scenario_main() {
-	local receiver mode row dir a_loss a_delay b_loss b_delay guide res t0
-	echo "scenario: rows $ROWS, modes $MODES, receivers $RECEIVERS, directions $DIRECTIONS," \
-		"dual link $DUAL_RECEIVER, $PACKETS packets at $RATE/s"
-	for m in veth sch_netem ppp_generic ppp_async ppp_mppe xt_u32 xt_TEE xt_mark cls_bpf sch_ingress; do
+	local sc t0
+	echo "scenario: $SCENARIOS; rows $ROWS, modes $MODES, receivers $RECEIVERS," \
+		"$PACKETS packets each way at $RATE/s"
+	for m in veth sch_netem ppp_generic ppp_async ppp_mppe xt_u32 xt_TEE xt_mark cls_bpf sch_ingress \
+		iptable_nat; do
 		modprobe "$m"
 	done
 	# On tmpfs: pptp logs every buffered packet through syslog(), and a
 	# syslogd writing to 9p under TCG is slow enough to stall it.
 	busybox syslogd -n -O /run/syslog.log &
 	topo_ppp_config
-	"$CTL" --version 2>/dev/null || true
-	for receiver in ${RECEIVERS//,/ }; do
+	"$CTL" --version
+	for sc in ${SCENARIOS//,/ }; do
 		t0=$(date +%s)
-		topo_up "$receiver" "$DUAL_RECEIVER"
-		echo "scenario: tunnels up in $(($(date +%s) - t0)) s"
-		for mode in ${MODES//,/ }; do
-			echo "scenario: mode $mode up"
-			"mode_${mode}_up"
-			for row in ${ROWS//,/ }; do
-				read -r a_loss a_delay b_loss b_delay guide <<<"${ROW[$row]}"
-				set_path A "$a_loss" "$a_delay"
-				set_path B "$b_loss" "$b_delay"
-				sleep 1
-				for dir in ${DIRECTIONS//,/ }; do
-					t0=$(date +%s)
-					res=$(measure "$dir")
-					echo "scenario: row $row $mode $receiver $dir ($(($(date +%s) - t0)) s): $res"
-					jq -c --argjson row "$row" --arg mode "$mode" --arg recv "$receiver" --arg dual "$DUAL_RECEIVER" \
-						--arg rname "$(receiver_name "$receiver" "$dir")" --arg dir "$dir" \
-						--argjson al "$a_loss" --argjson ad "$a_delay" --argjson bl "$b_loss" \
-						--argjson bd "$b_delay" --argjson g "$guide" --argjson rate "$RATE" \
-						'{scenario: "row\($row)", row: $row, mode: $mode, receiver: $recv,
-						  receiver_stack: $rname, dual_link_receiver: $dual, direction: $dir,
-						  path_a: {loss_pct: $al, delay_ms: $ad}, path_b: {loss_pct: $bl, delay_ms: $bd},
-						  guide_loss_pct: $g, rate_pps: $rate} + .' <<<"$res" >>"$LOG/results.jsonl"
-				done
-				mode_counters "$mode" || true
-			done
-			echo "scenario: mode $mode down"
-			"mode_${mode}_down"
-		done
-		topo_down
+		"scenario_$sc"
+		echo "scenario: $sc done in $(($(date +%s) - t0)) s"
 	done
 }

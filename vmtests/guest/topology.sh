@@ -14,10 +14,18 @@
 #
 # Every site has one public address (on each of its point-to-point veths).
 # Tunnel pools as in the guide: 10.66.6.0/24 on the primary, 10.66.4.0/24
-# on the secondary (sdual → .67, cdual → .65). Source this file.
+# on the secondary (sdual → .67, cdual → .65).
+#
+# With "nat" the primary is a cloud instance behind 1:1 NAT: a namespace
+# "ec2" owns 198.18.1.1 on the two links above (DNAT to the instance, SNAT
+# from it, and the cloud's source/destination check), and the primary has
+# only PRIMARY_PRIVATE on "wan", its link to ec2. Source this file.
 
 CLIENT_PUB=198.18.0.1 PRIMARY_PUB=198.18.1.1 SECONDARY_PUB=198.18.2.1
+PRIMARY_PRIVATE=10.123.82.34
 NAMESPACES=(client primary secondary)
+PRIMARY_WAN=wan-c  # the primary's device towards the client ("wan" behind NAT)
+PATH_A_FAR=primary # the namespace at the far end of path A
 TOPO_PIDS=()
 LOG=/run/vmout
 
@@ -76,7 +84,7 @@ topo_ppp_config() {
 		EOF
 	done
 	# Hooks: none of Debian's; the modes install what they need.
-	rm -f /etc/ppp/ip-up.d/* /etc/ppp/ip-down.d/* /etc/ppp/ip-pre-up.d/* 2>/dev/null || true
+	rm -f /etc/ppp/ip-{pre-up,up,down}.d/* 2>/dev/null || true
 	grep -q '^30 dual' /etc/iproute2/rt_tables 2>/dev/null || echo "30 dual" >>/etc/iproute2/rt_tables
 }
 
@@ -88,15 +96,18 @@ _veth() {  # _veth NS_A DEV_A ADDR_A NS_B DEV_B ADDR_B
 	ip -n "$4" link set "$5" up
 }
 
-# _bg NS NAME CMD...: runs CMD in NS in the background, with a private
-# /run/pptp (pptp's call manager sockets are named by the server's address
-# alone, and the client and the primary both dial the secondary).
+# _bg NS NAME CMD...: runs CMD in NS in the background, in a mount
+# namespace of its own: a private /run/pptp (pptp's call manager sockets are
+# named by the server's address alone, and the client and the primary both
+# dial the secondary), and the site's /etc/dupgre/dupgre.conf, which the
+# hooks that pppd runs (with a cleared environment) read.
 _bg() {
 	local ns=$1 name=$2
 	shift 2
 	ip netns exec "$ns" unshare -m --propagation private sh -c \
-		'mkdir -p /run/pptp && mount -t tmpfs tmpfs /run/pptp && exec "$@"' sh "$@" \
-		>>"$LOG/$name.out" 2>&1 &
+		'mkdir -p /run/pptp && mount -t tmpfs tmpfs /run/pptp &&
+		 mount --bind "/etc/vmtests/dupgre-$0.conf" /etc/dupgre/dupgre.conf && exec "$@"' \
+		"$ns" "$@" >>"$LOG/$name.out" 2>&1 &
 	TOPO_PIDS+=("$!")
 }
 
@@ -115,15 +126,66 @@ _wait_ppp() {  # _wait_ppp NS PEER SECONDS
 	return 1
 }
 
-# topo_up RECEIVER DUAL_RECEIVER: namespaces, links, pptpd, the three
-# dialled tunnels. RECEIVER is the reorder mode of the client's pptp on its
-# link to the primary, DUAL_RECEIVER that of its link to the secondary:
-# buffer (--timeout 0.3, pptp's default) or nobuffer (like the kernel's PPTP
-# module, which the guide's router used).
+# Each site's /etc/dupgre/dupgre.conf (docs/setup.md), as a user installs
+# it; it does nothing until dupgre's hooks are installed (mode dupgre).
+# The client drops duplicates before its pptp: pptp 1.10's reorder queue
+# stops delivering once a copy of a packet it holds arrives (vmtests/README.md).
+_dupgre_configs() {  # _dupgre_configs [nat]
+	cat >/etc/vmtests/dupgre-client.conf <<-EOF
+	role = client
+	wan = wan-p
+	primary = $PRIMARY_PUB
+	dual_ipparam = dual
+	dual_mtu = 0
+	eliminate = drop
+	EOF
+	cat >/etc/vmtests/dupgre-primary.conf <<-EOF
+	role = primary
+	wan = $PRIMARY_WAN
+	dual_ipparam = bvpn
+	client_remote = 10.66.6.66
+	dual_mtu = 0
+	client_mtu = 0
+	eliminate = monitor
+	EOF
+	[ "${1:-}" = nat ] && echo "snat = $PRIMARY_PRIVATE=$PRIMARY_PUB" >>/etc/vmtests/dupgre-primary.conf
+	cat >/etc/vmtests/dupgre-secondary.conf <<-EOF
+	role = secondary
+	dual_remote = 10.66.4.64/29
+	dual_mtu = 0
+	EOF
+	mkdir -p /etc/dupgre
+	: >/etc/dupgre/dupgre.conf
+}
+
+# The cloud's 1:1 NAT in front of the primary (topo_up ... nat).
+_ec2_nat() {
+	ip link add wan netns primary type veth peer name lan netns ec2
+	ip -n ec2 addr add 10.123.82.1/24 dev lan
+	ip -n primary addr add "$PRIMARY_PRIVATE/24" dev wan
+	ip -n ec2 link set lan up
+	ip -n primary link set wan up
+	ip -n primary route add default via 10.123.82.1
+	nsx ec2 iptables -t nat -A PREROUTING -d "$PRIMARY_PUB" -j DNAT --to-destination "$PRIMARY_PRIVATE"
+	nsx ec2 iptables -t nat -A POSTROUTING -s "$PRIMARY_PRIVATE" -j SNAT --to-source "$PRIMARY_PUB"
+	# The source/destination check: the instance sends from its own address only.
+	nsx ec2 iptables -A FORWARD -i lan ! -s "$PRIMARY_PRIVATE" -j DROP
+}
+
+# topo_up RECEIVER [nat]: namespaces, links, pptpd, the three dialled
+# tunnels. RECEIVER is the reorder mode of the client's pptp on its link to
+# the primary: buffer (--timeout 0.3, pptp's default) or nobuffer (like the
+# kernel's PPTP module). Its link to the secondary, which only carries
+# copies, runs --nobuffer: a reorder buffer there holds every copy behind a
+# loss on path B, past the primary link's own 300 ms (vmtests/README.md).
 topo_up() {
-	local recv_opt="--timeout 0.3" dual_opt="--timeout 0.3" ns
+	local recv_opt="--timeout 0.3" ns listen=$PRIMARY_PUB far
 	[ "$1" = nobuffer ] && recv_opt="--nobuffer"
-	[ "$2" = nobuffer ] && dual_opt="--nobuffer"
+	NAMESPACES=(client primary secondary) PRIMARY_WAN=wan-c PATH_A_FAR=primary
+	if [ "${2:-}" = nat ]; then
+		NAMESPACES+=(ec2) PRIMARY_WAN=wan PATH_A_FAR=ec2 listen=$PRIMARY_PRIVATE
+	fi
+	_dupgre_configs "${2:-}"
 	for ns in "${NAMESPACES[@]}"; do
 		ip netns add "$ns"
 		ip -n "$ns" link set lo up
@@ -132,31 +194,34 @@ topo_up() {
 			net.ipv4.ip_forward=1 net.ipv6.conf.all.disable_ipv6=1 \
 			net.ipv6.conf.default.disable_ipv6=1
 	done
-	_veth client wan-p "$CLIENT_PUB" primary wan-c "$PRIMARY_PUB"       # path A
+	far=$PATH_A_FAR
+	_veth client wan-p "$CLIENT_PUB" "$far" wan-c "$PRIMARY_PUB"        # path A
 	_veth client wan-s "$CLIENT_PUB" secondary wan-c "$SECONDARY_PUB"   # path B
-	_veth primary wan-s "$PRIMARY_PUB" secondary wan-p "$SECONDARY_PUB" # servers
+	_veth "$far" wan-s "$PRIMARY_PUB" secondary wan-p "$SECONDARY_PUB"  # servers
+	[ "${2:-}" = nat ] && _ec2_nat
 	for ns in "${NAMESPACES[@]}"; do
 		for dev in $(ip -n "$ns" -br link | awk '$1 != "lo" { sub(/@.*/, "", $1); print $1 }'); do
 			nsx "$ns" sysctl -qw "net.ipv4.conf.$dev.rp_filter=0"
 		done
 	done
 
-	_bg primary pptpd-primary pptpd -f -c /etc/vmtests/pptpd-primary.conf -l "$PRIMARY_PUB" \
+	_bg primary pptpd-primary pptpd -f -c /etc/vmtests/pptpd-primary.conf -l "$listen" \
 		-p /run/pptpd-primary.pid
 	_bg secondary pptpd-secondary pptpd -f -c /etc/vmtests/pptpd-secondary.conf \
 		-l "$SECONDARY_PUB" -p /run/pptpd-secondary.pid
-	sleep 1
+	_wait_listen primary "$listen"
+	_wait_listen secondary "$SECONDARY_PUB"
 	_bg primary pppd-bvpn pppd call bvpn ifname bvpn noipv6 nodetach logfile "$LOG/ppp-bvpn.log"
 	# The client's two links (the guide's OpenWrt: "client" and "cdual").
 	# shellcheck disable=SC2086
-	_bg client pppd-dual pppd pty "pptp $SECONDARY_PUB --nolaunchpppd $dual_opt" name cdual \
+	_bg client pppd-dual pppd pty "pptp $SECONDARY_PUB --nolaunchpppd --nobuffer" name cdual \
 		remotename secondary ipparam dual ifname ppp-dual file /etc/ppp/options.pptp \
 		require-mschap-v2 require-mppe-128 noauth nodefaultroute persist maxfail 0 \
-		holdoff 5 noipv6 nodetach logfile "$LOG/ppp-dual.log"
+		holdoff 2 noipv6 nodetach logfile "$LOG/ppp-dual.log"
 	_bg client pppd-pri pppd pty "pptp $PRIMARY_PUB --nolaunchpppd $recv_opt" name client \
 		remotename primary ipparam primary ifname ppp-pri file /etc/ppp/options.pptp \
 		require-mschap-v2 require-mppe-128 noauth nodefaultroute persist maxfail 0 \
-		holdoff 5 noipv6 nodetach logfile "$LOG/ppp-pri.log"
+		holdoff 2 noipv6 nodetach logfile "$LOG/ppp-pri.log"
 	_wait_ppp client 10.66.6.1 90
 	_wait_ppp client 10.66.4.1 90
 	_wait_ppp primary 10.66.4.1 90
@@ -169,15 +234,25 @@ topo_up() {
 	ip -n primary link set bvpn mtu 1448
 	ip -n secondary link set "$(ppp_dev secondary 10.66.4.65)" mtu 1448
 	ip -n secondary link set "$(ppp_dev secondary 10.66.4.67)" mtu 1448
-	echo "topology: up (receiver $1, dual link $2), links:"
+	echo "topology: up (receiver $1${2:+, $2}), links:"
 	for ns in "${NAMESPACES[@]}"; do
 		ip -n "$ns" -br -4 addr show | sed "s/^/  $ns: /"
 	done
 }
 
+_wait_listen() {  # _wait_listen NS ADDR: until pptpd accepts on ADDR:1723
+	local i
+	for ((i = 0; i < 100; i++)); do
+		nsx "$1" ss -Hltn "src $2:1723" | grep -q . && return 0
+		sleep 0.1
+	done
+	echo "topology: pptpd in $1 is not listening on $2:1723" >&2
+	return 1
+}
+
 # set_path A|B LOSS_PERCENT DELAY_MS: netem on both ends of the path.
 set_path() {
-	local ends=("client wan-p" "primary wan-c")
+	local ends=("client wan-p" "$PATH_A_FAR wan-c")
 	[ "$1" = B ] && ends=("client wan-s" "secondary wan-c")
 	local end
 	for end in "${ends[@]}"; do
