@@ -97,8 +97,11 @@ int do_send(const Args &a) {
 		}
 		Wire w{kMagic, uint32_t(i), now_ns()};
 		std::memcpy(buf.data(), &w, sizeof w);
-		if (sendto(fd, buf.data(), buf.size(), 0, reinterpret_cast<sockaddr *>(&to), sizeof to) < 0)
-			send_errors++;  // e.g. ENOBUFS, or the tunnel briefly gone: the packet counts as lost
+		// Never blocks: a tunnel whose pptp has stopped reading keeps the
+		// socket's send buffer full, and its packets count as lost.
+		if (sendto(fd, buf.data(), buf.size(), MSG_DONTWAIT, reinterpret_cast<sockaddr *>(&to),
+			   sizeof to) < 0)
+			send_errors++;  // EAGAIN, ENOBUFS, or the tunnel briefly gone
 	}
 	std::printf("{\"sent\":%ld,\"send_errors\":%ld,\"seconds\":%.3f}\n", a.count, send_errors,
 		    double(now_ns() - start) / 1e9);
