@@ -88,12 +88,21 @@ topo_ppp_config() {
 	grep -q '^30 dual' /etc/iproute2/rt_tables 2>/dev/null || echo "30 dual" >>/etc/iproute2/rt_tables
 }
 
-_veth() {  # _veth NS_A DEV_A ADDR_A NS_B DEV_B ADDR_B
+# _veth NS_A DEV_A ADDR_A NS_B DEV_B ADDR_B: a point-to-point link. The
+# neighbours are permanent: netem's loss stands for loss beyond the first
+# hop, and must not take ARP with it (on a real path the first hop still
+# answers; with ARP failing, packets die before the egress hook that
+# clones them, and the guide's TEE, in OUTPUT, would still copy them).
+_veth() {
 	ip link add "$2" netns "$1" type veth peer name "$5" netns "$4"
 	ip -n "$1" addr add "$3" peer "$6" dev "$2"
 	ip -n "$4" addr add "$6" peer "$3" dev "$5"
 	ip -n "$1" link set "$2" up
 	ip -n "$4" link set "$5" up
+	ip -n "$1" neigh replace "$6" lladdr "$(ip -n "$4" -j link show "$5" | jq -r '.[0].address')" \
+		dev "$2" nud permanent
+	ip -n "$4" neigh replace "$3" lladdr "$(ip -n "$1" -j link show "$2" | jq -r '.[0].address')" \
+		dev "$5" nud permanent
 }
 
 # _bg NS NAME CMD...: runs CMD in NS in the background, in a mount
