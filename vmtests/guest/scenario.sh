@@ -113,32 +113,37 @@ run_rows() {
 	mode_counters "$2" || true
 }
 
-# Fresh tunnels for each mode: what one mode did to a PPTP stack (the
-# guide's recipe can stall pptp's reorder queue) must not count against the next.
+# Fresh tunnels for each row: what one measurement did to a PPTP stack
+# (duplicates can stall pptp's reorder queue under the guide's recipe, and
+# the stall outlasts the row) must not count against the next.
 scenario_table() {
-	local receiver mode
+	local receiver mode row
 	for receiver in ${RECEIVERS//,/ }; do
 		for mode in ${MODES//,/ }; do
 			# Without duplication the receiver's buffer changes nothing:
 			# a single path loses what it loses.
 			[ "$mode" = none ] && [ "$receiver" = nobuffer ] && continue
-			topo_up "$receiver"
-			"mode_${mode}_up"
-			run_rows table "$mode" "$receiver" "$ROWS"
-			"mode_${mode}_down"
-			topo_down
+			for row in ${ROWS//,/ }; do
+				topo_up "$receiver"
+				"mode_${mode}_up"
+				run_rows table "$mode" "$receiver" "$row"
+				"mode_${mode}_down"
+				topo_down
+			done
 		done
 	done
 }
 
 scenario_nat() {
-	local mode
+	local mode row
 	for mode in guide dupgre; do
-		topo_up buffer nat
-		"mode_${mode}_up"
-		run_rows nat "$mode" buffer 2,3
-		"mode_${mode}_down"
-		topo_down
+		for row in 2 3; do
+			topo_up buffer nat
+			"mode_${mode}_up"
+			run_rows nat "$mode" buffer "$row"
+			"mode_${mode}_down"
+			topo_down
+		done
 	done
 }
 
