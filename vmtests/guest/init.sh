@@ -1,8 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 # PID 1 in the guest, on the host's root (read-only 9p + tmpfs overlay):
-# mounts what a system needs, shares /run/vmout with the host (tag "out"),
-# runs the scenario with its output in /run/vmout/guest.log, writes its exit
+# mounts what a system needs (no tmpfs on /tmp: the overlay is writable,
+# and a checkout or build under the host's /tmp must stay visible), shares
+# /run/vmout with the host (tag "out"), runs the scenario with its output in /run/vmout/guest.log, writes its exit
 # status to /run/vmout/status and powers off.
 set -uo pipefail
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
@@ -15,7 +16,6 @@ mkdir -p /dev/pts /dev/shm
 mount -t devpts -o ptmxmode=0666,gid=5,mode=0620 devpts /dev/pts
 mount -t tmpfs tmpfs /dev/shm
 mount -t tmpfs -o mode=0755 tmpfs /run
-mount -t tmpfs tmpfs /tmp
 mount -t bpf bpf /sys/fs/bpf
 mkdir -p /run/lock /run/vmout /run/netns
 mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000 out /run/vmout || {
