@@ -3,8 +3,9 @@
 # PID 1 in the guest, on the host's root (read-only 9p + tmpfs overlay):
 # mounts what a system needs (no tmpfs on /tmp: the overlay is writable,
 # and a checkout or build under the host's /tmp must stay visible), shares
-# /run/vmout with the host (tag "out"), runs the scenario with its output in /run/vmout/guest.log, writes its exit
-# status to /run/vmout/status and powers off.
+# /run/vmout with the host (tag "out"), runs the scenario with its output
+# in /run/vmout/guest.log, writes its exit status to /run/vmout/status and
+# powers off.
 set -uo pipefail
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 here=$(dirname "$(readlink -f "$0")")

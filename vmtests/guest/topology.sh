@@ -3,16 +3,19 @@
 # The guide's three sites as network namespaces in the guest, with real PPTP
 # (pptpd on the servers, pppd + pptp on the dialling side, MPPE-128):
 #
-#   client 198.18.0.1                                    primary 198.18.1.1
-#     wan-p ======== path A (netem: loss, delay) ======== wan-c
-#     ppp-pri 10.66.6.66 ....... PPTP (user client) ..... pppN 10.66.6.1
-#     wan-s ==== path B (netem) ====+        +============ wan-s
-#     ppp-dual 10.66.4.65 ... PPTP  |        | PPTP ...... bvpn 10.66.4.67
-#                                   |        |          (the guide's peer file)
-#                          wan-c ===+        +=== wan-p
-#                          pppN 10.66.4.1 (both)       secondary 198.18.2.1
+#   client 198.18.0.1        inet 198.18.3.1              primary 198.18.1.1
+#     wan ============== wan  pri ==== path A (netem) ==== wan-c
+#     ppp-pri 10.66.6.66 ........ PPTP (user client) ..... pppN 10.66.6.1
+#     ppp-dual 10.66.4.65      sec                           wan-s
+#           :                   \\ path B (netem)          // bvpn 10.66.4.67
+#           : PPTP               wan-c    secondary   wan-p  (the guide's peer file)
+#           :..................  pppN 10.66.4.1 (both) ..... PPTP
+#                                      198.18.2.1
 #
 # Every site has one public address (on each of its point-to-point veths).
+# The client has one WAN, as a router does, and "inet" routes it to either
+# path: whatever reaches the client, copies routed around a dead dual link
+# included, arrives where dupgre's elimination is.
 # Tunnel pools as in the guide: 10.66.6.0/24 on the primary, 10.66.4.0/24
 # on the secondary (sdual → .67, cdual → .65).
 #
@@ -22,7 +25,7 @@
 # only PRIMARY_PRIVATE on "wan", its link to ec2. Source this file.
 
 CLIENT_PUB=198.18.0.1 PRIMARY_PUB=198.18.1.1 SECONDARY_PUB=198.18.2.1
-PRIMARY_PRIVATE=10.123.82.34
+PRIMARY_PRIVATE=10.123.82.34 INET=198.18.3.1
 NAMESPACES=(client primary secondary)
 PRIMARY_WAN=wan-c  # the primary's device towards the client ("wan" behind NAT)
 PATH_A_FAR=primary # the namespace at the far end of path A
@@ -142,7 +145,7 @@ _wait_ppp() {  # _wait_ppp NS PEER SECONDS
 _dupgre_configs() {  # _dupgre_configs [nat]
 	cat >/etc/vmtests/dupgre-client.conf <<-EOF
 	role = client
-	wan = wan-p
+	wan = wan
 	primary = $PRIMARY_PUB
 	dual_ipparam = dual
 	dual_mtu = 0
@@ -190,7 +193,7 @@ _ec2_nat() {
 topo_up() {
 	local recv_opt="--timeout 0.3" ns listen=$PRIMARY_PUB far
 	[ "$1" = nobuffer ] && recv_opt="--nobuffer"
-	NAMESPACES=(client primary secondary) PRIMARY_WAN=wan-c PATH_A_FAR=primary
+	NAMESPACES=(client inet primary secondary) PRIMARY_WAN=wan-c PATH_A_FAR=primary
 	if [ "${2:-}" = nat ]; then
 		NAMESPACES+=(ec2) PRIMARY_WAN=wan PATH_A_FAR=ec2 listen=$PRIMARY_PRIVATE
 	fi
@@ -204,9 +207,13 @@ topo_up() {
 			net.ipv6.conf.default.disable_ipv6=1
 	done
 	far=$PATH_A_FAR
-	_veth client wan-p "$CLIENT_PUB" "$far" wan-c "$PRIMARY_PUB"        # path A
-	_veth client wan-s "$CLIENT_PUB" secondary wan-c "$SECONDARY_PUB"   # path B
+	_veth client wan "$CLIENT_PUB" inet wan "$INET"
+	_veth inet pri "$INET" "$far" wan-c "$PRIMARY_PUB"                  # path A
+	_veth inet sec "$INET" secondary wan-c "$SECONDARY_PUB"             # path B
 	_veth "$far" wan-s "$PRIMARY_PUB" secondary wan-p "$SECONDARY_PUB"  # servers
+	ip -n client route add default via "$INET" dev wan
+	ip -n "$far" route add "$CLIENT_PUB" via "$INET" dev wan-c
+	ip -n secondary route add "$CLIENT_PUB" via "$INET" dev wan-c
 	[ "${2:-}" = nat ] && _ec2_nat
 	for ns in "${NAMESPACES[@]}"; do
 		for dev in $(ip -n "$ns" -br link | awk '$1 != "lo" { sub(/@.*/, "", $1); print $1 }'); do
@@ -261,8 +268,8 @@ _wait_listen() {  # _wait_listen NS ADDR: until pptpd accepts on ADDR:1723
 
 # set_path A|B LOSS_PERCENT DELAY_MS: netem on both ends of the path.
 set_path() {
-	local ends=("client wan-p" "$PATH_A_FAR wan-c")
-	[ "$1" = B ] && ends=("client wan-s" "secondary wan-c")
+	local ends=("inet pri" "$PATH_A_FAR wan-c")
+	[ "$1" = B ] && ends=("inet sec" "secondary wan-c")
 	local end
 	for end in "${ends[@]}"; do
 		ip netns exec "${end% *}" tc qdisc replace dev "${end#* }" root netem \
