@@ -2,8 +2,9 @@
 /* TC ingress on the secondary's dual links: a copy addressed to a registered
  * peer leaves straight out of that peer's link, source untouched (the
  * receiving PPTP stack matches the call by source address). This replaces
- * the guide's fwmark + "ip rule" + routing table. Anything else on the link
- * goes on to the stack unchanged.
+ * the guide's fwmark + "ip rule" + routing table. A copy for a site with no
+ * link is dropped, where the guide's routing falls back to the main table.
+ * Anything else on the link goes on to the stack unchanged.
  *
  * Dual links are ppp (or tun) devices: the IPv4 header is at offset 0.
  */
@@ -70,6 +71,15 @@ int dupgre_relay(struct __sk_buff *skb)
 	}
 	peer = bpf_map_lookup_elem(&peers, &pkt.daddr);
 	if (!peer) {
+		/* A site's copy for a site whose link is down. Routed, it would
+		 * leave by this server's WAN with another site's source address
+		 * and, where no provider filters that, reach a receiver that
+		 * detached its duplicate elimination with the link.
+		 */
+		if (bpf_map_lookup_elem(&peers, &pkt.saddr)) {
+			c->c[RELAY_NO_LINK]++;
+			return TC_ACT_SHOT;
+		}
 		c->c[RELAY_NO_PEER]++;
 		return TC_ACT_UNSPEC;
 	}

@@ -18,7 +18,7 @@ static_assert(std::size(counter_names) == CLONE_COUNTER_MAX, "a clone counter ha
 
 // In enum relay_counter order.
 const char *const relay_names[] = {
-	"seen", "not_ipv4", "no_peer", "loop", "ttl_expired", "relayed", "relayed_bytes",
+	"seen", "not_ipv4", "no_peer", "no_link", "loop", "ttl_expired", "relayed", "relayed_bytes",
 	"redirect_errors",
 };
 static_assert(std::size(relay_names) == RELAY_COUNTER_MAX, "a relay counter has no name");
@@ -317,7 +317,7 @@ const Metric relay_metrics[] = {
 	{"dupgre_relay_packets_total", "counter",
 	 "Packets entering a dual link, by what the relay did with them.", "result",
 	 {{RELAY_RELAYED, "relayed"}, {RELAY_NOT_IPV4, "not_ipv4"}, {RELAY_NO_PEER, "no_peer"},
-	  {RELAY_LOOP, "loop"}, {RELAY_TTL_EXPIRED, "ttl_expired"},
+	  {RELAY_NO_LINK, "no_link"}, {RELAY_LOOP, "loop"}, {RELAY_TTL_EXPIRED, "ttl_expired"},
 	  {RELAY_REDIRECT_ERRORS, "redirect_error"}}},
 	{"dupgre_relay_relayed_bytes_total", "counter",
 	 "Bytes the relay sent out of their destination's link.", nullptr, {{RELAY_RELAYED_BYTES, ""}}},

@@ -18,6 +18,7 @@ enum relay_counter {
 	RELAY_SEEN,		/* packets entering from the link */
 	RELAY_NOT_IPV4,		/* not IPv4, or a malformed header: left to the stack */
 	RELAY_NO_PEER,		/* to no registered peer: left to the stack */
+	RELAY_NO_LINK,		/* from a peer to an address with no link: dropped */
 	RELAY_LOOP,		/* to the peer behind this very link: left to the stack */
 	RELAY_TTL_EXPIRED,	/* TTL <= 1: dropped, as a router would */
 	RELAY_RELAYED,		/* sent out of the destination's link */
