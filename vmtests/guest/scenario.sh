@@ -162,7 +162,7 @@ scenario_nat() {
 # secondary. Recorded: the measurement across the flap, how long the client
 # had no dual link, and row 1 measured again afterwards.
 scenario_flap() {
-	local old new t0 outage i pids
+	local old new t0 outage i pids no_link
 	topo_up buffer
 	mode_dupgre_up
 	set_row 1
@@ -189,8 +189,13 @@ scenario_flap() {
 	[ "$i" -lt 600 ] || { echo "scenario: flap: duplication did not come back within 60 s" >&2; return 1; }
 	echo "scenario: flap: ppp-dual ifindex $old -> $new; duplication back after $outage ms"
 	measure_finish
-	record flap 1 dupgre buffer "$(jq -nc --argjson o "$outage" \
-		'{outage_ms: $o, note: "the dual link killed 5 s in; pppd redials it and its hooks re-attach"}')"
+	# The primary's copies for the client that the secondary's relay
+	# dropped while the client had no link there (routed instead, they
+	# would reach the client's pptp with no elimination in the way).
+	no_link=$(nsx secondary "$CTL" -j stats | jq '[.relay[].counters.no_link] | add // 0')
+	record flap 1 dupgre buffer "$(jq -nc --argjson o "$outage" --argjson n "$no_link" \
+		'{outage_ms: $o, relay_no_link: $n,
+		  note: "the dual link killed 5 s in; pppd redials it and its hooks re-attach; the secondary dropped \($n) copies for the client meanwhile"}')"
 	mode_counters dupgre || true
 	run_rows after-flap dupgre buffer 1
 	mode_dupgre_down
