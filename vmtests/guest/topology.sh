@@ -26,9 +26,8 @@
 
 CLIENT_PUB=198.18.0.1 PRIMARY_PUB=198.18.1.1 SECONDARY_PUB=198.18.2.1
 PRIMARY_PRIVATE=10.123.82.34 INET=198.18.3.1
-NAMESPACES=(client primary secondary)
-PRIMARY_WAN=wan-c  # the primary's device towards the client ("wan" behind NAT)
-PATH_A_FAR=primary # the namespace at the far end of path A
+# Set by topo_up: NAMESPACES, PRIMARY_WAN (the primary's device towards the
+# client: "wan" behind NAT), PATH_A_FAR (the namespace at path A's far end).
 TOPO_PIDS=()
 LOG=/run/vmout
 
