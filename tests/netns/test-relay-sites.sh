@@ -42,9 +42,10 @@ relay() { ctl "$secondary" "$@"; }
 rcount() { relay -j stats --dev "to-$1" | jq ".relay[0].counters.$2"; }
 for s in "${SITES[@]}"; do relay relay add --dev "to-$s" --peer "${ADDR[$s]}"; done
 
-# packet SRC_SITE DST_ADDR ID [TTL]: a GRE data packet as hex.
+# packet SRC DST_ADDR ID [TTL]: a GRE data packet as hex, from site SRC's
+# address or, if SRC is no site, from address SRC.
 packet() {
-	"$PKTMIX" --src "${ADDR[$1]}" --peer "$2" --count 20 --seed 1 | awk -v id="$3" -v ttl="${4:-64}" '
+	"$PKTMIX" --src "${ADDR[$1]:-$1}" --peer "$2" --count 20 --seed 1 | awk -v id="$3" -v ttl="${4:-64}" '
 		$1 == "gre_data" && !done {
 			printf "%s%04x%s%02x%s\n", substr($2, 1, 8), id, substr($2, 13, 4), ttl, substr($2, 19)
 			done = 1
@@ -88,8 +89,7 @@ ip_in() {
 }
 in0=$(ip_in)
 # From no site to no site: ordinary traffic in the tunnel.
-"$PKTMIX" --src 10.66.4.99 --peer 198.18.9.9 --count 20 --seed 1 | awk '$1 == "gre_data" && !done { print $2; done = 1 }' |
-	in_ns "${NS[c1]}" "$PKTSEND" --dev dual0 2>/dev/null
+packet 10.66.4.99 198.18.9.9 104 | in_ns "${NS[c1]}" "$PKTSEND" --dev dual0 2>/dev/null
 check_eq "from and to no site: left to the stack" "1 1" "$(rcount c1 no_peer) $(($(ip_in) - in0))"
 # From a site to no site: a copy for a site whose link is down.
 packet c1 198.18.9.9 103 | in_ns "${NS[c1]}" "$PKTSEND" 2>/dev/null
