@@ -114,13 +114,22 @@ run_rows() {
 	mode_counters "$2" || true
 }
 
-# table_rows MODE RECEIVER ROWS: one set of tunnels for ROWS (comma-separated).
-table_rows() {
-	topo_up "$2"
-	"mode_${1}_up"
-	run_rows table "$1" "$2" "$3"
-	"mode_${1}_down"
-	topo_down
+# measure_rows SCENARIO MODE RECEIVER ROWS [nat]: ROWS (comma-separated) on
+# tunnels dialled for them. Under the guide's recipe with pptp's buffer,
+# duplicates can stall pptp's reorder queue for good, so each row gets
+# fresh tunnels there, or the stall would count against the next row.
+# Elsewhere one set of tunnels serves every row: dialling takes ~30 s
+# under TCG.
+measure_rows() {
+	local rows dials=$4	# each word: the rows of one set of tunnels
+	[ "$2-$3" = guide-buffer ] && dials=${4//,/ }
+	for rows in $dials; do
+		topo_up "$3" "${5:-}"
+		"mode_${2}_up"
+		run_rows "$1" "$2" "$3" "$rows"
+		"mode_${2}_down"
+		topo_down
+	done
 }
 
 scenario_table() {
@@ -139,33 +148,15 @@ scenario_table() {
 				case $mode-$receiver-$row in none-*-[24] | *-nobuffer-4) continue ;; esac
 				rows+=${rows:+,}$row
 			done
-			[ -n "$rows" ] || continue
-			# Under the guide's recipe duplicates can stall pptp's reorder
-			# queue for good, so each row gets fresh tunnels there, or the
-			# stall would count against the next row. Elsewhere one set of
-			# tunnels serves every row: dialling takes ~30 s under TCG.
-			if [ "$mode-$receiver" = guide-buffer ]; then
-				for row in ${rows//,/ }; do table_rows "$mode" "$receiver" "$row"; done
-			else
-				table_rows "$mode" "$receiver" "$rows"
-			fi
+			[ -z "$rows" ] || measure_rows table "$mode" "$receiver" "$rows"
 		done
 	done
 }
 
+# The guide's recipe only in row 2: it shows the recipe cannot work here.
 scenario_nat() {
-	local mode row
-	for mode in guide dupgre; do
-		for row in 2 3; do
-			# The guide's recipe: row 2 shows it cannot work here.
-			[ "$mode-$row" = guide-3 ] && continue
-			topo_up buffer nat
-			"mode_${mode}_up"
-			run_rows nat "$mode" buffer "$row"
-			"mode_${mode}_down"
-			topo_down
-		done
-	done
+	measure_rows nat guide buffer 2 nat
+	measure_rows nat dupgre buffer 2,3 nat
 }
 
 # The client's link to the secondary dies 5 s into a row-1 measurement

@@ -14,8 +14,7 @@
 #
 # Every site has one public address (on each of its point-to-point veths).
 # The client has one WAN, as a router does, and "inet" routes it to either
-# path: whatever reaches the client, copies routed around a dead dual link
-# included, arrives where dupgre's elimination is.
+# path.
 # Tunnel pools as in the guide: 10.66.6.0/24 on the primary, 10.66.4.0/24
 # on the secondary (sdual → .67, cdual → .65).
 #
