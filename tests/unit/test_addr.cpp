@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 #include <doctest/doctest.h>
 
-#include "addr.h"
-#include "error.h"
-#include "netdev.h"
+#include "core/addr.h"
+#include "core/error.h"
+#include "core/netdev.h"
 
 using namespace dupgre;
 

@@ -3,8 +3,8 @@
 
 #include <string>
 
-#include "config.h"
-#include "error.h"
+#include "cli/config.h"
+#include "core/error.h"
 
 using namespace dupgre;
 

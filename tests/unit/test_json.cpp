@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 #include <doctest/doctest.h>
 
-#include "json.h"
+#include "core/json.h"
 
 using namespace dupgre;
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 #include <doctest/doctest.h>
 
-#include "kernel.h"
+#include "core/kernel.h"
 
 using namespace dupgre;
 

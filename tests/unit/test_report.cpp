@@ -7,8 +7,8 @@
 #include <set>
 #include <sstream>
 
-#include "json.h"
-#include "report.h"
+#include "core/json.h"
+#include "cli/report.h"
 
 using namespace dupgre;
 

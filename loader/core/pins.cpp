@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-#include "pins.h"
+#include "core/pins.h"
 
 #include <bpf/libbpf.h>
 #include <dirent.h>

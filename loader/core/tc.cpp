@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-#include "tc.h"
+#include "core/tc.h"
 
 #include <linux/netlink.h>
 #include <linux/pkt_sched.h>
@@ -11,9 +11,9 @@
 #include <cstring>
 #include <string>
 
-#include "bpffs.h"
-#include "error.h"
-#include "pins.h"
+#include "core/bpffs.h"
+#include "core/error.h"
+#include "core/pins.h"
 
 namespace dupgre {
 

@@ -11,21 +11,21 @@
 #include <string>
 #include <vector>
 
-#include "addr.h"
-#include "bpffs.h"
-#include "check.h"
-#include "clone_state.h"
-#include "config.h"
-#include "dnat_state.h"
-#include "eliminate_state.h"
-#include "error.h"
-#include "hook.h"
-#include "json.h"
-#include "lock.h"
-#include "netdev.h"
-#include "relay_state.h"
-#include "report.h"
-#include "tc.h"
+#include "core/addr.h"
+#include "core/bpffs.h"
+#include "cli/check.h"
+#include "programs/clone.h"
+#include "cli/config.h"
+#include "programs/dnat.h"
+#include "programs/eliminate.h"
+#include "core/error.h"
+#include "cli/hook.h"
+#include "core/json.h"
+#include "core/lock.h"
+#include "core/netdev.h"
+#include "programs/relay.h"
+#include "cli/report.h"
+#include "core/tc.h"
 
 using namespace dupgre;
 

@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
-#include "addr.h"
+#include "core/addr.h"
 #include "dupgre/nat.h"
-#include "netdev.h"
+#include "core/netdev.h"
 
 namespace dupgre {
 

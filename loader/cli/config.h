@@ -7,7 +7,7 @@
 #include <string>
 #include <utility>
 
-#include "addr.h"
+#include "core/addr.h"
 
 namespace dupgre {
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-#include "kernel.h"
+#include "core/kernel.h"
 
 #include <sys/utsname.h>
 
@@ -7,7 +7,7 @@
 #include <fstream>
 #include <regex>
 
-#include "error.h"
+#include "core/error.h"
 
 namespace dupgre {
 

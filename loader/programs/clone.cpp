@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-#include "clone_state.h"
+#include "programs/clone.h"
 
 #include <unistd.h>
 
@@ -8,13 +8,13 @@
 #include <cstring>
 #include <set>
 
-#include "bpf_util.h"
-#include "bpffs.h"
+#include "core/bpf_util.h"
+#include "core/bpffs.h"
 #include "clone.skel.h"
-#include "error.h"
-#include "kernel.h"
-#include "pins.h"
-#include "tc.h"
+#include "core/error.h"
+#include "core/kernel.h"
+#include "core/pins.h"
+#include "core/tc.h"
 
 namespace dupgre {
 

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-#include "addr.h"
+#include "core/addr.h"
 
 #include <arpa/inet.h>
 
-#include "error.h"
+#include "core/error.h"
 
 namespace dupgre {
 

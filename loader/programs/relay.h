@@ -11,9 +11,9 @@
 #include <string>
 #include <vector>
 
-#include "addr.h"
+#include "core/addr.h"
 #include "dupgre/relay.h"
-#include "netdev.h"
+#include "core/netdev.h"
 
 namespace dupgre {
 

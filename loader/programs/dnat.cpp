@@ -1,17 +1,17 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-#include "dnat_state.h"
+#include "programs/dnat.h"
 
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 
-#include "bpf_util.h"
-#include "bpffs.h"
+#include "core/bpf_util.h"
+#include "core/bpffs.h"
 #include "dnat.skel.h"
-#include "error.h"
-#include "pins.h"
-#include "tc.h"
+#include "core/error.h"
+#include "core/pins.h"
+#include "core/tc.h"
 
 namespace dupgre {
 

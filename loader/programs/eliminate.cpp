@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-#include "eliminate_state.h"
+#include "programs/eliminate.h"
 
 #include <unistd.h>
 
@@ -7,12 +7,12 @@
 #include <cerrno>
 #include <cstring>
 
-#include "bpf_util.h"
-#include "bpffs.h"
+#include "core/bpf_util.h"
+#include "core/bpffs.h"
 #include "eliminate.skel.h"
-#include "error.h"
-#include "pins.h"
-#include "tc.h"
+#include "core/error.h"
+#include "core/pins.h"
+#include "core/tc.h"
 
 namespace dupgre {
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-#include "hook.h"
+#include "cli/hook.h"
 
 #include <net/if.h>
 #include <sys/ioctl.h>
@@ -13,13 +13,13 @@
 #include <functional>
 #include <iostream>
 
-#include "check.h"
-#include "clone_state.h"
-#include "dnat_state.h"
-#include "eliminate_state.h"
-#include "error.h"
-#include "lock.h"
-#include "relay_state.h"
+#include "cli/check.h"
+#include "programs/clone.h"
+#include "programs/dnat.h"
+#include "programs/eliminate.h"
+#include "core/error.h"
+#include "core/lock.h"
+#include "programs/relay.h"
 
 namespace dupgre {
 

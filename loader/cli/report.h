@@ -6,11 +6,11 @@
 #include <string>
 #include <vector>
 
-#include "clone_state.h"
-#include "dnat_state.h"
-#include "eliminate_state.h"
-#include "json.h"
-#include "relay_state.h"
+#include "programs/clone.h"
+#include "programs/dnat.h"
+#include "programs/eliminate.h"
+#include "core/json.h"
+#include "programs/relay.h"
 
 namespace dupgre {
 

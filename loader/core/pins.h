@@ -7,9 +7,9 @@
 #include <string>
 #include <vector>
 
-#include "bpf_util.h"
-#include "bpffs.h"
-#include "error.h"
+#include "core/bpf_util.h"
+#include "core/bpffs.h"
+#include "core/error.h"
 
 namespace dupgre {
 

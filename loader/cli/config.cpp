@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-#include "config.h"
+#include "cli/config.h"
 
 #include <arpa/inet.h>
 
@@ -9,8 +9,8 @@
 #include <set>
 #include <sstream>
 
-#include "error.h"
-#include "netdev.h"
+#include "core/error.h"
+#include "core/netdev.h"
 
 namespace dupgre {
 

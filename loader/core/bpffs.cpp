@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-#include "bpffs.h"
+#include "core/bpffs.h"
 
 #include <dirent.h>
 #include <linux/magic.h>
@@ -14,7 +14,7 @@
 #include <regex>
 #include <sstream>
 
-#include "error.h"
+#include "core/error.h"
 
 namespace dupgre {
 

@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-#include "bpf_util.h"
+#include "core/bpf_util.h"
 
 #include <cerrno>
 #include <cstring>
 
-#include "bpffs.h"
-#include "error.h"
+#include "core/bpffs.h"
+#include "core/error.h"
 
 namespace dupgre {
 

@@ -9,9 +9,9 @@
 #include <string>
 #include <vector>
 
-#include "addr.h"
+#include "core/addr.h"
 #include "dupgre/eliminate.h"
-#include "netdev.h"
+#include "core/netdev.h"
 
 namespace dupgre {
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-#include "netdev.h"
+#include "core/netdev.h"
 
 #include <net/if.h>
 #include <net/if_arp.h>
@@ -10,7 +10,7 @@
 #include <cerrno>
 #include <cstring>
 
-#include "error.h"
+#include "core/error.h"
 
 // glibc's <net/if_arp.h> lags the kernel's list (and <linux/if_arp.h>
 // clashes with <net/if.h>).

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-#include "relay_state.h"
+#include "programs/relay.h"
 
 #include <unistd.h>
 
@@ -7,13 +7,13 @@
 #include <cerrno>
 #include <cstring>
 
-#include "bpf_util.h"
-#include "bpffs.h"
-#include "error.h"
-#include "kernel.h"
-#include "pins.h"
+#include "core/bpf_util.h"
+#include "core/bpffs.h"
+#include "core/error.h"
+#include "core/kernel.h"
+#include "core/pins.h"
 #include "relay.skel.h"
-#include "tc.h"
+#include "core/tc.h"
 
 namespace dupgre {
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-#include "check.h"
+#include "cli/check.h"
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -8,13 +8,13 @@
 #include <algorithm>
 #include <fstream>
 
-#include "bpffs.h"
-#include "clone_state.h"
-#include "dnat_state.h"
-#include "eliminate_state.h"
-#include "error.h"
-#include "kernel.h"
-#include "relay_state.h"
+#include "core/bpffs.h"
+#include "programs/clone.h"
+#include "programs/dnat.h"
+#include "programs/eliminate.h"
+#include "core/error.h"
+#include "core/kernel.h"
+#include "programs/relay.h"
 
 namespace dupgre {
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-#include "lock.h"
+#include "core/lock.h"
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -9,7 +9,7 @@
 #include <cstring>
 #include <string>
 
-#include "error.h"
+#include "core/error.h"
 
 namespace dupgre {
 
