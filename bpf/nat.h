@@ -6,8 +6,6 @@
 #define DUPGRE_NAT_BPF_H
 
 #include <stddef.h>
-#include <linux/tcp.h>
-#include <linux/udp.h>
 #include "parse.h"
 
 #define IPV4_SADDR_OFF offsetof(struct iphdr, saddr)

@@ -12,10 +12,9 @@
 
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
-#include <linux/in.h>
-#include <linux/ip.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
+#include "net_hdr.h"
 
 #define IP_MF		0x2000
 #define IP_OFFSET	0x1fff
@@ -105,9 +104,9 @@ static __always_inline enum ipv4_parse parse_ipv4(struct __sk_buff *skb, __u32 l
 			return IPV4_NOT_IPV4;
 		return IPV4_MALFORMED;
 	}
-	if (iph.version != 4)
+	if (iph_version(&iph) != 4)
 		return IPV4_NOT_IPV4;
-	hlen = iph.ihl * 4;
+	hlen = iph_ihl(&iph) * 4;
 	tot_len = bpf_ntohs(iph.tot_len);
 	if (hlen < sizeof(iph) || tot_len < hlen)
 		return IPV4_MALFORMED;

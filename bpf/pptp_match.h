@@ -7,7 +7,6 @@
 #ifndef DUPGRE_PPTP_MATCH_H
 #define DUPGRE_PPTP_MATCH_H
 
-#include <linux/tcp.h>
 #include "parse.h"
 
 #define PPTP_CTRL_PORT		1723
@@ -87,9 +86,9 @@ static __always_inline enum pptp_class classify_tcp(struct __sk_buff *skb,
 	/* u32 would apply any data offset; below 5 words it points into the
 	 * header itself, which no TCP stack sends.
 	 */
-	if (th.doff < 5)
+	if (tcph_doff(&th) < 5)
 		return PPTP_MALFORMED;
-	payload = pkt->l4 + th.doff * 4;
+	payload = pkt->l4 + tcph_doff(&th) * 4;
 	/* Bytes 2-3: PPTP message type; bytes 8-9: control message type. */
 	if (load_be32(skb, payload + 2, pkt->end, &msg_type) ||
 	    load_be32(skb, payload + 8, pkt->end, &ctrl_type))
