@@ -30,13 +30,36 @@ elseif(CMAKE_LIBRARY_ARCHITECTURE)
   list(APPEND BPF_CFLAGS -idirafter /usr/include/${CMAKE_LIBRARY_ARCHITECTURE})
 endif()
 
+# The headers each object includes come from clang's depfile (-MD -MF), so a
+# change to any of them, and only to them, rebuilds it. Ninja reads depfiles
+# since CMake 3.7, Makefile generators since 3.20; older CMake with Makefiles
+# falls back to every header in bpf/ and include/dupgre/.
+if(CMAKE_GENERATOR MATCHES "Ninja" OR CMAKE_VERSION VERSION_GREATER_EQUAL 3.20)
+  set(BPF_DEPFILES ON)
+else()
+  set(BPF_DEPFILES OFF)
+endif()
+# Depfile paths as clang writes them (absolute here) mean what they say.
+if(POLICY CMP0116)
+  cmake_policy(SET CMP0116 NEW)
+endif()
+
 # bpf_object(clone_bpf clone.bpf.c): clone.bpf.o, clone.skel.h declaring
 # struct clone_bpf (a bare "clone" would clash with clone(2) in C++).
 function(bpf_object name src)
   get_filename_component(base ${src} NAME_WE)
   set(obj ${CMAKE_CURRENT_BINARY_DIR}/${base}.bpf.o)
   set(skel ${CMAKE_CURRENT_BINARY_DIR}/${base}.skel.h)
-  file(GLOB bpf_headers ${PROJECT_SOURCE_DIR}/bpf/*.h ${PROJECT_SOURCE_DIR}/include/dupgre/*.h)
+  set(deps ${src})
+  if(BPF_DEPFILES)
+    set(dep_flags -MD -MF ${obj}.d)
+    set(depfile DEPFILE ${obj}.d)
+  else()
+    set(dep_flags)
+    set(depfile)
+    file(GLOB headers ${PROJECT_SOURCE_DIR}/bpf/*.h ${PROJECT_SOURCE_DIR}/include/dupgre/*.h)
+    list(APPEND deps ${headers})
+  endif()
   # Debug line info is not needed at run time; BTF is, and stays.
   set(strip_cmd)
   if(LLVM_STRIP)
@@ -45,9 +68,10 @@ function(bpf_object name src)
   add_custom_command(
     OUTPUT ${obj}
     COMMAND ${CLANG} ${BPF_CFLAGS} ${ARGN} -I${PROJECT_SOURCE_DIR}/include
-            -I${PROJECT_SOURCE_DIR}/bpf -c ${CMAKE_CURRENT_SOURCE_DIR}/${src} -o ${obj}
+            -I${PROJECT_SOURCE_DIR}/bpf ${dep_flags} -c ${CMAKE_CURRENT_SOURCE_DIR}/${src} -o ${obj}
     ${strip_cmd}
-    DEPENDS ${src} ${bpf_headers}
+    DEPENDS ${deps}
+    ${depfile}
     COMMENT "BPF ${src}")
   add_custom_command(
     OUTPUT ${skel}
