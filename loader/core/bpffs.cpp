@@ -11,7 +11,6 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
-#include <regex>
 #include <sstream>
 
 #include "core/error.h"
@@ -125,9 +124,15 @@ std::string state_root()
 
 std::string display_path(const std::string &path)
 {
-	static const std::regex via_proc(R"(^/proc/\d+/root(/.*)$)");
-	std::smatch m;
-	return std::regex_match(path, m, via_proc) ? m[1].str() : path;
+	// "/proc/PID/root/..." -> "/...".
+	static const std::string proc_dir = "/proc/", root_dir = "/root/";
+	if (path.compare(0, proc_dir.size(), proc_dir) != 0)
+		return path;
+	size_t digits = path.find_first_not_of("0123456789", proc_dir.size());
+	if (digits == proc_dir.size() || digits == std::string::npos ||
+	    path.compare(digits, root_dir.size(), root_dir) != 0)
+		return path;
+	return path.substr(digits + root_dir.size() - 1);
 }
 
 bool path_exists(const std::string &path)
