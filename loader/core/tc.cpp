@@ -13,6 +13,7 @@
 
 #include "core/bpffs.h"
 #include "core/error.h"
+#include "core/fd.h"
 #include "core/pins.h"
 
 namespace dupgre {
@@ -151,27 +152,20 @@ std::optional<__u32> tc_query(int ifindex, const TcFilter &filter)
 
 namespace {
 
-class NetlinkSocket {
-public:
-	NetlinkSocket() : fd_(socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE))
-	{
-		if (fd_ < 0)
-			throw Error(std::string("netlink socket: ") + strerror(errno));
-	}
-	~NetlinkSocket() { close(fd_); }
-	NetlinkSocket(const NetlinkSocket &) = delete;
-	NetlinkSocket &operator=(const NetlinkSocket &) = delete;
-	int fd() const { return fd_; }
-
-private:
-	int fd_;
-};
+// A route netlink socket for requests this process reads the answers to.
+Fd netlink_route_socket()
+{
+	Fd fd(socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE));
+	if (!fd)
+		throw Error(std::string("netlink socket: ") + strerror(errno));
+	return fd;
+}
 
 // Filters on one clsact direction: RTM_GETTFILTER dump, counting entries
 // that name a filter (a handle); the per-priority headers carry none.
 int count_filters(int ifindex, __u32 parent)
 {
-	NetlinkSocket nl;
+	Fd nl = netlink_route_socket();
 	struct {
 		struct nlmsghdr nh;
 		struct tcmsg tc;
@@ -184,13 +178,13 @@ int count_filters(int ifindex, __u32 parent)
 	req.tc.tcm_family = AF_UNSPEC;
 	req.tc.tcm_ifindex = ifindex;
 	req.tc.tcm_parent = parent;
-	if (send(nl.fd(), &req, req.nh.nlmsg_len, 0) < 0)
+	if (send(nl.get(), &req, req.nh.nlmsg_len, 0) < 0)
 		throw Error(std::string("listing tc filters: ") + strerror(errno));
 
 	int count = 0;
 	alignas(nlmsghdr) char buf[16384];
 	for (;;) {
-		ssize_t len = recv(nl.fd(), buf, sizeof(buf), 0);
+		ssize_t len = recv(nl.get(), buf, sizeof(buf), 0);
 		if (len < 0) {
 			if (errno == EINTR)
 				continue;

@@ -8,42 +8,16 @@
 #include <ctime>
 #include <string>
 #include <system_error>
-#include <utility>
 
 #include <unistd.h>
 
+#include "core/fd.h"
+
 namespace dupgre::tools {
 
-// Owns one file descriptor and closes it exactly once.
-class Fd {
-public:
-	Fd() = default;
-	explicit Fd(int fd) : fd_(fd) {}
-	Fd(Fd &&other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-	Fd &operator=(Fd &&other) noexcept
-	{
-		if (this != &other) {
-			reset();
-			fd_ = std::exchange(other.fd_, -1);
-		}
-		return *this;
-	}
-	Fd(const Fd &) = delete;
-	Fd &operator=(const Fd &) = delete;
-	~Fd() { reset(); }
-
-	int get() const { return fd_; }
-	explicit operator bool() const { return fd_ >= 0; }
-	void reset()
-	{
-		if (fd_ >= 0)
-			::close(fd_);
-		fd_ = -1;
-	}
-
-private:
-	int fd_ = -1;
-};
+// dupgre-ctl's owning file descriptor: move-only, a move leaves the source
+// empty.
+using Fd = dupgre::Fd;
 
 // Setup errors are exceptions, caught once at each tool's main().
 [[noreturn]] inline void throw_errno(const std::string &what)
