@@ -1,10 +1,27 @@
 -- prometheus-node-exporter-lua collector: dupgre's counters, read from the
 -- pinned BPF maps at each scrape (no daemon, nothing to configure).
+--
+-- dupgre-ctl writes complete exposition text (HELP, TYPE, samples), so its
+-- lines go to the exporter's output() as they are, as the exporter's own
+-- textfile collector does: no metric name is listed here, and counters
+-- dupgre-ctl adds or renames reach Prometheus unchanged. When dupgre-ctl
+-- fails, scrape() raises its message: the exporter logs it and reports
+-- node_scrape_collector_success{collector="dupgre"} 0.
+local ctl = os.getenv("DUPGRE_CTL") or "/usr/sbin/dupgre-ctl"
+
 local function scrape()
-  local f = io.popen("/usr/sbin/dupgre-ctl stats --format prometheus 2>/dev/null")
-  if not f then return end
-  output(f:read("*a"))
+  -- Lua 5.1's close() of a pipe does not return the exit status: the shell
+  -- appends it.
+  local f = assert(io.popen(ctl .. " stats --format prometheus 2>&1; echo \"exit $?\""))
+  local text = f:read("*a")
   f:close()
+  local body, status = text:match("^(.-)exit (%d+)\n$")
+  if status ~= "0" then
+    error("dupgre-ctl stats failed: " .. string.gsub(body or text, "\n+$", ""), 0)
+  end
+  for line in body:gmatch("[^\n]+") do
+    output(line)
+  end
 end
 
 return { scrape = scrape }
