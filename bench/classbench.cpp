@@ -41,6 +41,7 @@
 #include <bpf/libbpf.h>
 
 #include "clone.skel.h"
+#include "core/counters.h"
 #include "dupgre/clone.h"
 #include "packet.h"
 
@@ -105,14 +106,9 @@ int load_empty()
 std::array<long long, CLONE_COUNTER_MAX> counters(clone_bpf *skel)
 {
 	std::array<long long, CLONE_COUNTER_MAX> c{};
-	std::vector<__u64> percpu(libbpf_num_possible_cpus());
-	for (__u32 k = 0; k < CLONE_COUNTER_MAX; k++) {
-		if (bpf_map__lookup_elem(skel->maps.stats, &k, sizeof(k), percpu.data(),
-					 percpu.size() * sizeof(__u64), 0))
-			die("stats");
-		for (__u64 v : percpu)
-			c[k] += v;
-	}
+	__u32 key = 0;
+	auto row = dupgre::sum_percpu_row(bpf_map__fd(skel->maps.stats), &key, CLONE_COUNTER_MAX);
+	std::copy(row.begin(), row.end(), c.begin());
 	return c;
 }
 

@@ -42,6 +42,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "core/counters.h"
 #include "dupgre/eliminate.h"
 #include "eliminate.skel.h"
 #include "packet.h"
@@ -125,14 +126,8 @@ unsigned run(int fd, const pkt::Bytes &frame, unsigned repeat, int want, const c
 
 long long total(eliminate_bpf *skel, unsigned counter)
 {
-	std::vector<__u64> v(libbpf_num_possible_cpus());
-	__u32 key = ELIM_TOTAL_ROW * ELIM_COUNTER_MAX + counter;
-	if (bpf_map__lookup_elem(skel->maps.stats, &key, sizeof(key), v.data(), v.size() * 8, 0))
-		die("stats");
-	long long sum = 0;
-	for (__u64 x : v)
-		sum += x;
-	return sum;
+	__u32 key = ELIM_TOTAL_ROW;
+	return dupgre::sum_percpu_row(bpf_map__fd(skel->maps.stats), &key, ELIM_COUNTER_MAX).at(counter);
 }
 
 }  // namespace

@@ -37,9 +37,9 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, CLONE_COUNTER_MAX);
+	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, __u64);
+	__type(value, struct clone_counters);
 } stats SEC(".maps");
 
 /* Written and read by user space only (see struct clone_info). */
@@ -52,7 +52,7 @@ struct {
 
 static __always_inline void count(__u32 counter, __u64 n)
 {
-	count_in(&stats, counter, n);
+	count_in(&stats, 0, counter, CLONE_COUNTER_MAX, n);
 }
 
 static __always_inline __u32 class_counter(enum pptp_class class)

@@ -5,16 +5,20 @@
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 
-/* Adds n to entry key of a per-CPU array of __u64 counters. Per-CPU, so a
- * plain add is race-free: a CPU only touches its own copy, and user space
- * sums them.
+/* Adds n to counter of row key in a per-CPU map of counter rows (see
+ * include/dupgre/layout.h): each CPU adds to its own copy, so a plain add
+ * is race-free, and user space sums the copies. ncounters bounds the index
+ * for the verifier; with a constant counter the check compiles away.
  */
-static __always_inline void count_in(void *percpu_array, __u32 key, __u64 n)
+static __always_inline void count_in(void *rows, __u32 key, __u32 counter, __u32 ncounters, __u64 n)
 {
-	__u64 *value = bpf_map_lookup_elem(percpu_array, &key);
+	__u64 *row;
 
-	if (value)
-		*value += n;
+	if (counter >= ncounters)
+		return;
+	row = bpf_map_lookup_elem(rows, &key);
+	if (row)
+		row[counter] += n;
 }
 
 #endif /* DUPGRE_COUNTERS_H */

@@ -8,7 +8,7 @@
 #include <linux/bpf.h>
 #include <linux/pkt_cls.h>
 #include <bpf/bpf_helpers.h>
-#include "dupgre/nat.h"
+#include "dupgre/dnat.h"
 #include "nat.h"
 #include "counters.h"
 
@@ -20,9 +20,9 @@ const volatile bool l3_device = true;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, DNAT_COUNTER_MAX);
+	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, __u64);
+	__type(value, struct dnat_counters);
 } stats SEC(".maps");
 
 /* Written and read by user space only (see struct dnat_info). */
@@ -35,7 +35,7 @@ struct {
 
 static __always_inline void count(__u32 counter)
 {
-	count_in(&stats, counter, 1);
+	count_in(&stats, 0, counter, DNAT_COUNTER_MAX, 1);
 }
 
 SEC("tc")

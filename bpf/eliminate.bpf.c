@@ -45,24 +45,20 @@ struct {
 	__type(value, __u32);
 } alloc SEC(".maps");
 
-/* Per-CPU, so plain increments are race-free; row * ELIM_COUNTER_MAX +
- * counter, row = path or ELIM_TOTAL_ROW.
- */
+/* Counter rows: one per path, then ELIM_TOTAL_ROW for all of them. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, (ELIM_MAX_PATHS + 1) * ELIM_COUNTER_MAX);
+	__uint(max_entries, ELIM_MAX_PATHS + 1);
 	__type(key, __u32);
-	__type(value, __u64);
+	__type(value, struct elim_counters);
 } stats SEC(".maps");
 
-/* Per-CPU: path * (ELIM_GAP_BUCKETS + 1) + bucket; the extra entry per path
- * sums the gaps in microseconds.
- */
+/* Copy gap histogram rows, one per path. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, ELIM_MAX_PATHS * (ELIM_GAP_BUCKETS + 1));
+	__uint(max_entries, ELIM_MAX_PATHS);
 	__type(key, __u32);
-	__type(value, __u64);
+	__type(value, struct elim_gaps);
 } gaps SEC(".maps");
 
 /* Written and read by user space only (see struct elim_path). */
@@ -86,7 +82,7 @@ struct outcome {
 
 static __always_inline void count(__u32 row, __u32 counter, __u64 n)
 {
-	count_in(&stats, row * ELIM_COUNTER_MAX + counter, n);
+	count_in(&stats, row, counter, ELIM_COUNTER_MAX, n);
 }
 
 static __always_inline void count_gap(__u32 gap_us)
@@ -97,8 +93,8 @@ static __always_inline void count_gap(__u32 gap_us)
 	for (int i = 0; i < ELIM_GAP_BUCKETS - 1; i++)
 		if (gap_us >> i)
 			bucket = i + 1;
-	count_in(&gaps, path * (ELIM_GAP_BUCKETS + 1) + bucket, 1);
-	count_in(&gaps, path * (ELIM_GAP_BUCKETS + 1) + ELIM_GAP_BUCKETS, gap_us);
+	count_in(&gaps, path, bucket, ELIM_GAP_ROW_LEN, 1);
+	count_in(&gaps, path, ELIM_GAP_BUCKETS, ELIM_GAP_ROW_LEN, gap_us);
 }
 
 static __always_inline __u32 popcount(__u64 x)

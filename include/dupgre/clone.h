@@ -7,30 +7,55 @@
 
 #include <linux/types.h>
 
+#include "dupgre/layout.h"
+
 /* Peers per attached device. The guide adds one OUTPUT rule per connected
  * client; a primary with 10 000 clients must fit, with room to spare.
  */
 #define DUPGRE_MAX_PEERS 16384
 
-/* Index into the per-CPU "stats" array; each entry is a __u64 per CPU. */
+/* The clone program's counters (see layout.h), in the per-CPU "stats"
+ * array: one row, key 0.
+ */
+#define CLONE_COUNTERS(X) \
+	X(CLONE_SEEN, seen, seen_packets, "packets the program ran on") \
+	X(CLONE_NOT_IPV4, not_ipv4, skipped_packets, "not IPv4 (IPv6, ARP, ...)") \
+	X(CLONE_MALFORMED, malformed, skipped_packets, \
+	  "IPv4 to a peer with a bad IHL/length, or TCP 1723 with data offset < 5") \
+	X(CLONE_NO_PEER, no_peer, skipped_packets, "IPv4 whose destination is not a peer") \
+	X(CLONE_FRAGMENT, fragment, skipped_packets, "IPv4 fragment to a peer: never parsed, never cloned") \
+	X(CLONE_NO_MATCH, no_match, skipped_packets, "to a peer, but not a packet the guide's rules tee") \
+	X(CLONE_MATCH_GRE_DATA, gre_data, matched_packets, "GRE carrying FD / FF 03 00 FD (MPPE data)") \
+	X(CLONE_MATCH_GRE_LCP_ECHO, gre_lcp_echo, matched_packets, "GRE carrying LCP Echo-Request/Reply") \
+	X(CLONE_MATCH_PPTP_ECHO, pptp_echo, matched_packets, "TCP 1723 PPTP Echo-Request/Reply") \
+	X(CLONE_CLONED, cloned, cloned_packets, "copies handed to the clone target") \
+	X(CLONE_CLONED_BYTES, cloned_bytes, cloned_bytes, "their IPv4 bytes") \
+	X(CLONE_ERRORS, errors, failed_packets, "bpf_clone_redirect() < 0: no copy (e.g. target gone)") \
+	X(CLONE_XMIT_DROPS, xmit_drops, failed_packets, \
+	  "bpf_clone_redirect() > 0: NET_XMIT_DROP/CN from the target's queue") \
+	X(CLONE_OVER_MTU, over_mtu, over_mtu_packets, "copies larger than the target's MTU when attached") \
+	X(CLONE_SNAT, snat, snat_packets, "copies whose source was rewritten PRIVATE -> PUBLIC") \
+	X(CLONE_SNAT_ERRORS, snat_errors, snat_packets, "rewrite helpers failed: that copy not sent")
+
+#define CLONE_FAMILIES(F) \
+	F(seen_packets, "", device, "Packets the clone program saw on the device's egress.") \
+	F(skipped_packets, "reason", device, "Packets not cloned, by reason.") \
+	F(matched_packets, "class", device, "Packets to a peer that match the guide's rules, by class.") \
+	F(cloned_packets, "", device, "Copies handed to the clone target.") \
+	F(cloned_bytes, "", device, "IPv4 bytes of the copies handed to the clone target.") \
+	F(failed_packets, "reason", device, \
+	  "Matching packets whose copy failed: errors (no copy made, e.g. target gone) or " \
+	  "xmit_drops (dropped by the target's queue).") \
+	F(over_mtu_packets, "", device, "Copies larger than the clone target's MTU when attached.") \
+	F(snat_packets, "result", device, "Copies whose source the NAT fix rewrote, and rewrites that failed.")
+
 enum clone_counter {
-	CLONE_SEEN,		/* packets the program ran on */
-	CLONE_NOT_IPV4,		/* not IPv4 (IPv6, ARP, ...) */
-	CLONE_MALFORMED,	/* IPv4 to a peer with a bad IHL/length, or TCP 1723 with data offset < 5 */
-	CLONE_NO_PEER,		/* IPv4 whose destination is not a peer */
-	CLONE_FRAGMENT,		/* IPv4 fragment to a peer: never parsed, never cloned */
-	CLONE_NO_MATCH,		/* to a peer, but not a packet the guide's rules tee */
-	CLONE_MATCH_GRE_DATA,	/* GRE carrying FD / FF 03 00 FD (MPPE data) */
-	CLONE_MATCH_GRE_LCP_ECHO, /* GRE carrying LCP Echo-Request/Reply */
-	CLONE_MATCH_PPTP_ECHO,	/* TCP 1723 PPTP Echo-Request/Reply */
-	CLONE_CLONED,		/* copies handed to the clone target */
-	CLONE_CLONED_BYTES,	/* their IPv4 bytes */
-	CLONE_ERRORS,		/* bpf_clone_redirect() < 0: no copy (e.g. target gone) */
-	CLONE_XMIT_DROPS,	/* bpf_clone_redirect() > 0: NET_XMIT_DROP/CN from the target's queue */
-	CLONE_OVER_MTU,		/* copies larger than the target's MTU when attached */
-	CLONE_SNAT,		/* copies whose source was rewritten PRIVATE -> PUBLIC */
-	CLONE_SNAT_ERRORS,	/* rewrite helpers failed: that copy not sent */
+	CLONE_COUNTERS(DUPGRE_COUNTER_ENUM)
 	CLONE_COUNTER_MAX,
+};
+
+struct clone_counters {
+	__u64 c[CLONE_COUNTER_MAX];
 };
 
 /* What user space records about one attachment, in the pinned "info" map.
@@ -48,5 +73,8 @@ struct clone_info {
 	__u32 snat_private;	/* network byte order; 0: no NAT fix */
 	__u32 snat_public;
 };
+DUPGRE_ASSERT_SIZE(struct clone_info, 44);
+DUPGRE_ASSERT_OFFSET(struct clone_info, target_name, 20);
+DUPGRE_ASSERT_OFFSET(struct clone_info, snat_private, 36);
 
 #endif /* DUPGRE_CLONE_H */

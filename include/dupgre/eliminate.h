@@ -8,6 +8,8 @@
 #include <linux/bpf.h>  /* struct bpf_spin_lock */
 #include <linux/types.h>
 
+#include "dupgre/layout.h"
+
 /* Streams tracked at once. Beyond that, the slot allocated longest ago is
  * reused, and its stream starts over (as after a reset).
  */
@@ -28,28 +30,57 @@ struct elim_stream_key {
 	__u16 call_id;		/* host byte order */
 	__u16 pad;
 };
+DUPGRE_ASSERT_SIZE(struct elim_stream_key, 8);
 
-/* Counters, per stream and per path; named after 802.1CB's
- * frerCpsSeqRcvy* where one exists.
+/* Counters (see layout.h), named after 802.1CB's frerCpsSeqRcvy* where
+ * one exists. Per stream (in its slot, the first ELIM_STREAM_COUNTERS) and
+ * per path, in the per-CPU "stats" array: a row per path, and row
+ * ELIM_TOTAL_ROW for all paths together (LOST and RESETS belong to no path).
  */
+#define ELIM_COUNTERS(X) \
+	X(ELIM_PASSED, passed, packets, "PassedPackets: first copy of a number, handed on") \
+	X(ELIM_DISCARDED, discarded, packets, "DiscardedPackets: a copy of a number already passed") \
+	X(ELIM_OUT_OF_ORDER, out_of_order, out_of_order_packets, \
+	  "OutOfOrderPackets: passed, but not last + 1") \
+	X(ELIM_ROGUE, rogue, packets, \
+	  "RoguePackets: outside the window. Older: a stale copy, dropped in drop mode. " \
+	  "Newer: passed, and the stream starts over from it (counted in passed too)") \
+	X(ELIM_LOST, lost, lost_packets, "LostPackets: left the window never seen on any path") \
+	X(ELIM_TAGLESS, tagless, packets, "TaglessPackets: no sequence number; passed") \
+	X(ELIM_RESETS, resets, resets, "Resets: idle longer than the reset time, next number taken") \
+	X(ELIM_FIRST, first, first_packets, "per path: passed packets whose first copy came this way") \
+	X(ELIM_RESCUED, rescued, rescued_packets, \
+	  "per path: passed this way, no other path's copy in the window")
+
+#define ELIM_FAMILIES(F) \
+	F(packets, "result", device, \
+	  "PPTP data packets arriving by a path, by what sequence recovery did: passed (first copy), " \
+	  "discarded (duplicate), rogue (outside the window, passed), tagless (no sequence number).") \
+	F(out_of_order_packets, "", device, "Passed packets whose number was not the last passed + 1.") \
+	F(first_packets, "", device, "Passed packets whose first copy came by this path.") \
+	F(rescued_packets, "", device, \
+	  "Packets only this path delivered within the window: the other path lost them or was later.") \
+	F(lost_packets, "", total, "Sequence numbers that left the window never seen on any path.") \
+	F(resets, "", total, "Streams idle longer than the reset time.")
+
 enum elim_counter {
-	ELIM_PASSED,		/* PassedPackets: first copy of a number, handed on */
-	ELIM_DISCARDED,		/* DiscardedPackets: a copy of a number already passed */
-	ELIM_OUT_OF_ORDER,	/* OutOfOrderPackets: passed, but not last + 1 */
-	ELIM_ROGUE,		/* RoguePackets: outside the window. Older: a stale copy,
-				 * dropped in drop mode. Newer: passed, and the stream
-				 * starts over from it (counted in PASSED too). */
-	ELIM_LOST,		/* LostPackets: left the window never seen on any path */
-	ELIM_TAGLESS,		/* TaglessPackets: no sequence number; passed */
-	ELIM_RESETS,		/* Resets: idle longer than the reset time, next number taken */
-	ELIM_FIRST,		/* per path: passed packets whose first copy came this way */
-	ELIM_RESCUED,		/* per path: passed this way, no other path's copy in the window */
+	ELIM_COUNTERS(DUPGRE_COUNTER_ENUM)
 	ELIM_COUNTER_MAX,
 };
-/* Row of the per-CPU "stats" array for all paths together (LOST and
- * RESETS belong to no path).
- */
+/* A stream's own counters: those up to the per-path ones. */
+#define ELIM_STREAM_COUNTERS ELIM_FIRST
+
+struct elim_counters {
+	__u64 c[ELIM_COUNTER_MAX];
+};
 #define ELIM_TOTAL_ROW ELIM_MAX_PATHS
+
+/* The copy gap histogram of a path, a row of the per-CPU "gaps" array. */
+struct elim_gaps {
+	__u64 bucket[ELIM_GAP_BUCKETS];
+	__u64 sum_us;		/* sum of the gaps counted, in microseconds */
+};
+#define ELIM_GAP_ROW_LEN (ELIM_GAP_BUCKETS + 1)
 
 /* One stream's recovery state, in the "streams" array. The lock serialises
  * the two copies of a packet arriving on two CPUs at the same time.
@@ -59,7 +90,7 @@ struct elim_slot {
 	struct elim_stream_key owner;	/* the stream using the slot */
 	__u32 recov_seq;		/* RecovSeqNum: highest number passed */
 	__u8 take_any;			/* TakeAnyFlag */
-	__u8 pad[3];
+	__u8 pad[7];			/* last_ns at 24 on every CPU, 32-bit ones too */
 	__u64 last_ns;			/* last packet, for the reset timer */
 	__u64 history;			/* bit i: recov_seq - i was passed */
 	__u64 valid;			/* bit i: recov_seq - i belongs to this run of the stream */
@@ -67,6 +98,11 @@ struct elim_slot {
 	__u32 first_us[ELIM_HISTORY];	/* arrival of the first copy, by number % ELIM_HISTORY */
 	__u64 counters[ELIM_COUNTER_MAX];
 };
+DUPGRE_ASSERT_OFFSET(struct elim_slot, owner, 4);
+DUPGRE_ASSERT_OFFSET(struct elim_slot, last_ns, 24);
+DUPGRE_ASSERT_OFFSET(struct elim_slot, seen, 48);
+DUPGRE_ASSERT_OFFSET(struct elim_slot, counters, 336);
+DUPGRE_ASSERT_SIZE(struct elim_slot, 336 + 8 * ELIM_COUNTER_MAX);
 
 /* User space's record of a path, in the "paths" array. */
 struct elim_path {
@@ -80,5 +116,6 @@ struct elim_path {
 	__u8 l3_device;
 	__u8 pad;
 };
+DUPGRE_ASSERT_SIZE(struct elim_path, 36);
 
 #endif /* DUPGRE_ELIMINATE_H */

@@ -1,60 +1,19 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 #include "cli/report.h"
 
-#include <iterator>
+#include <algorithm>
 #include <sstream>
 
 namespace dupgre {
 
 namespace {
 
-// In enum clone_counter order.
-const char *const counter_names[] = {
-	"seen", "not_ipv4", "malformed", "no_peer", "fragment", "no_match",
-	"gre_data", "gre_lcp_echo", "pptp_echo", "cloned", "cloned_bytes",
-	"clone_errors", "clone_xmit_drops", "over_mtu", "snat", "snat_errors",
-};
-static_assert(std::size(counter_names) == CLONE_COUNTER_MAX, "a clone counter has no name");
-
-// In enum relay_counter order.
-const char *const relay_names[] = {
-	"seen", "not_ipv4", "no_peer", "no_link", "loop", "ttl_expired", "relayed", "relayed_bytes",
-	"redirect_errors",
-};
-static_assert(std::size(relay_names) == RELAY_COUNTER_MAX, "a relay counter has no name");
-
-const char *const dnat_names[] = {"seen", "rewritten", "errors"};
-
-// In enum elim_counter order.
-const char *const elim_names[] = {
-	"passed", "discarded", "out_of_order", "rogue", "lost", "tagless", "resets", "first", "rescued",
-};
-static_assert(std::size(elim_names) == ELIM_COUNTER_MAX, "an eliminate counter has no name");
-static_assert(std::size(dnat_names) == DNAT_COUNTER_MAX, "a DNAT counter has no name");
-
-}  // namespace
-
-const char *clone_counter_name(unsigned counter)
-{
-	return counter < CLONE_COUNTER_MAX ? counter_names[counter] : "unknown";
-}
-
-const char *relay_counter_name(unsigned counter)
-{
-	return counter < RELAY_COUNTER_MAX ? relay_names[counter] : "unknown";
-}
-
-const char *elim_counter_name(unsigned counter)
-{
-	return counter < ELIM_COUNTER_MAX ? elim_names[counter] : "unknown";
-}
-
-static std::string elim_mode(const ElimPath &p)
+std::string elim_mode(const ElimPath &p)
 {
 	return p.info.drop ? "drop" : "monitor";
 }
 
-static std::string addr_list(const std::vector<Ipv4> &addrs)
+std::string addr_list(const std::vector<Ipv4> &addrs)
 {
 	std::string s;
 	for (const Ipv4 &a : addrs)
@@ -62,7 +21,7 @@ static std::string addr_list(const std::vector<Ipv4> &addrs)
 	return s;
 }
 
-static std::string target_desc(const CloneStatus &st)
+std::string target_desc(const CloneStatus &st)
 {
 	std::ostringstream o;
 	o << st.info.target_name << " (ifindex " << st.info.target_ifindex << ", mtu "
@@ -70,17 +29,23 @@ static std::string target_desc(const CloneStatus &st)
 	return o.str();
 }
 
+const char *attached_or_stale(bool attached)
+{
+	return attached ? "attached" : "stale";
+}
+
+}  // namespace
+
 std::string status_text(const Report &r)
 {
 	std::ostringstream o;
-	if (r.clone.empty() && r.relay.empty() && r.dnat.empty() && r.eliminate.empty())
+	if (r.empty())
 		o << "no dupgre state\n";
 	for (const CloneReport &cr : r.clone) {
 		const CloneStatus &st = cr.status;
 		o << st.device << ": clone " << st.state();
 		if (st.info.attached)
-			o << " on egress, copies to " << target_desc(st) << ", prog id "
-			  << st.info.prog_id;
+			o << " on egress, copies to " << target_desc(st) << ", prog id " << st.info.prog_id;
 		o << ", " << st.peers << (st.peers == 1 ? " peer" : " peers");
 		if (st.info.snat_private)
 			o << ", copies from " << Ipv4{st.info.snat_private}.str() << " leave as "
@@ -88,108 +53,105 @@ std::string status_text(const Report &r)
 		o << "\n";
 	}
 	for (const RelayLink &l : r.relay)
-		o << l.name << ": relay " << (l.attached ? "attached" : "stale") << " on ingress, to "
+		o << l.name << ": relay " << attached_or_stale(l.attached) << " on ingress, to "
 		  << addr_list(l.peers) << "\n";
 	for (const DnatStatus &d : r.dnat)
-		o << d.device << ": dnat " << (d.attached ? "attached" : "stale") << " on ingress, "
+		o << d.device << ": dnat " << attached_or_stale(d.attached) << " on ingress, "
 		  << Ipv4{d.info.public_addr}.str() << " -> " << Ipv4{d.info.private_addr}.str() << "\n";
 	for (const ElimPath &p : r.eliminate)
-		o << p.name << ": eliminate " << (p.attached ? "attached" : "stale") << " on ingress (path "
-		  << p.index << "), mode " << elim_mode(p) << ", window " << p.info.window << ", reset "
-		  << p.info.reset_ms << " ms\n";
+		o << p.name << ": eliminate " << attached_or_stale(p.attached) << " on ingress (path " << p.index
+		  << "), mode " << elim_mode(p) << ", window " << p.info.window << ", reset " << p.info.reset_ms
+		  << " ms\n";
 	return o.str();
 }
 
-void status_json(Json &out, const Report &r, const std::string &state_dir)
+Json status_json(const Report &r, const std::string &state_dir)
 {
-	out.begin_object().field("state_dir", state_dir).key("clone").begin_array();
+	Json out = {{"state_dir", state_dir}, {"clone", Json::array()}, {"relay", Json::array()},
+		    {"dnat", Json::array()}, {"eliminate", Json::array()}};
 	for (const CloneReport &cr : r.clone) {
 		const CloneStatus &st = cr.status;
-		out.begin_object()
-			.field("device", st.device)
-			.field("state", st.state())
-			.field("ifindex", st.info.ifindex)
-			.field("device_present", st.device_present)
-			.field("l3_device", static_cast<bool>(st.info.l3_device))
-			.field("peers", static_cast<uint64_t>(st.peers));
+		Json c = {{"device", st.device},
+			  {"state", st.state()},
+			  {"ifindex", st.info.ifindex},
+			  {"device_present", st.device_present},
+			  {"l3_device", static_cast<bool>(st.info.l3_device)},
+			  {"peers", st.peers}};
 		if (st.info.attached) {
-			out.field("target", std::string(st.info.target_name))
-				.field("target_ifindex", st.info.target_ifindex)
-				.field("target_present", st.target_present)
-				.field("target_mtu", st.info.target_mtu)
-				.field("prog_id", st.info.prog_id)
-				.field("filter_present", st.filter_present)
-				.field("created_qdisc", st.created_qdisc);
-			if (st.info.snat_private)
-				out.field("snat_private", Ipv4{st.info.snat_private}.str())
-					.field("snat_public", Ipv4{st.info.snat_public}.str());
+			c["target"] = std::string(st.info.target_name);
+			c["target_ifindex"] = st.info.target_ifindex;
+			c["target_present"] = st.target_present;
+			c["target_mtu"] = st.info.target_mtu;
+			c["prog_id"] = st.info.prog_id;
+			c["filter_present"] = st.filter_present;
+			c["created_qdisc"] = st.created_qdisc;
+			if (st.info.snat_private) {
+				c["snat_private"] = Ipv4{st.info.snat_private}.str();
+				c["snat_public"] = Ipv4{st.info.snat_public}.str();
+			}
 		}
-		out.end_object();
+		out["clone"].push_back(std::move(c));
 	}
-	out.end_array().key("relay").begin_array();
 	for (const RelayLink &l : r.relay) {
-		out.begin_object()
-			.field("device", l.name)
-			.field("state", l.attached ? "attached" : "stale")
-			.field("ifindex", l.ifindex)
-			.field("created_qdisc", l.created_qdisc)
-			.key("peers")
-			.begin_array();
+		Json peers = Json::array();
 		for (const Ipv4 &a : l.peers)
-			out.value(a.str());
-		out.end_array().end_object();
+			peers.push_back(a.str());
+		out["relay"].push_back({{"device", l.name},
+					{"state", attached_or_stale(l.attached)},
+					{"ifindex", l.ifindex},
+					{"created_qdisc", l.created_qdisc},
+					{"peers", std::move(peers)}});
 	}
-	out.end_array().key("dnat").begin_array();
 	for (const DnatStatus &d : r.dnat)
-		out.begin_object()
-			.field("device", d.device)
-			.field("state", d.attached ? "attached" : "stale")
-			.field("public", Ipv4{d.info.public_addr}.str())
-			.field("private", Ipv4{d.info.private_addr}.str())
-			.field("prog_id", d.info.prog_id)
-			.end_object();
-	out.end_array().key("eliminate").begin_array();
+		out["dnat"].push_back({{"device", d.device},
+				       {"state", attached_or_stale(d.attached)},
+				       {"public", Ipv4{d.info.public_addr}.str()},
+				       {"private", Ipv4{d.info.private_addr}.str()},
+				       {"prog_id", d.info.prog_id}});
 	for (const ElimPath &p : r.eliminate)
-		out.begin_object()
-			.field("device", p.name)
-			.field("state", p.attached ? "attached" : "stale")
-			.field("path", p.index)
-			.field("mode", elim_mode(p))
-			.field("window", p.info.window)
-			.field("reset_ms", p.info.reset_ms)
-			.field("prog_id", p.info.prog_id)
-			.end_object();
-	out.end_array().end_object();
+		out["eliminate"].push_back({{"device", p.name},
+					    {"state", attached_or_stale(p.attached)},
+					    {"path", p.index},
+					    {"mode", elim_mode(p)},
+					    {"window", p.info.window},
+					    {"reset_ms", p.info.reset_ms},
+					    {"prog_id", p.info.prog_id}});
+	return out;
 }
 
-static void counter_lines(std::ostringstream &o, const char *const *names, const __u64 *values, unsigned n)
+namespace {
+
+void counter_lines(std::ostringstream &o, const CounterSchema &schema, const __u64 *values, unsigned n)
 {
 	for (unsigned i = 0; i < n; i++) {
-		std::string name = names[i];
-		o << "  " << name << std::string(18 - name.size(), ' ') << values[i] << "\n";
+		std::string name = schema.name(i);
+		o << "  " << name << std::string(std::max<size_t>(18, name.size() + 1) - name.size(), ' ')
+		  << values[i] << "\n";
 	}
 }
+
+}  // namespace
 
 std::string stats_text(const Report &rep)
 {
 	std::ostringstream o;
-	if (rep.clone.empty() && rep.relay.empty() && rep.dnat.empty() && rep.eliminate.empty())
+	if (rep.empty())
 		o << "no dupgre state\n";
 	for (const CloneReport &r : rep.clone) {
 		o << r.status.device << ": clone " << r.status.state() << "\n";
-		counter_lines(o, counter_names, r.counters.data(), CLONE_COUNTER_MAX);
+		counter_lines(o, clone_schema(), r.counters.data(), CLONE_COUNTER_MAX);
 	}
 	for (const RelayLink &l : rep.relay) {
 		o << l.name << ": relay\n";
-		counter_lines(o, relay_names, l.counters.data(), RELAY_COUNTER_MAX);
+		counter_lines(o, relay_schema(), l.counters.data(), RELAY_COUNTER_MAX);
 	}
 	for (const DnatStatus &d : rep.dnat) {
 		o << d.device << ": dnat\n";
-		counter_lines(o, dnat_names, d.counters.data(), DNAT_COUNTER_MAX);
+		counter_lines(o, dnat_schema(), d.counters.data(), DNAT_COUNTER_MAX);
 	}
 	for (const ElimPath &p : rep.eliminate) {
 		o << p.name << ": eliminate, path " << p.index << "\n";
-		counter_lines(o, elim_names, p.counters.data(), ELIM_COUNTER_MAX);
+		counter_lines(o, elim_schema(), p.counters.data(), ELIM_COUNTER_MAX);
 		o << "  copy gap (us)    ";
 		for (unsigned b = 0; b < ELIM_GAP_BUCKETS; b++)
 			if (p.gaps[b])
@@ -198,66 +160,54 @@ std::string stats_text(const Report &rep)
 	}
 	if (!rep.eliminate.empty()) {
 		o << "eliminate, all paths\n";
-		counter_lines(o, elim_names, rep.elim_totals.data(), ELIM_COUNTER_MAX);
+		counter_lines(o, elim_schema(), rep.elim_totals.data(), ELIM_COUNTER_MAX);
 	}
 	for (const ElimStream &st : rep.elim_streams) {
 		o << "stream " << st.saddr.str() << " call " << st.call_id << ", last " << st.recov_seq << "\n";
-		counter_lines(o, elim_names, st.counters.data(), ELIM_FIRST);
+		counter_lines(o, elim_schema(), st.counters.data(), ELIM_STREAM_COUNTERS);
 	}
 	return o.str();
 }
 
-static void counter_object(Json &out, const char *const *names, const __u64 *values, unsigned n)
+Json counters_json(const CounterSchema &schema, const __u64 *values, unsigned n)
 {
-	out.key("counters").begin_object();
+	Json out = Json::object();
 	for (unsigned i = 0; i < n; i++)
-		out.field(names[i], static_cast<uint64_t>(values[i]));
-	out.end_object();
+		out[schema.name(i)] = values[i];
+	return out;
 }
 
-void stats_json(Json &out, const Report &rep)
+Json stats_json(const Report &rep)
 {
-	out.begin_object().key("clone").begin_array();
-	for (const CloneReport &r : rep.clone) {
-		out.begin_object()
-			.field("device", r.status.device)
-			.field("state", r.status.state());
-		counter_object(out, counter_names, r.counters.data(), CLONE_COUNTER_MAX);
-		out.end_object();
-	}
-	out.end_array().key("relay").begin_array();
-	for (const RelayLink &l : rep.relay) {
-		out.begin_object().field("device", l.name);
-		counter_object(out, relay_names, l.counters.data(), RELAY_COUNTER_MAX);
-		out.end_object();
-	}
-	out.end_array().key("dnat").begin_array();
-	for (const DnatStatus &d : rep.dnat) {
-		out.begin_object().field("device", d.device);
-		counter_object(out, dnat_names, d.counters.data(), DNAT_COUNTER_MAX);
-		out.end_object();
-	}
-	out.end_array().key("eliminate").begin_object().key("paths").begin_array();
-	for (const ElimPath &p : rep.eliminate) {
-		out.begin_object().field("device", p.name).field("path", p.index);
-		counter_object(out, elim_names, p.counters.data(), ELIM_COUNTER_MAX);
-		out.key("copy_gap_us_log2").begin_array();
-		for (__u64 g : p.gaps)
-			out.value(static_cast<uint64_t>(g));
-		out.end_array().field("copy_gap_sum_us", static_cast<uint64_t>(p.gap_sum_us)).end_object();
-	}
-	out.end_array().key("totals").begin_object();
-	counter_object(out, elim_names, rep.elim_totals.data(), ELIM_COUNTER_MAX);
-	out.end_object().key("streams").begin_array();
-	for (const ElimStream &st : rep.elim_streams) {
-		out.begin_object()
-			.field("source", st.saddr.str())
-			.field("call_id", st.call_id)
-			.field("last_seq", st.recov_seq);
-		counter_object(out, elim_names, st.counters.data(), ELIM_FIRST);
-		out.end_object();
-	}
-	out.end_array().end_object().end_object();
+	Json clone = Json::array(), relay = Json::array(), dnat = Json::array(), paths = Json::array(),
+	     streams = Json::array();
+	for (const CloneReport &r : rep.clone)
+		clone.push_back({{"device", r.status.device},
+				 {"state", r.status.state()},
+				 {"counters", counters_json(clone_schema(), r.counters.data(), CLONE_COUNTER_MAX)}});
+	for (const RelayLink &l : rep.relay)
+		relay.push_back({{"device", l.name},
+				 {"counters", counters_json(relay_schema(), l.counters.data(), RELAY_COUNTER_MAX)}});
+	for (const DnatStatus &d : rep.dnat)
+		dnat.push_back({{"device", d.device},
+				{"counters", counters_json(dnat_schema(), d.counters.data(), DNAT_COUNTER_MAX)}});
+	for (const ElimPath &p : rep.eliminate)
+		paths.push_back({{"device", p.name},
+				 {"path", p.index},
+				 {"counters", counters_json(elim_schema(), p.counters.data(), ELIM_COUNTER_MAX)},
+				 {"copy_gap_us_log2", p.gaps},
+				 {"copy_gap_sum_us", p.gap_sum_us}});
+	for (const ElimStream &st : rep.elim_streams)
+		streams.push_back(
+			{{"source", st.saddr.str()},
+			 {"call_id", st.call_id},
+			 {"last_seq", st.recov_seq},
+			 {"counters", counters_json(elim_schema(), st.counters.data(), ELIM_STREAM_COUNTERS)}});
+	Json totals = {{"counters", counters_json(elim_schema(), rep.elim_totals.data(), ELIM_COUNTER_MAX)}};
+	return {{"clone", std::move(clone)},
+		{"relay", std::move(relay)},
+		{"dnat", std::move(dnat)},
+		{"eliminate", {{"paths", std::move(paths)}, {"totals", std::move(totals)}, {"streams", std::move(streams)}}}};
 }
 
 namespace {
@@ -278,127 +228,83 @@ std::string label_value(const std::string &v)
 	return out;
 }
 
-struct Metric {
-	const char *name;
-	const char *type;
-	const char *help;
-	const char *label;  // extra label, or nullptr
-	// counters reported under this metric, with their label value
-	std::vector<std::pair<unsigned, const char *>> counters;
+// One device's counters (or all devices', for a total-scope family).
+struct CounterRow {
+	std::string device;
+	const __u64 *values;
 };
 
-const Metric clone_metrics[] = {
-	{"dupgre_clone_seen_packets_total", "counter",
-	 "Packets the clone program saw on the device's egress.", nullptr, {{CLONE_SEEN, ""}}},
-	{"dupgre_clone_skipped_packets_total", "counter",
-	 "Packets not cloned, by reason.", "reason",
-	 {{CLONE_NOT_IPV4, "not_ipv4"}, {CLONE_MALFORMED, "malformed"}, {CLONE_NO_PEER, "no_peer"},
-	  {CLONE_FRAGMENT, "fragment"}, {CLONE_NO_MATCH, "no_match"}}},
-	{"dupgre_clone_matched_packets_total", "counter",
-	 "Packets to a peer that match the guide's rules, by class.", "class",
-	 {{CLONE_MATCH_GRE_DATA, "gre_data"}, {CLONE_MATCH_GRE_LCP_ECHO, "gre_lcp_echo"},
-	  {CLONE_MATCH_PPTP_ECHO, "pptp_echo"}}},
-	{"dupgre_clone_cloned_packets_total", "counter",
-	 "Copies handed to the clone target.", nullptr, {{CLONE_CLONED, ""}}},
-	{"dupgre_clone_cloned_bytes_total", "counter",
-	 "IPv4 bytes of the copies handed to the clone target.", nullptr, {{CLONE_CLONED_BYTES, ""}}},
-	{"dupgre_clone_failed_packets_total", "counter",
-	 "Matching packets whose copy failed: errno (no copy made, e.g. target gone) or "
-	 "xmit_drop (dropped by the target's queue).", "reason",
-	 {{CLONE_ERRORS, "errno"}, {CLONE_XMIT_DROPS, "xmit_drop"}}},
-	{"dupgre_clone_over_mtu_packets_total", "counter",
-	 "Copies larger than the clone target's MTU when attached.", nullptr, {{CLONE_OVER_MTU, ""}}},
-	{"dupgre_clone_snat_packets_total", "counter",
-	 "Copies whose source the NAT fix rewrote, and rewrites that failed.", "result",
-	 {{CLONE_SNAT, "rewritten"}, {CLONE_SNAT_ERRORS, "failed"}}},
-};
-
-const Metric relay_metrics[] = {
-	{"dupgre_relay_packets_total", "counter",
-	 "Packets entering a dual link, by what the relay did with them.", "result",
-	 {{RELAY_RELAYED, "relayed"}, {RELAY_NOT_IPV4, "not_ipv4"}, {RELAY_NO_PEER, "no_peer"},
-	  {RELAY_NO_LINK, "no_link"}, {RELAY_LOOP, "loop"}, {RELAY_TTL_EXPIRED, "ttl_expired"},
-	  {RELAY_REDIRECT_ERRORS, "redirect_error"}}},
-	{"dupgre_relay_relayed_bytes_total", "counter",
-	 "Bytes the relay sent out of their destination's link.", nullptr, {{RELAY_RELAYED_BYTES, ""}}},
-};
-
-const Metric dnat_metrics[] = {
-	{"dupgre_dnat_packets_total", "counter",
-	 "Packets entering the device whose destination the NAT fix rewrote, or failed to.",
-	 "result", {{DNAT_REWRITTEN, "rewritten"}, {DNAT_ERRORS, "failed"}}},
-};
-
-const Metric elim_metrics[] = {
-	{"dupgre_eliminate_packets_total", "counter",
-	 "PPTP data packets arriving by a path, by what sequence recovery did: passed (first copy), "
-	 "discarded (duplicate), rogue (outside the window, passed), tagless (no sequence number).",
-	 "result",
-	 {{ELIM_PASSED, "passed"}, {ELIM_DISCARDED, "discarded"}, {ELIM_ROGUE, "rogue"},
-	  {ELIM_TAGLESS, "tagless"}}},
-	{"dupgre_eliminate_out_of_order_packets_total", "counter",
-	 "Passed packets whose number was not the last passed + 1.", nullptr, {{ELIM_OUT_OF_ORDER, ""}}},
-	{"dupgre_eliminate_first_packets_total", "counter",
-	 "Passed packets whose first copy came by this path.", nullptr, {{ELIM_FIRST, ""}}},
-	{"dupgre_eliminate_rescued_packets_total", "counter",
-	 "Packets only this path delivered within the window: the other path lost them or was later.",
-	 nullptr, {{ELIM_RESCUED, ""}}},
-};
-
-// One metric's HELP, TYPE and samples, for every item's counters.
-template <typename Items, typename Name, typename Values>
-void metric_lines(std::ostringstream &o, const Metric &m, const Items &items, Name name, Values values)
+void help_type(std::ostringstream &o, const std::string &name, const char *type, const char *help)
 {
-	o << "# HELP " << m.name << " " << m.help << "\n# TYPE " << m.name << " " << m.type << "\n";
+	o << "# HELP " << name << " " << help << "\n# TYPE " << name << " " << type << "\n";
+}
+
+// Every family of a schema: HELP and TYPE once, then one sample per row
+// and counter of the family (a total-scope family from totals alone).
+void schema_lines(std::ostringstream &o, const CounterSchema &schema, const std::vector<CounterRow> &rows,
+		  const __u64 *totals = nullptr)
+{
+	for (const CounterFamily &f : schema.families) {
+		std::string metric = schema.metric(f);
+		help_type(o, metric, "counter", f.help);
+		bool total = f.scope == CounterFamily::Scope::total;
+		if (total && (!totals || rows.empty()))
+			continue;
+		std::vector<CounterRow> series = total ? std::vector<CounterRow>{{"", totals}} : rows;
+		for (const CounterRow &row : series)
+			for (const Counter &c : schema.counters) {
+				if (std::string(c.family) != f.name)
+					continue;
+				std::string labels;
+				if (!total)
+					labels = "device=\"" + label_value(row.device) + "\"";
+				if (*f.label)
+					labels += (labels.empty() ? "" : ",") + std::string(f.label) + "=\"" + c.name + "\"";
+				o << metric << (labels.empty() ? "" : "{" + labels + "}") << " " << row.values[c.id]
+				  << "\n";
+			}
+	}
+}
+
+template <typename Items, typename Name, typename Values>
+std::vector<CounterRow> rows_of(const Items &items, Name name, Values values)
+{
+	std::vector<CounterRow> rows;
 	for (const auto &item : items)
-		for (const auto &[counter, label] : m.counters) {
-			o << m.name << "{device=\"" << label_value(name(item)) << "\"";
-			if (m.label)
-				o << "," << m.label << "=\"" << label << "\"";
-			o << "} " << values(item)[counter] << "\n";
-		}
+		rows.push_back({name(item), values(item)});
+	return rows;
 }
 
 }  // namespace
 
 std::string stats_prometheus(const Report &rep)
 {
-	const auto &clone = rep.clone;
 	std::ostringstream o;
-	for (const Metric &m : clone_metrics)
-		metric_lines(o, m, clone, [](const CloneReport &r) { return r.status.device; },
-			     [](const CloneReport &r) { return r.counters.data(); });
-	o << "# HELP dupgre_clone_peers Peers whose packets the clone program copies.\n"
-	  << "# TYPE dupgre_clone_peers gauge\n";
-	for (const CloneReport &r : clone)
-		o << "dupgre_clone_peers{device=\"" << label_value(r.status.device) << "\"} "
-		  << r.status.peers << "\n";
-	o << "# HELP dupgre_clone_attached Whether the clone program is attached and running (1) "
-	     "or not (0).\n"
-	  << "# TYPE dupgre_clone_attached gauge\n";
-	for (const CloneReport &r : clone)
+	schema_lines(o, clone_schema(),
+		     rows_of(rep.clone, [](const CloneReport &r) { return r.status.device; },
+			     [](const CloneReport &r) { return r.counters.data(); }));
+	help_type(o, "dupgre_clone_peers", "gauge", "Peers whose packets the clone program copies.");
+	for (const CloneReport &r : rep.clone)
+		o << "dupgre_clone_peers{device=\"" << label_value(r.status.device) << "\"} " << r.status.peers
+		  << "\n";
+	help_type(o, "dupgre_clone_attached", "gauge",
+		  "Whether the clone program is attached and running (1) or not (0).");
+	for (const CloneReport &r : rep.clone)
 		o << "dupgre_clone_attached{device=\"" << label_value(r.status.device) << "\"} "
 		  << (r.status.state() == "attached" ? 1 : 0) << "\n";
-	for (const Metric &m : relay_metrics)
-		metric_lines(o, m, rep.relay, [](const RelayLink &l) { return l.name; },
-			     [](const RelayLink &l) { return l.counters.data(); });
-	for (const Metric &m : dnat_metrics)
-		metric_lines(o, m, rep.dnat, [](const DnatStatus &d) { return d.device; },
-			     [](const DnatStatus &d) { return d.counters.data(); });
-	for (const Metric &m : elim_metrics)
-		metric_lines(o, m, rep.eliminate, [](const ElimPath &p) { return p.name; },
-			     [](const ElimPath &p) { return p.counters.data(); });
-	o << "# HELP dupgre_eliminate_lost_packets_total Sequence numbers that left the window never "
-	     "seen on any path.\n# TYPE dupgre_eliminate_lost_packets_total counter\n";
-	if (!rep.eliminate.empty())
-		o << "dupgre_eliminate_lost_packets_total " << rep.elim_totals[ELIM_LOST] << "\n";
-	o << "# HELP dupgre_eliminate_resets_total Streams idle longer than the reset time.\n"
-	     "# TYPE dupgre_eliminate_resets_total counter\n";
-	if (!rep.eliminate.empty())
-		o << "dupgre_eliminate_resets_total " << rep.elim_totals[ELIM_RESETS] << "\n";
+	schema_lines(o, relay_schema(),
+		     rows_of(rep.relay, [](const RelayLink &l) { return l.name; },
+			     [](const RelayLink &l) { return l.counters.data(); }));
+	schema_lines(o, dnat_schema(),
+		     rows_of(rep.dnat, [](const DnatStatus &d) { return d.device; },
+			     [](const DnatStatus &d) { return d.counters.data(); }));
+	schema_lines(o, elim_schema(),
+		     rows_of(rep.eliminate, [](const ElimPath &p) { return p.name; },
+			     [](const ElimPath &p) { return p.counters.data(); }),
+		     rep.elim_totals.data());
 	// Per stream series would be unbounded (one per PPTP call): JSON only.
-	o << "# HELP dupgre_eliminate_copy_gap_seconds How much later the second copy of a packet "
-	     "arrived, by the path it arrived on.\n# TYPE dupgre_eliminate_copy_gap_seconds histogram\n";
+	help_type(o, "dupgre_eliminate_copy_gap_seconds", "histogram",
+		  "How much later the second copy of a packet arrived, by the path it arrived on.");
 	for (const ElimPath &p : rep.eliminate) {
 		std::string dev = label_value(p.name);
 		__u64 cumulative = 0;

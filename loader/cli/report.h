@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 // How status and counters are shown: text for people, JSON for scripts,
-// Prometheus text exposition for monitoring.
+// Prometheus text exposition for monitoring. Counter names, metric names,
+// labels and HELP all come from each program's counter schema.
 #pragma once
+
+#include <nlohmann/json.hpp>
 
 #include <string>
 #include <vector>
@@ -9,16 +12,12 @@
 #include "programs/clone.h"
 #include "programs/dnat.h"
 #include "programs/eliminate.h"
-#include "core/json.h"
 #include "programs/relay.h"
 
 namespace dupgre {
 
-// Stable names of the clone counters (JSON keys), indexed by enum clone_counter.
-const char *clone_counter_name(unsigned counter);
-
-const char *relay_counter_name(unsigned counter);
-const char *elim_counter_name(unsigned counter);
+// Keys in the order they are written, as people read them.
+using Json = nlohmann::ordered_json;
 
 struct CloneReport {
 	CloneStatus status;
@@ -33,12 +32,17 @@ struct Report {
 	std::vector<ElimPath> eliminate;
 	ElimCounters elim_totals{};
 	std::vector<ElimStream> elim_streams;
+
+	bool empty() const { return clone.empty() && relay.empty() && dnat.empty() && eliminate.empty(); }
 };
 
 std::string status_text(const Report &r);
-void status_json(Json &out, const Report &r, const std::string &state_dir);
+Json status_json(const Report &r, const std::string &state_dir);
 std::string stats_text(const Report &r);
-void stats_json(Json &out, const Report &r);
+Json stats_json(const Report &r);
 std::string stats_prometheus(const Report &r);
+
+// A schema's counters as a JSON object {name: value}.
+Json counters_json(const CounterSchema &schema, const __u64 *values, unsigned n);
 
 }  // namespace dupgre

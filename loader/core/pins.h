@@ -30,11 +30,6 @@ template <typename T> void write_info(const std::string &pin, const T &value)
 	check(bpf_map_update_elem(map.get(), &key, &value, BPF_ANY), "writing " + display_path(pin));
 }
 
-// Per-CPU array of n __u64 counters (indexed by an enum), summed over CPUs.
-std::vector<__u64> sum_percpu_counters(const std::string &pin, unsigned n);
-// Per-CPU value of n __u64 counters at key in a per-CPU hash, summed.
-std::vector<__u64> sum_percpu_value(int map_fd, const void *key, unsigned n);
-
 size_t count_keys(int map_fd);
 // The __u32 keys of a hash map.
 std::vector<__u32> keys_u32(int map_fd);

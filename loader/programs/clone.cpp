@@ -8,37 +8,23 @@
 #include <cstring>
 #include <set>
 
-#include "core/bpf_util.h"
-#include "core/bpffs.h"
 #include "clone.skel.h"
-#include "core/error.h"
+#include "core/bpffs.h"
 #include "core/kernel.h"
 #include "core/pins.h"
-#include "core/tc.h"
+#include "core/program.h"
 
 namespace dupgre {
 
-namespace {
+DUPGRE_SKELETON(clone_bpf);
 
-const char *const map_pins[] = {"peers", "stats", "info"};
-
-SkelPtr<clone_bpf> open_skeleton()
+const CounterSchema &clone_schema()
 {
-	SkelPtr<clone_bpf> skel(clone_bpf__open(), clone_bpf__destroy);
-	if (!skel)
-		throw Error("opening the clone program: " + strerror_text(-errno));
-	return skel;
+	static const CounterSchema schema = DUPGRE_SCHEMA("clone", CLONE_COUNTERS, CLONE_FAMILIES);
+	return schema;
 }
 
-void set_pin_paths(clone_bpf &skel, const std::string &dir)
-{
-	bpf_map *maps[] = {skel.maps.peers, skel.maps.stats, skel.maps.info};
-	for (size_t i = 0; i < std::size(maps); i++)
-		check(bpf_map__set_pin_path(maps[i], (dir + "/" + map_pins[i]).c_str()),
-		      "setting pin path");
-}
-
-}  // namespace
+const ProgramSpec clone_program = {"clone", clone_filter, {"peers", "stats", "info"}, clone_schema()};
 
 std::string CloneStatus::state() const
 {
@@ -81,7 +67,7 @@ CloneStatus CloneState::status() const
 	auto dev = find_device(device_);
 	st.device_present = dev && dev->ifindex == static_cast<int>(inf->ifindex);
 	if (st.device_present && inf->attached) {
-		st.filter_present = tc_query(dev->ifindex, clone_filter) == inf->prog_id;
+		st.filter_present = runs_here(clone_program, device_, inf->ifindex, inf->prog_id);
 		st.created_qdisc = clsact_created_by_dupgre(dev->ifindex);
 	}
 	if (inf->attached) {
@@ -108,31 +94,19 @@ CloneCounters CloneState::counters() const
 	CloneCounters sums{};
 	if (!exists())
 		return sums;
-	auto v = sum_percpu_counters(pin("stats"), CLONE_COUNTER_MAX);
+	__u32 key = 0;
+	auto v = sum_percpu_row(open_pinned(pin("stats")).get(), &key, CLONE_COUNTER_MAX);
 	std::copy(v.begin(), v.end(), sums.begin());
 	return sums;
 }
 
 void CloneState::create_maps(const NetDevice &dev)
 {
-	auto skel = open_skeleton();
-	set_pin_paths(*skel, dir_);
-	// Maps only: libbpf creates and pins them; no program is loaded.
-	bpf_program__set_autoload(skel->progs.dupgre_clone, false);
-	make_dirs(dir_);
-	check(clone_bpf__load(skel.get()), "creating maps in " + display_path(dir_));
+	TcProgram<clone_bpf>(clone_program, dir_).load(true);
 	clone_info info{};
 	info.ifindex = dev.ifindex;
 	info.l3_device = !dev.has_mac_header();
 	write_info(pin("info"), info);
-}
-
-void CloneState::unpin_all()
-{
-	unlink(pin("prog").c_str());
-	for (const char *name : map_pins)
-		unlink(pin(name).c_str());
-	remove_empty_dirs(dir_);
 }
 
 void CloneState::attach(const NetDevice &dev, const NetDevice &target,
@@ -153,34 +127,24 @@ void CloneState::attach(const NetDevice &dev, const NetDevice &target,
 	auto old = info();
 	if (!old) {
 		create_maps(dev);
-		rollback.add([this] { unpin_all(); });
+		rollback.add([this] { forget(clone_program, dir_); });
 		old = info();
 	}
 	// Same device instance, our filter in place: a retarget, swapped in
 	// place so duplication never stops.
-	bool retarget = old->attached && old->ifindex == static_cast<__u32>(dev.ifindex) &&
-			tc_query(dev.ifindex, clone_filter) == old->prog_id;
+	bool retarget = old->attached && runs_here(clone_program, device_, old->ifindex, old->prog_id);
 
-	auto skel = open_skeleton();
-	skel->rodata->clone_ifindex = target.ifindex;
-	skel->rodata->clone_mtu = target.mtu;
-	skel->rodata->l3_device = !dev.has_mac_header();
+	TcProgram<clone_bpf> prog(clone_program, dir_);
+	prog->rodata->clone_ifindex = target.ifindex;
+	prog->rodata->clone_mtu = target.mtu;
+	prog->rodata->l3_device = !dev.has_mac_header();
 	if (snat) {
-		skel->rodata->snat_private = snat->first.be;
-		skel->rodata->snat_public = snat->second.be;
+		prog->rodata->snat_private = snat->first.be;
+		prog->rodata->snat_public = snat->second.be;
 	}
-	set_pin_paths(*skel, dir_);
-	check(clone_bpf__load(skel.get()), "loading the clone program");
-	int prog_fd = bpf_program__fd(skel->progs.dupgre_clone);
-	__u32 id = prog_id(prog_fd);
-
-	tc_attach(dev.ifindex, clone_filter, prog_fd);
-	if (!retarget)
-		rollback.add([ifindex = dev.ifindex, id] { tc_detach(ifindex, clone_filter, id); });
-
-	std::string prog_pin = pin("prog");
-	unlink(prog_pin.c_str());
-	check(bpf_obj_pin(prog_fd, prog_pin.c_str()), "pinning " + display_path(prog_pin));
+	prog.load();
+	__u32 id = prog.attach(dev.ifindex, rollback, retarget);
+	prog.pin();
 
 	clone_info inf{};
 	inf.ifindex = dev.ifindex;
@@ -204,13 +168,8 @@ bool CloneState::detach(bool keep_peers)
 	auto inf = info();
 	if (!inf)
 		return false;
-	auto dev = find_device(device_);
-	if (inf->attached) {
-		if (dev && dev->ifindex == static_cast<int>(inf->ifindex))
-			tc_detach(dev->ifindex, clone_filter, inf->prog_id);
-		else
-			forget_clsact(inf->ifindex);  // gone with its device
-	}
+	if (inf->attached)
+		dupgre::detach(clone_program, device_, inf->ifindex, inf->prog_id);
 	if (keep_peers && count_keys(open_pinned(pin("peers")).get()) > 0) {
 		unlink(pin("prog").c_str());
 		clone_info kept{};
@@ -219,7 +178,7 @@ bool CloneState::detach(bool keep_peers)
 		write_info(pin("info"), kept);
 		return true;
 	}
-	unpin_all();
+	forget(clone_program, dir_);
 	return true;
 }
 
@@ -228,7 +187,7 @@ void CloneState::add_peers(const NetDevice &dev, const std::vector<Ipv4> &addrs)
 	Rollback undo_create;
 	if (!exists()) {
 		create_maps(dev);
-		undo_create.add([this] { unpin_all(); });
+		undo_create.add([this] { forget(clone_program, dir_); });
 	}
 	Fd map = open_pinned(pin("peers"));
 	std::set<Ipv4> fresh;
@@ -263,7 +222,7 @@ void CloneState::del_peers(const std::vector<Ipv4> &addrs)
 			check(err, "removing peer " + a.str());
 	}
 	if (!inf->attached && count_keys(map.get()) == 0)
-		unpin_all();
+		forget(clone_program, dir_);
 }
 
 }  // namespace dupgre

@@ -12,12 +12,14 @@
 #include <vector>
 
 #include "core/addr.h"
-#include "dupgre/clone.h"
+#include "core/counters.h"
 #include "core/netdev.h"
+#include "dupgre/clone.h"
 
 namespace dupgre {
 
 using CloneCounters = std::array<__u64, CLONE_COUNTER_MAX>;
+const CounterSchema &clone_schema();
 
 struct CloneStatus {
 	std::string device;
@@ -64,7 +66,6 @@ public:
 private:
 	std::string pin(const char *name) const { return dir_ + "/" + name; }
 	void create_maps(const NetDevice &dev);
-	void unpin_all();
 
 	std::string device_;
 	std::string dir_;

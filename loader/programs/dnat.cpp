@@ -6,14 +6,22 @@
 #include <algorithm>
 #include <cerrno>
 
-#include "core/bpf_util.h"
 #include "core/bpffs.h"
-#include "dnat.skel.h"
-#include "core/error.h"
 #include "core/pins.h"
-#include "core/tc.h"
+#include "core/program.h"
+#include "dnat.skel.h"
 
 namespace dupgre {
+
+DUPGRE_SKELETON(dnat_bpf);
+
+const CounterSchema &dnat_schema()
+{
+	static const CounterSchema schema = DUPGRE_SCHEMA("dnat", DNAT_COUNTERS, DNAT_FAMILIES);
+	return schema;
+}
+
+const ProgramSpec dnat_program = {"dnat", dnat_filter, {"stats", "info"}, dnat_schema()};
 
 DnatState::DnatState(const std::string &device) : device_(device)
 {
@@ -31,13 +39,6 @@ bool DnatState::exists() const
 	return path_exists(pin("info"));
 }
 
-void DnatState::unpin_all()
-{
-	for (const char *name : {"prog", "stats", "info"})
-		unlink(pin(name).c_str());
-	remove_empty_dirs(dir_);
-}
-
 void DnatState::attach(const NetDevice &dev, Ipv4 pub, Ipv4 priv)
 {
 	if (!dev.has_mac_header() && !dev.takes_l3_packets())
@@ -48,28 +49,16 @@ void DnatState::attach(const NetDevice &dev, Ipv4 pub, Ipv4 priv)
 	if (!fresh)
 		old = read_info<dnat_info>(pin("info"));
 
-	SkelPtr<dnat_bpf> skel(dnat_bpf__open(), dnat_bpf__destroy);
-	if (!skel)
-		throw Error("opening the DNAT program: " + strerror_text(-errno));
-	skel->rodata->public_addr = pub.be;
-	skel->rodata->private_addr = priv.be;
-	skel->rodata->l3_device = !dev.has_mac_header();
-	make_dirs(dir_);
+	TcProgram<dnat_bpf> prog(dnat_program, dir_);
+	prog->rodata->public_addr = pub.be;
+	prog->rodata->private_addr = priv.be;
+	prog->rodata->l3_device = !dev.has_mac_header();
 	if (fresh)
-		rollback.add([this] { unpin_all(); });
-	check(bpf_map__set_pin_path(skel->maps.stats, pin("stats").c_str()), "setting pin path");
-	check(bpf_map__set_pin_path(skel->maps.info, pin("info").c_str()), "setting pin path");
-	check(dnat_bpf__load(skel.get()), "loading the DNAT program");
-	int prog_fd = bpf_program__fd(skel->progs.dupgre_dnat);
-	__u32 id = prog_id(prog_fd);
-
-	bool replace = old && old->ifindex == static_cast<__u32>(dev.ifindex) &&
-		       tc_query(dev.ifindex, dnat_filter) == old->prog_id;
-	tc_attach(dev.ifindex, dnat_filter, prog_fd);
-	if (!replace)
-		rollback.add([ifindex = dev.ifindex, id] { tc_detach(ifindex, dnat_filter, id); });
-	unlink(pin("prog").c_str());
-	check(bpf_obj_pin(prog_fd, pin("prog").c_str()), "pinning " + display_path(pin("prog")));
+		rollback.add([this] { forget(dnat_program, dir_); });
+	prog.load();
+	bool replace = old && runs_here(dnat_program, device_, old->ifindex, old->prog_id);
+	__u32 id = prog.attach(dev.ifindex, rollback, replace);
+	prog.pin();
 
 	dnat_info info{};
 	info.ifindex = dev.ifindex;
@@ -86,12 +75,8 @@ bool DnatState::detach()
 	if (!exists())
 		return false;
 	auto info = read_info<dnat_info>(pin("info"));
-	auto dev = find_device(device_);
-	if (dev && dev->ifindex == static_cast<int>(info.ifindex))
-		tc_detach(dev->ifindex, dnat_filter, info.prog_id);
-	else
-		forget_clsact(info.ifindex);
-	unpin_all();
+	dupgre::detach(dnat_program, device_, info.ifindex, info.prog_id);
+	forget(dnat_program, dir_);
 	return true;
 }
 
@@ -102,10 +87,9 @@ DnatStatus DnatState::status() const
 	if (!exists())
 		return st;
 	st.info = read_info<dnat_info>(pin("info"));
-	auto dev = find_device(device_);
-	st.attached = dev && dev->ifindex == static_cast<int>(st.info.ifindex) &&
-		      tc_query(dev->ifindex, dnat_filter) == st.info.prog_id;
-	auto c = sum_percpu_counters(pin("stats"), DNAT_COUNTER_MAX);
+	st.attached = runs_here(dnat_program, device_, st.info.ifindex, st.info.prog_id);
+	__u32 key = 0;
+	auto c = sum_percpu_row(open_pinned(pin("stats")).get(), &key, DNAT_COUNTER_MAX);
 	std::copy(c.begin(), c.end(), st.counters.begin());
 	return st;
 }

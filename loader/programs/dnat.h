@@ -9,10 +9,13 @@
 #include <vector>
 
 #include "core/addr.h"
-#include "dupgre/nat.h"
+#include "core/counters.h"
 #include "core/netdev.h"
+#include "dupgre/dnat.h"
 
 namespace dupgre {
+
+const CounterSchema &dnat_schema();
 
 struct DnatStatus {
 	std::string device;
@@ -35,7 +38,6 @@ public:
 
 private:
 	std::string pin(const char *name) const { return dir_ + "/" + name; }
-	void unpin_all();
 
 	std::string device_;
 	std::string dir_;

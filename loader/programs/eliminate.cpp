@@ -7,18 +7,28 @@
 #include <cerrno>
 #include <cstring>
 
-#include "core/bpf_util.h"
 #include "core/bpffs.h"
-#include "eliminate.skel.h"
-#include "core/error.h"
 #include "core/pins.h"
-#include "core/tc.h"
+#include "core/program.h"
+#include "eliminate.skel.h"
 
 namespace dupgre {
 
+DUPGRE_SKELETON(eliminate_bpf);
+
+const CounterSchema &elim_schema()
+{
+	static const CounterSchema schema = DUPGRE_SCHEMA("eliminate", ELIM_COUNTERS, ELIM_FAMILIES);
+	return schema;
+}
+
 namespace {
 
-const char *const map_pins[] = {"stream_index", "streams", "alloc", "stats", "gaps", "paths"};
+// One program per path (its index and settings in .rodata), all sharing
+// the pinned streams and counters; no program pin: the tc filter holds it.
+const ProgramSpec elim_program = {
+	"eliminate", eliminate_filter, {"stream_index", "streams", "alloc", "stats", "gaps", "paths"},
+	elim_schema()};
 
 std::vector<elim_path> read_paths(const std::string &pin)
 {
@@ -38,13 +48,6 @@ bool EliminateState::exists() const
 	return path_exists(pin("paths"));
 }
 
-void EliminateState::unpin_all()
-{
-	for (const char *name : map_pins)
-		unlink(pin(name).c_str());
-	remove_empty_dirs(dir_);
-}
-
 std::optional<ElimSettings> EliminateState::settings() const
 {
 	if (!exists())
@@ -57,25 +60,17 @@ std::optional<ElimSettings> EliminateState::settings() const
 
 // Loads path index's program with the given settings and puts it on dev's
 // ingress, replacing the one there in place; returns its id.
-__u32 EliminateState::load_path(unsigned index, const NetDevice &dev, const ElimSettings &want)
+__u32 EliminateState::load_path(unsigned index, const NetDevice &dev, const ElimSettings &want,
+				Rollback &rollback, bool replacing)
 {
-	SkelPtr<eliminate_bpf> skel(eliminate_bpf__open(), eliminate_bpf__destroy);
-	if (!skel)
-		throw Error("opening the eliminate program: " + strerror_text(-errno));
-	skel->rodata->path = index;
-	skel->rodata->l3_device = !dev.has_mac_header();
-	skel->rodata->drop = want.drop;
-	skel->rodata->window = want.window;
-	skel->rodata->reset_ns = static_cast<__u64>(want.reset_ms) * 1000000;
-	make_dirs(dir_);
-	bpf_map *maps[] = {skel->maps.stream_index, skel->maps.streams, skel->maps.alloc,
-			   skel->maps.stats, skel->maps.gaps, skel->maps.paths};
-	for (size_t i = 0; i < std::size(maps); i++)
-		check(bpf_map__set_pin_path(maps[i], pin(map_pins[i]).c_str()), "setting pin path");
-	check(eliminate_bpf__load(skel.get()), "loading the eliminate program");
-	int prog_fd = bpf_program__fd(skel->progs.dupgre_eliminate);
-	tc_attach(dev.ifindex, eliminate_filter, prog_fd);
-	return prog_id(prog_fd);
+	TcProgram<eliminate_bpf> prog(elim_program, dir_);
+	prog->rodata->path = index;
+	prog->rodata->l3_device = !dev.has_mac_header();
+	prog->rodata->drop = want.drop;
+	prog->rodata->window = want.window;
+	prog->rodata->reset_ns = static_cast<__u64>(want.reset_ms) * 1000000;
+	prog.load();
+	return prog.attach(dev.ifindex, rollback, replacing);
 }
 
 void EliminateState::add(const NetDevice &dev, std::optional<bool> drop,
@@ -109,27 +104,17 @@ void EliminateState::add(const NetDevice &dev, std::optional<bool> drop,
 
 	Rollback rollback;
 	if (!exists())
-		rollback.add([this] { unpin_all(); });
+		rollback.add([this] { forget(elim_program, dir_); });
 	make_dirs(dir_);
 	elim_path &p = paths[index];
 	if (!fresh_path && p.ifindex != static_cast<__u32>(dev.ifindex))
 		forget_clsact(p.ifindex);  // the link came back: the old one is gone
-	__u32 id = load_path(index, dev, want);
-	if (fresh_path)
-		rollback.add([ifindex = dev.ifindex, id] { tc_detach(ifindex, eliminate_filter, id); });
+	__u32 id = load_path(index, dev, want, rollback, !fresh_path);
 	if (fresh_path) {
 		// A path index used before starts its counters from zero.
-		Fd stats = open_pinned(pin("stats")), gaps = open_pinned(pin("gaps"));
-		int ncpus = check(libbpf_num_possible_cpus(), "counting CPUs");
-		std::vector<__u64> zero(ncpus);
-		for (__u32 c = 0; c < ELIM_COUNTER_MAX; c++) {
-			__u32 key = index * ELIM_COUNTER_MAX + c;
-			check(bpf_map_update_elem(stats.get(), &key, zero.data(), BPF_ANY), "clearing counters");
-		}
-		for (__u32 b = 0; b <= ELIM_GAP_BUCKETS; b++) {
-			__u32 key = index * (ELIM_GAP_BUCKETS + 1) + b;
-			check(bpf_map_update_elem(gaps.get(), &key, zero.data(), BPF_ANY), "clearing counters");
-		}
+		auto key = static_cast<__u32>(index);
+		clear_percpu_row(open_pinned(pin("stats")).get(), &key, ELIM_COUNTER_MAX);
+		clear_percpu_row(open_pinned(pin("gaps")).get(), &key, ELIM_GAP_ROW_LEN);
 	}
 	p = elim_path{};
 	memcpy(p.name, dev.name.c_str(), std::min(dev.name.size(), sizeof(p.name) - 1));
@@ -147,7 +132,7 @@ void EliminateState::add(const NetDevice &dev, std::optional<bool> drop,
 		auto odev = find_device(other.name);
 		if (odev && odev->ifindex == static_cast<int>(other.ifindex) &&
 		    (other.drop != want.drop || other.window != want.window || other.reset_ms != want.reset_ms))
-			other.prog_id = load_path(i, *odev, want);
+			other.prog_id = load_path(i, *odev, want, rollback, true);
 	}
 	Fd map = open_pinned(pin("paths"));
 	for (__u32 i = 0; i < ELIM_MAX_PATHS; i++) {
@@ -177,16 +162,12 @@ bool EliminateState::del(const std::string &dev)
 			continue;
 		}
 		found = true;
-		auto present = find_device(dev);
-		if (present && present->ifindex == static_cast<int>(p.ifindex))
-			tc_detach(p.ifindex, eliminate_filter, p.prog_id);
-		else
-			forget_clsact(p.ifindex);
+		dupgre::detach(elim_program, dev, p.ifindex, p.prog_id);
 		elim_path empty{};
 		check(bpf_map_update_elem(map.get(), &i, &empty, BPF_ANY), "removing the path");
 	}
 	if (!left)
-		unpin_all();
+		forget(elim_program, dir_);
 	return found;
 }
 
@@ -204,19 +185,12 @@ std::vector<ElimPath> EliminateState::paths() const
 		p.name = paths[i].name;
 		p.index = i;
 		p.info = paths[i];
-		auto dev = find_device(p.name);
-		p.attached = dev && dev->ifindex == static_cast<int>(p.info.ifindex) &&
-			     tc_query(dev->ifindex, eliminate_filter) == p.info.prog_id;
-		for (__u32 c = 0; c < ELIM_COUNTER_MAX; c++) {
-			__u32 key = i * ELIM_COUNTER_MAX + c;
-			p.counters[c] = sum_percpu_value(stats.get(), &key, 1)[0];
-		}
-		for (__u32 b = 0; b < ELIM_GAP_BUCKETS; b++) {
-			__u32 key = i * (ELIM_GAP_BUCKETS + 1) + b;
-			p.gaps[b] = sum_percpu_value(gaps.get(), &key, 1)[0];
-		}
-		__u32 key = i * (ELIM_GAP_BUCKETS + 1) + ELIM_GAP_BUCKETS;
-		p.gap_sum_us = sum_percpu_value(gaps.get(), &key, 1)[0];
+		p.attached = runs_here(elim_program, p.name, p.info.ifindex, p.info.prog_id);
+		auto c = sum_percpu_row(stats.get(), &i, ELIM_COUNTER_MAX);
+		std::copy(c.begin(), c.end(), p.counters.begin());
+		auto g = sum_percpu_row(gaps.get(), &i, ELIM_GAP_ROW_LEN);
+		std::copy(g.begin(), g.begin() + ELIM_GAP_BUCKETS, p.gaps.begin());
+		p.gap_sum_us = g[ELIM_GAP_BUCKETS];
 		out.push_back(p);
 	}
 	return out;
@@ -227,11 +201,9 @@ ElimCounters EliminateState::totals() const
 	ElimCounters t{};
 	if (!exists())
 		return t;
-	Fd stats = open_pinned(pin("stats"));
-	for (__u32 c = 0; c < ELIM_COUNTER_MAX; c++) {
-		__u32 key = ELIM_TOTAL_ROW * ELIM_COUNTER_MAX + c;
-		t[c] = sum_percpu_value(stats.get(), &key, 1)[0];
-	}
+	__u32 key = ELIM_TOTAL_ROW;
+	auto c = sum_percpu_row(open_pinned(pin("stats")).get(), &key, ELIM_COUNTER_MAX);
+	std::copy(c.begin(), c.end(), t.begin());
 	return t;
 }
 

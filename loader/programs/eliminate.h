@@ -10,12 +10,15 @@
 #include <vector>
 
 #include "core/addr.h"
-#include "dupgre/eliminate.h"
+#include "core/bpf_util.h"
+#include "core/counters.h"
 #include "core/netdev.h"
+#include "dupgre/eliminate.h"
 
 namespace dupgre {
 
 using ElimCounters = std::array<__u64, ELIM_COUNTER_MAX>;
+const CounterSchema &elim_schema();
 
 struct ElimSettings {
 	bool drop = false;
@@ -58,8 +61,8 @@ public:
 
 private:
 	std::string pin(const char *name) const { return dir_ + "/" + name; }
-	__u32 load_path(unsigned index, const NetDevice &dev, const ElimSettings &want);
-	void unpin_all();
+	__u32 load_path(unsigned index, const NetDevice &dev, const ElimSettings &want, Rollback &rollback,
+			bool replacing);
 
 	std::string dir_;
 };

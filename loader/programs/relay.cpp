@@ -7,19 +7,24 @@
 #include <cerrno>
 #include <cstring>
 
-#include "core/bpf_util.h"
 #include "core/bpffs.h"
-#include "core/error.h"
 #include "core/kernel.h"
 #include "core/pins.h"
+#include "core/program.h"
 #include "relay.skel.h"
-#include "core/tc.h"
 
 namespace dupgre {
 
-namespace {
-const char *const pins[] = {"peers", "stats", "links", "prog"};
+DUPGRE_SKELETON(relay_bpf);
+
+const CounterSchema &relay_schema()
+{
+	static const CounterSchema schema = DUPGRE_SCHEMA("relay", RELAY_COUNTERS, RELAY_FAMILIES);
+	return schema;
 }
+
+// One program, loaded once and pinned, on the ingress of every link.
+const ProgramSpec relay_program = {"relay", relay_filter, {"peers", "stats", "links"}, relay_schema()};
 
 RelayState::RelayState() : dir_(state_root() + "/relay") {}
 
@@ -30,23 +35,9 @@ bool RelayState::exists() const
 
 void RelayState::create()
 {
-	SkelPtr<relay_bpf> skel(relay_bpf__open(), relay_bpf__destroy);
-	if (!skel)
-		throw Error("opening the relay program: " + strerror_text(-errno));
-	make_dirs(dir_);
-	check(bpf_map__set_pin_path(skel->maps.peers, pin("peers").c_str()), "setting pin path");
-	check(bpf_map__set_pin_path(skel->maps.stats, pin("stats").c_str()), "setting pin path");
-	check(bpf_map__set_pin_path(skel->maps.links, pin("links").c_str()), "setting pin path");
-	check(relay_bpf__load(skel.get()), "loading the relay program");
-	check(bpf_program__pin(skel->progs.dupgre_relay, pin("prog").c_str()),
-	      "pinning " + display_path(pin("prog")));
-}
-
-void RelayState::unpin_all()
-{
-	for (const char *name : pins)
-		unlink(pin(name).c_str());
-	remove_empty_dirs(dir_);
+	TcProgram<relay_bpf> prog(relay_program, dir_);
+	prog.load();
+	prog.pin();
 }
 
 // Removes a link's record, counters and peers; detaches the relay from it
@@ -61,7 +52,7 @@ void RelayState::unregister_link(__u32 ifindex, bool detach)
 			bpf_map_delete_elem(peers.get(), &addr);
 	}
 	if (detach)
-		tc_detach(ifindex, relay_filter, prog_id(open_pinned(pin("prog")).get()));
+		tc_detach(ifindex, relay_program.filter, prog_id(open_pinned(pin("prog")).get()));
 	else
 		forget_clsact(ifindex);
 	bpf_map_delete_elem(stats.get(), &ifindex);
@@ -79,7 +70,7 @@ void RelayState::add(const NetDevice &dev, const std::vector<Ipv4> &addrs)
 	Rollback rollback;
 	if (!exists()) {
 		create();
-		rollback.add([this] { unpin_all(); });
+		rollback.add([this] { forget(relay_program, dir_); });
 	}
 	Fd prog = open_pinned(pin("prog"));
 	Fd peers = open_pinned(pin("peers")), stats = open_pinned(pin("stats")),
@@ -100,17 +91,14 @@ void RelayState::add(const NetDevice &dev, const std::vector<Ipv4> &addrs)
 	bool fresh = bpf_map_lookup_elem(links.get(), &ifindex, &link) != 0;
 	if (fresh) {
 		check(bpf_map_update_elem(links.get(), &ifindex, &link, BPF_NOEXIST), "registering link");
-		int ncpus = check(libbpf_num_possible_cpus(), "counting CPUs");
-		std::vector<relay_counters> zero(ncpus);
-		check(bpf_map_update_elem(stats.get(), &ifindex, zero.data(), BPF_NOEXIST),
-		      "creating link counters");
+		clear_percpu_row(stats.get(), &ifindex, RELAY_COUNTER_MAX);
 		rollback.add([this, ifindex] { unregister_link(ifindex, true); });
 	}
 	for (const Ipv4 &a : addrs) {
 		relay_peer p{ifindex};
 		check(bpf_map_update_elem(peers.get(), &a.be, &p, BPF_ANY), "registering peer " + a.str());
 	}
-	tc_attach(dev.ifindex, relay_filter, prog.get());
+	tc_attach(dev.ifindex, relay_program.filter, prog.get());
 	rollback.commit();
 }
 
@@ -145,7 +133,7 @@ bool RelayState::del(const std::string &dev, const std::vector<Ipv4> &addrs)
 			unregister_link(ifindex, here);
 	}
 	if (count_keys(links.get()) == 0)
-		unpin_all();
+		forget(relay_program, dir_);
 	return found;
 }
 
@@ -166,7 +154,7 @@ std::vector<RelayLink> RelayState::links() const
 		r.ifindex = ifindex;
 		auto dev = find_device(r.name);
 		r.present = dev && dev->ifindex == static_cast<int>(ifindex);
-		r.attached = r.present && tc_query(ifindex, relay_filter) == prog;
+		r.attached = runs_here(relay_program, r.name, ifindex, prog);
 		r.created_qdisc = clsact_created_by_dupgre(ifindex);
 		for (__u32 addr : keys_u32(peers.get())) {
 			relay_peer p;
@@ -174,7 +162,7 @@ std::vector<RelayLink> RelayState::links() const
 				r.peers.push_back(Ipv4{addr});
 		}
 		std::sort(r.peers.begin(), r.peers.end());
-		auto c = sum_percpu_value(stats.get(), &ifindex, RELAY_COUNTER_MAX);
+		auto c = sum_percpu_row(stats.get(), &ifindex, RELAY_COUNTER_MAX);
 		std::copy(c.begin(), c.end(), r.counters.begin());
 		out.push_back(r);
 	}

@@ -12,12 +12,14 @@
 #include <vector>
 
 #include "core/addr.h"
-#include "dupgre/relay.h"
+#include "core/counters.h"
 #include "core/netdev.h"
+#include "dupgre/relay.h"
 
 namespace dupgre {
 
 using RelayCounters = std::array<__u64, RELAY_COUNTER_MAX>;
+const CounterSchema &relay_schema();
 
 struct RelayLink {
 	std::string name;
@@ -49,7 +51,6 @@ private:
 	std::string pin(const char *name) const { return dir_ + "/" + name; }
 	void create();
 	void unregister_link(__u32 ifindex, bool detach);
-	void unpin_all();
 
 	std::string dir_;
 };

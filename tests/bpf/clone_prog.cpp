@@ -19,16 +19,18 @@
 #include <bpf/bpf.h>
 
 #include "clone.skel.h"
+#include "core/counters.h"
+#include "programs/clone.h"
 #include "test_run.h"
 
 const char *const default_peer = "198.18.1.1";
 
-const char *outcome_name(Outcome o)
+namespace doctest {
+String StringMaker<clone_counter>::convert(clone_counter c)
 {
-	static const char *const names[] = {"not_ipv4", "malformed", "no_peer", "fragment",
-					    "no_match", "gre_data", "gre_lcp_echo", "pptp_echo"};
-	return names[static_cast<int>(o)];
+	return dupgre::clone_schema().name(c);
 }
+}  // namespace doctest
 
 static int open_tun(const char *name, int *ifindex)
 {
@@ -87,14 +89,9 @@ void CloneProg::add_peer(const char *addr)
 Counters CloneProg::read_counters()
 {
 	Counters c{};
-	int ncpus = libbpf_num_possible_cpus();
-	std::vector<__u64> percpu(ncpus);
-	for (__u32 k = 0; k < CLONE_COUNTER_MAX; k++) {
-		REQUIRE(bpf_map__lookup_elem(skel_->maps.stats, &k, sizeof(k), percpu.data(),
-					     percpu.size() * sizeof(__u64), 0) == 0);
-		for (__u64 v : percpu)
-			c[k] += v;
-	}
+	__u32 key = 0;
+	auto row = dupgre::sum_percpu_row(bpf_map__fd(skel_->maps.stats), &key, CLONE_COUNTER_MAX);
+	std::copy(row.begin(), row.end(), c.begin());
 	return c;
 }
 
@@ -112,23 +109,19 @@ Counters CloneProg::run(const pkt::Bytes &frame)
 
 Outcome CloneProg::decide(const pkt::Bytes &frame)
 {
-	static const int outcome_counter[] = {
-		CLONE_NOT_IPV4, CLONE_MALFORMED, CLONE_NO_PEER, CLONE_FRAGMENT, CLONE_NO_MATCH,
-		CLONE_MATCH_GRE_DATA, CLONE_MATCH_GRE_LCP_ECHO, CLONE_MATCH_PPTP_ECHO,
-	};
 	Counters d = run(frame);
 	CHECK(d[CLONE_SEEN] == 1);
 	int moved = 0;
-	Outcome outcome = Outcome::no_match;
-	for (int o = 0; o < 8; o++) {
-		if (d[outcome_counter[o]]) {
-			CHECK(d[outcome_counter[o]] == 1);
+	Outcome outcome = CLONE_NO_MATCH;
+	for (unsigned o = first_outcome; o <= last_outcome; o++) {
+		if (d[o]) {
+			CHECK(d[o] == 1);
 			outcome = static_cast<Outcome>(o);
 			moved++;
 		}
 	}
 	CHECK_MESSAGE(moved == 1, "outcome counters moved: " << moved << " for " << pkt::hex(frame));
-	bool matched = outcome >= Outcome::gre_data;
+	bool matched = outcome >= CLONE_MATCH_GRE_DATA;
 	// Every match is cloned exactly once (the TUN always accepts).
 	CHECK(d[CLONE_CLONED] == (matched ? 1 : 0));
 	CHECK(d[CLONE_ERRORS] == 0);

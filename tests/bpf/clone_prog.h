@@ -10,22 +10,16 @@
 #include "dupgre/clone.h"
 #include "packet.h"
 
+#include <doctest/doctest.h>
+
 struct clone_bpf;
 
 using Counters = std::array<long long, CLONE_COUNTER_MAX>;
 
-// What the program decided for one packet: the one outcome counter that moved.
-enum class Outcome {
-	not_ipv4,
-	malformed,
-	no_peer,
-	fragment,
-	no_match,
-	gre_data,
-	gre_lcp_echo,
-	pptp_echo,
-};
-const char *outcome_name(Outcome o);
+// What the program decided for one packet: the one outcome counter that
+// moved, CLONE_NOT_IPV4 to CLONE_MATCH_PPTP_ECHO (printed by its schema name).
+using Outcome = clone_counter;
+inline constexpr unsigned first_outcome = CLONE_NOT_IPV4, last_outcome = CLONE_MATCH_PPTP_ECHO;
 
 class CloneProg {
 public:
@@ -50,4 +44,10 @@ private:
 	int tun_fd_;
 };
 
-extern const char *const default_peer;  // pkt::Ipv4's default daddr
+extern const char *const default_peer;
+
+namespace doctest {
+template <> struct StringMaker<clone_counter> {
+	static String convert(clone_counter c);
+};
+}  // namespace doctest  // pkt::Ipv4's default daddr

@@ -61,12 +61,12 @@ std::vector<Form> rule_forms(const Bytes &ip_options = {}, uint8_t tcp_doff = 5)
 		size_t reads;  // u32 words read from the PPP frame, in bytes
 	};
 	const Ppp ppps[] = {
-		{"FD", ppp_mppe(), Outcome::gre_data, 4},
-		{"FF0300FD", ppp_mppe_full_header(), Outcome::gre_data, 4},
-		{"C02109", ppp_lcp_echo(9), Outcome::gre_lcp_echo, 4},
-		{"C0210A", ppp_lcp_echo(10), Outcome::gre_lcp_echo, 4},
-		{"FF03C021-09", ppp_lcp_echo(9, true), Outcome::gre_lcp_echo, 8},
-		{"FF03C021-0A", ppp_lcp_echo(10, true), Outcome::gre_lcp_echo, 8},
+		{"FD", ppp_mppe(), CLONE_MATCH_GRE_DATA, 4},
+		{"FF0300FD", ppp_mppe_full_header(), CLONE_MATCH_GRE_DATA, 4},
+		{"C02109", ppp_lcp_echo(9), CLONE_MATCH_GRE_LCP_ECHO, 4},
+		{"C0210A", ppp_lcp_echo(10), CLONE_MATCH_GRE_LCP_ECHO, 4},
+		{"FF03C021-09", ppp_lcp_echo(9, true), CLONE_MATCH_GRE_LCP_ECHO, 8},
+		{"FF03C021-0A", ppp_lcp_echo(10, true), CLONE_MATCH_GRE_LCP_ECHO, 8},
 	};
 	std::vector<Form> forms;
 	for (uint32_t w : gre_words)
@@ -79,9 +79,9 @@ std::vector<Form> rule_forms(const Bytes &ip_options = {}, uint8_t tcp_doff = 5)
 	for (uint16_t ctrl : {5, 6}) {
 		size_t decisive = tcp_doff * 4 + 12;
 		forms.push_back({"TCP sport 1723 ctrl " + std::to_string(ctrl), ip_with(6, ip_options),
-				 tcp_l4(1723, 40000, ctrl, tcp_doff), Outcome::pptp_echo, decisive});
+				 tcp_l4(1723, 40000, ctrl, tcp_doff), CLONE_MATCH_PPTP_ECHO, decisive});
 		forms.push_back({"TCP dport 1723 ctrl " + std::to_string(ctrl), ip_with(6, ip_options),
-				 tcp_l4(40000, 1723, ctrl, tcp_doff), Outcome::pptp_echo, decisive});
+				 tcp_l4(40000, 1723, ctrl, tcp_doff), CLONE_MATCH_PPTP_ECHO, decisive});
 	}
 	return forms;
 }
@@ -102,8 +102,8 @@ Bytes with_tot_len(Bytes ip, size_t len)
 Outcome expected_when_truncated(const Form &f, size_t len)
 {
 	if (len < ipv4_header_len(f.ip))
-		return Outcome::malformed;
-	return len >= f.decisive_end() ? f.outcome : Outcome::no_match;
+		return CLONE_MALFORMED;
+	return len >= f.decisive_end() ? f.outcome : CLONE_NO_MATCH;
 }
 
 }  // namespace
@@ -125,7 +125,7 @@ TEST_CASE("every rule form is cloned, byte for byte, and only once")
 TEST_CASE("a segment from port 1723 to port 1723 is cloned once")
 {
 	CloneProg prog(false);
-	CHECK(prog.decide(eth(ipv4(ip_with(6), tcp_l4(1723, 1723, 5)))) == Outcome::pptp_echo);
+	CHECK(prog.decide(eth(ipv4(ip_with(6), tcp_l4(1723, 1723, 5)))) == CLONE_MATCH_PPTP_ECHO);
 	CHECK(prog.clones().size() == 1);
 }
 
@@ -143,7 +143,7 @@ TEST_CASE("near misses in the GRE flags word are not cloned")
 			Bytes ip = ipv4(ip_with(47), gre_l4(w, ppp_mppe()));
 			put32(ip, 20, flipped);
 			CAPTURE(flipped);
-			CHECK(prog.decide(eth(ip)) == Outcome::no_match);
+			CHECK(prog.decide(eth(ip)) == CLONE_NO_MATCH);
 		}
 	CHECK(prog.clones().empty());
 }
@@ -154,8 +154,8 @@ TEST_CASE("GRE payload length: 0 is an ack and never cloned, 1 and 0xffff are")
 	for (uint32_t w : gre_words) {
 		Gre g;
 		g.word0 = w;
-		for (auto [len, outcome] : {std::pair{0, Outcome::no_match}, {1, Outcome::gre_data},
-					    {0xffff, Outcome::gre_data}}) {
+		for (auto [len, outcome] : {std::pair{0, CLONE_NO_MATCH}, {1, CLONE_MATCH_GRE_DATA},
+					    {0xffff, CLONE_MATCH_GRE_DATA}}) {
 			g.payload_len = len;
 			CAPTURE(w);
 			CAPTURE(len);
@@ -183,7 +183,7 @@ TEST_CASE("near misses in the PPP frame are not cloned")
 		for (const Bytes &ppp : misses) {
 			CAPTURE(w);
 			CAPTURE(hex(ppp));
-			CHECK(prog.decide(eth(ipv4(ip_with(47), gre_l4(w, ppp)))) == Outcome::no_match);
+			CHECK(prog.decide(eth(ipv4(ip_with(47), gre_l4(w, ppp)))) == CLONE_NO_MATCH);
 		}
 	CHECK(prog.clones().empty());
 }
@@ -198,25 +198,25 @@ TEST_CASE("near misses in PPTP control messages are not cloned")
 		return eth(ipv4(ip_with(6), tcp(t, pptp_control(ctrl, msg_type))));
 	};
 	for (uint16_t ctrl : {0, 1, 4, 7, 0x105, 0x500})
-		CHECK(prog.decide(control(40000, 1723, ctrl, 1)) == Outcome::no_match);
+		CHECK(prog.decide(control(40000, 1723, ctrl, 1)) == CLONE_NO_MATCH);
 	for (uint16_t msg_type : {0, 2, 0x101})
-		CHECK(prog.decide(control(40000, 1723, 5, msg_type)) == Outcome::no_match);
+		CHECK(prog.decide(control(40000, 1723, 5, msg_type)) == CLONE_NO_MATCH);
 	for (uint16_t port : {1722, 1724, 0x6bb0})
-		CHECK(prog.decide(control(40000, port, 5, 1)) == Outcome::no_match);
+		CHECK(prog.decide(control(40000, port, 5, 1)) == CLONE_NO_MATCH);
 	// Echo-Request payload, but 12 bytes are needed to read bytes 8-11.
 	Tcp t;
-	CHECK(prog.decide(eth(ipv4(ip_with(6), tcp(t, pptp_control(5, 1, 11))))) == Outcome::no_match);
-	CHECK(prog.decide(eth(ipv4(ip_with(6), tcp(t, pptp_control(5, 1, 12))))) == Outcome::pptp_echo);
+	CHECK(prog.decide(eth(ipv4(ip_with(6), tcp(t, pptp_control(5, 1, 11))))) == CLONE_NO_MATCH);
+	CHECK(prog.decide(eth(ipv4(ip_with(6), tcp(t, pptp_control(5, 1, 12))))) == CLONE_MATCH_PPTP_ECHO);
 	CHECK(prog.clones().size() == 1);
 }
 
 TEST_CASE("the protocol decides which rules apply")
 {
 	CloneProg prog(false);
-	CHECK(prog.decide(eth(ipv4(ip_with(17), gre_l4(0x3001880b, ppp_mppe())))) == Outcome::no_match);
-	CHECK(prog.decide(eth(ipv4(ip_with(6), gre_l4(0x3001880b, ppp_mppe())))) == Outcome::no_match);
-	CHECK(prog.decide(eth(ipv4(ip_with(47), tcp_l4(1723, 40000, 5)))) == Outcome::no_match);
-	CHECK(prog.decide(eth(ipv4(ip_with(17), tcp_l4(1723, 40000, 5)))) == Outcome::no_match);
+	CHECK(prog.decide(eth(ipv4(ip_with(17), gre_l4(0x3001880b, ppp_mppe())))) == CLONE_NO_MATCH);
+	CHECK(prog.decide(eth(ipv4(ip_with(6), gre_l4(0x3001880b, ppp_mppe())))) == CLONE_NO_MATCH);
+	CHECK(prog.decide(eth(ipv4(ip_with(47), tcp_l4(1723, 40000, 5)))) == CLONE_NO_MATCH);
+	CHECK(prog.decide(eth(ipv4(ip_with(17), tcp_l4(1723, 40000, 5)))) == CLONE_NO_MATCH);
 }
 
 TEST_CASE("only packets to a peer are considered")
@@ -225,13 +225,13 @@ TEST_CASE("only packets to a peer are considered")
 	Ipv4 ip = ip_with(47);
 	ip.daddr = addr("198.18.1.2");
 	Bytes to_other = eth(ipv4(ip, gre_l4(0x3001880b, ppp_mppe())));
-	CHECK(prog.decide(to_other) == Outcome::no_peer);
+	CHECK(prog.decide(to_other) == CLONE_NO_PEER);
 	ip.daddr = addr("198.18.1.1");
 	ip.saddr = addr("198.18.1.2");  // a non-peer as source does not matter
 	ip.protocol = 6;
-	CHECK(prog.decide(eth(ipv4(ip, tcp_l4(1723, 1723, 5)))) == Outcome::pptp_echo);
+	CHECK(prog.decide(eth(ipv4(ip, tcp_l4(1723, 1723, 5)))) == CLONE_MATCH_PPTP_ECHO);
 	prog.add_peer("198.18.1.2");
-	CHECK(prog.decide(to_other) == Outcome::gre_data);
+	CHECK(prog.decide(to_other) == CLONE_MATCH_GRE_DATA);
 }
 
 TEST_CASE("truncation at every byte: a word past the end is no match")
@@ -272,7 +272,7 @@ TEST_CASE("IPv4 options: IHL 6 to 15 move every rule's offsets")
 			// The last decisive byte missing: no match.
 			Bytes cut = f.packet();
 			cut.resize(f.decisive_end() - 1);
-			CHECK(prog.decide(eth(cut)) == Outcome::no_match);
+			CHECK(prog.decide(eth(cut)) == CLONE_NO_MATCH);
 		}
 	}
 	prog.clones();
@@ -283,14 +283,14 @@ TEST_CASE("TCP options: data offsets 6 to 15")
 	CloneProg prog(false);
 	for (uint8_t doff = 6; doff <= 15; doff++)
 		for (const Form &f : rule_forms({}, doff)) {
-			if (f.outcome != Outcome::pptp_echo)
+			if (f.outcome != CLONE_MATCH_PPTP_ECHO)
 				continue;
 			CAPTURE(f.name);
 			CAPTURE(int(doff));
-			CHECK(prog.decide(eth(f.packet())) == Outcome::pptp_echo);
+			CHECK(prog.decide(eth(f.packet())) == CLONE_MATCH_PPTP_ECHO);
 			Bytes cut = f.packet();
 			cut.resize(f.decisive_end() - 1);
-			CHECK(prog.decide(eth(cut)) == Outcome::no_match);
+			CHECK(prog.decide(eth(cut)) == CLONE_NO_MATCH);
 		}
 	CHECK(prog.clones().size() == 40);
 }
@@ -302,7 +302,7 @@ TEST_CASE("TCP data offset below 5 words is malformed, never cloned")
 		Bytes ip = ipv4(ip_with(6), tcp_l4(1723, 40000, 5));
 		ip[20 + 12] = doff << 4;
 		CAPTURE(int(doff));
-		CHECK(prog.decide(eth(ip)) == Outcome::malformed);
+		CHECK(prog.decide(eth(ip)) == CLONE_MALFORMED);
 	}
 	CHECK(prog.clones().empty());
 }
@@ -314,12 +314,12 @@ TEST_CASE("malformed IPv4 headers are counted, never parsed")
 	for (uint8_t ihl = 0; ihl < 5; ihl++) {
 		Bytes ip = good;
 		ip[0] = 0x40 | ihl;
-		CHECK(prog.decide(eth(ip)) == Outcome::malformed);
+		CHECK(prog.decide(eth(ip)) == CLONE_MALFORMED);
 	}
 	Bytes ihl_past_end = good;
 	ihl_past_end[0] = 0x4f;  // 60-byte header in a 20-byte-header packet ...
-	CHECK(prog.decide(eth(Bytes(ihl_past_end.begin(), ihl_past_end.begin() + 40))) == Outcome::malformed);
-	CHECK(prog.decide(eth(with_tot_len(good, 19))) == Outcome::malformed);
+	CHECK(prog.decide(eth(Bytes(ihl_past_end.begin(), ihl_past_end.begin() + 40))) == CLONE_MALFORMED);
+	CHECK(prog.decide(eth(with_tot_len(good, 19))) == CLONE_MALFORMED);
 	CHECK(prog.clones().empty());
 }
 
@@ -332,20 +332,20 @@ TEST_CASE("fragments to a peer are counted, never parsed or cloned")
 			ip.frag_off = frag_off;
 			CAPTURE(f.name);
 			CAPTURE(frag_off);
-			CHECK(prog.decide(eth(ipv4(ip, f.l4))) == Outcome::fragment);
+			CHECK(prog.decide(eth(ipv4(ip, f.l4))) == CLONE_FRAGMENT);
 		}
 	}
 	// DF alone and no flags at all are whole packets.
 	for (uint16_t frag_off : {0x0000, 0x4000, 0x8000}) {
 		Ipv4 ip = ip_with(47);
 		ip.frag_off = frag_off;
-		CHECK(prog.decide(eth(ipv4(ip, gre_l4(0x3001880b, ppp_mppe())))) == Outcome::gre_data);
+		CHECK(prog.decide(eth(ipv4(ip, gre_l4(0x3001880b, ppp_mppe())))) == CLONE_MATCH_GRE_DATA);
 	}
 	// A fragment to a non-peer is just traffic to a non-peer.
 	Ipv4 other = ip_with(47);
 	other.daddr = addr("198.18.9.9");
 	other.frag_off = 0x2000;
-	CHECK(prog.decide(eth(ipv4(other, gre_l4(0x3001880b, ppp_mppe())))) == Outcome::no_peer);
+	CHECK(prog.decide(eth(ipv4(other, gre_l4(0x3001880b, ppp_mppe())))) == CLONE_NO_PEER);
 	CHECK(prog.clones().size() == 3);
 }
 
@@ -353,16 +353,16 @@ TEST_CASE("802.1Q and 802.1ad tags in the packet data")
 {
 	CloneProg prog(false);
 	Bytes ip = ipv4(ip_with(47), gre_l4(0x3001880b, ppp_mppe()));
-	CHECK(prog.decide(ethernet({{0x8100}}, ip)) == Outcome::gre_data);
-	CHECK(prog.decide(ethernet({{0x88a8, 0x8100}}, ip)) == Outcome::gre_data);
-	CHECK(prog.decide(ethernet({{0x8100, 0x8100}}, ip)) == Outcome::gre_data);
+	CHECK(prog.decide(ethernet({{0x8100}}, ip)) == CLONE_MATCH_GRE_DATA);
+	CHECK(prog.decide(ethernet({{0x88a8, 0x8100}}, ip)) == CLONE_MATCH_GRE_DATA);
+	CHECK(prog.decide(ethernet({{0x8100, 0x8100}}, ip)) == CLONE_MATCH_GRE_DATA);
 	// A third tag is beyond what the program unwraps.
-	CHECK(prog.decide(ethernet({{0x88a8, 0x8100, 0x8100}}, ip)) == Outcome::not_ipv4);
-	CHECK(prog.decide(ethernet({{0x8100}, 0x86dd}, ip)) == Outcome::not_ipv4);
+	CHECK(prog.decide(ethernet({{0x88a8, 0x8100, 0x8100}}, ip)) == CLONE_NOT_IPV4);
+	CHECK(prog.decide(ethernet({{0x8100}, 0x86dd}, ip)) == CLONE_NOT_IPV4);
 	// A tag cut short.
 	Bytes cut = ethernet({{0x8100}}, ip);
 	cut.resize(16);
-	CHECK(prog.decide(cut) == Outcome::not_ipv4);
+	CHECK(prog.decide(cut) == CLONE_NOT_IPV4);
 	prog.clones();
 }
 
@@ -370,11 +370,11 @@ TEST_CASE("non-IPv4 frames are not cloned")
 {
 	CloneProg prog(false);
 	Bytes ip = ipv4(ip_with(47), gre_l4(0x3001880b, ppp_mppe()));
-	CHECK(prog.decide(ethernet({{}, 0x86dd}, ip)) == Outcome::not_ipv4);
-	CHECK(prog.decide(ethernet({{}, 0x0806}, ip)) == Outcome::not_ipv4);
+	CHECK(prog.decide(ethernet({{}, 0x86dd}, ip)) == CLONE_NOT_IPV4);
+	CHECK(prog.decide(ethernet({{}, 0x0806}, ip)) == CLONE_NOT_IPV4);
 	Bytes v6 = ip;
 	v6[0] = 0x65;
-	CHECK(prog.decide(eth(v6)) == Outcome::not_ipv4);
+	CHECK(prog.decide(eth(v6)) == CLONE_NOT_IPV4);
 	CHECK(prog.clones().empty());
 }
 
@@ -386,13 +386,13 @@ TEST_CASE("L3 devices (ppp, tun): the IPv4 header is at offset 0")
 		CHECK(prog.decide(f.packet()) == f.outcome);
 		Bytes cut = f.packet();
 		cut.resize(std::max<size_t>(f.decisive_end() - 1, 20));
-		CHECK(prog.decide(cut) == Outcome::no_match);
+		CHECK(prog.decide(cut) == CLONE_NO_MATCH);
 	}
 	Bytes v6 = ipv4(ip_with(47), gre_l4(0x3001880b, ppp_mppe()));
 	v6[0] = 0x60;
-	CHECK(prog.decide(v6) == Outcome::not_ipv4);
+	CHECK(prog.decide(v6) == CLONE_NOT_IPV4);
 	// The same bytes behind an Ethernet header are not IPv4 at offset 0.
-	CHECK(prog.decide(eth(ipv4(ip_with(47), gre_l4(0x3001880b, ppp_mppe())))) == Outcome::not_ipv4);
+	CHECK(prog.decide(eth(ipv4(ip_with(47), gre_l4(0x3001880b, ppp_mppe())))) == CLONE_NOT_IPV4);
 }
 
 TEST_CASE("copies larger than the target's MTU are counted and still sent")

@@ -9,9 +9,11 @@
 #include <unistd.h>
 
 #include <map>
+#include <numeric>
 #include <string>
 #include <vector>
 
+#include "core/counters.h"
 #include "dupgre/eliminate.h"
 #include "eliminate.skel.h"
 #include "packet.h"
@@ -76,14 +78,12 @@ public:
 	// Counter c of row (a path, or ELIM_TOTAL_ROW).
 	__u64 stat(unsigned row, unsigned c)
 	{
-		return percpu_sum(paths_[0]->maps.stats, row * ELIM_COUNTER_MAX + c);
+		return dupgre::sum_percpu_row(bpf_map__fd(paths_[0]->maps.stats), &row, ELIM_COUNTER_MAX).at(c);
 	}
 	__u64 gaps(unsigned p)
 	{
-		__u64 n = 0;
-		for (unsigned b = 0; b < ELIM_GAP_BUCKETS; b++)
-			n += percpu_sum(paths_[0]->maps.gaps, p * (ELIM_GAP_BUCKETS + 1) + b);
-		return n;
+		auto row = dupgre::sum_percpu_row(bpf_map__fd(paths_[0]->maps.gaps), &p, ELIM_GAP_ROW_LEN);
+		return std::accumulate(row.begin(), row.begin() + ELIM_GAP_BUCKETS, __u64{0});
 	}
 	size_t streams()
 	{
@@ -97,15 +97,6 @@ public:
 	}
 
 private:
-	__u64 percpu_sum(bpf_map *map, __u32 key)
-	{
-		std::vector<__u64> v(libbpf_num_possible_cpus());
-		REQUIRE(bpf_map__lookup_elem(map, &key, sizeof(key), v.data(), v.size() * 8, 0) == 0);
-		__u64 sum = 0;
-		for (__u64 x : v)
-			sum += x;
-		return sum;
-	}
 	eliminate_bpf *paths_[2];
 };
 

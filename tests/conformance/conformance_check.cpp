@@ -235,8 +235,8 @@ int main(int argc, char **argv)
 		want("dupgre seen (every packet reached cv0's egress)", st["seen"], corpus.size());
 		want("dupgre cloned", st["cloned"], bpf_total);
 		want("dupgre matched", st["gre_data"] + st["gre_lcp_echo"] + st["pptp_echo"], bpf_total);
-		want("dupgre clone_errors", st["clone_errors"], 0);
-		want("dupgre clone_xmit_drops", st["clone_xmit_drops"], 0);
+		want("dupgre errors", st["errors"], 0);
+		want("dupgre xmit_drops", st["xmit_drops"], 0);
 
 		// iptables' counters agree with what arrived on tee0, every rule was hit.
 		std::istringstream ipt(opt["--ipt"]);

@@ -31,8 +31,8 @@ check_site() {  # check_site NS DEV ORIGINALS CLONES
 	check_eq "$dev: pptp_echo" "$(labelled pptp_echo)" "$(counter "$ns" "$dev" pptp_echo)"
 	check_eq "$dev: no_match" "$(labelled no_match)" "$(counter "$ns" "$dev" no_match)"
 	check_eq "$dev: no_peer" "$(labelled no_peer)" "$(counter "$ns" "$dev" no_peer)"
-	check_eq "$dev: clone errors" 0 "$(counter "$ns" "$dev" clone_errors)"
-	check_eq "$dev: clone xmit drops" 0 "$(counter "$ns" "$dev" clone_xmit_drops)"
+	check_eq "$dev: clone errors" 0 "$(counter "$ns" "$dev" errors)"
+	check_eq "$dev: clone xmit drops" 0 "$(counter "$ns" "$dev" xmit_drops)"
 }
 
 echo "# ethernet device"

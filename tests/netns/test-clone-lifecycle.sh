@@ -84,13 +84,13 @@ ctl "$site" attach --dev wan0 --clone-to sec0
 kill "$cap0"; wait "$cap0" || true
 check_eq "status: target gone" false "$(status_field target_present)"
 gre_packets 100 5 | in_ns "$site" "$PKTSEND" 2>/dev/null
-check_eq "clones to a missing target are counted as errors" 5 "$(counter "$site" wan0 clone_errors)"
+check_eq "clones to a missing target are counted as errors" 5 "$(counter "$site" wan0 errors)"
 tun_capture cap0 "$site" sec0 "$TMP/sec0c.hex" --count 1
 ctl "$site" attach --dev wan0 --clone-to sec0
 gre_packets 200 1 | in_ns "$site" "$PKTSEND" 2>/dev/null
 wait "$cap0"
 check_eq "re-attach resumes cloning" 1 "$(wc -l <"$TMP/sec0c.hex")"
-check_eq "errors stop" 5 "$(counter "$site" wan0 clone_errors)"
+check_eq "errors stop" 5 "$(counter "$site" wan0 errors)"
 
 echo "# detach leaves nothing behind"
 ctl "$site" detach --dev wan0

@@ -7,7 +7,6 @@
 #include <set>
 #include <sstream>
 
-#include "core/json.h"
 #include "cli/report.h"
 
 using namespace dupgre;
@@ -42,18 +41,44 @@ CloneReport report(const char *dev, bool attached, __u64 base)
 
 }  // namespace
 
-TEST_CASE("every counter has a distinct name")
+TEST_CASE("every schema: one counter per enum value, distinct names, every family known and used")
 {
-	std::set<std::string> names;
-	for (unsigned i = 0; i < CLONE_COUNTER_MAX; i++)
-		names.insert(clone_counter_name(i));
-	CHECK(names.size() == CLONE_COUNTER_MAX);
-	CHECK(names.count("unknown") == 0);
-	names.clear();
-	for (unsigned i = 0; i < RELAY_COUNTER_MAX; i++)
-		names.insert(relay_counter_name(i));
-	CHECK(names.size() == RELAY_COUNTER_MAX);
-	CHECK(names.count("unknown") == 0);
+	struct Case {
+		const CounterSchema &schema;
+		unsigned max;
+	};
+	for (const Case &c : {Case{clone_schema(), CLONE_COUNTER_MAX}, Case{relay_schema(), RELAY_COUNTER_MAX},
+			      Case{dnat_schema(), DNAT_COUNTER_MAX}, Case{elim_schema(), ELIM_COUNTER_MAX}}) {
+		CAPTURE(c.schema.program);
+		REQUIRE(c.schema.size() == c.max);
+		std::set<std::string> names, families, used;
+		for (unsigned i = 0; i < c.max; i++) {
+			CHECK(c.schema.counters[i].id == i);
+			names.insert(c.schema.name(i));
+			used.insert(c.schema.counters[i].family);
+		}
+		CHECK(names.size() == c.max);
+		CHECK(names.count("unknown") == 0);
+		for (const CounterFamily &f : c.schema.families) {
+			CHECK(families.insert(f.name).second);
+			// A family of several counters tells them apart by a label.
+			size_t members = 0;
+			for (const Counter &k : c.schema.counters)
+				members += std::string(k.family) == f.name;
+			CHECK(members >= 1);
+			CHECK((members > 1) <= (*f.label != 0));
+		}
+		CHECK(families == used);
+	}
+}
+
+TEST_CASE("text stats: a counter name longer than the column still gets a space")
+{
+	Report r;
+	r.clone = {report("eth0", true, 5)};
+	std::string out = stats_text(r);
+	CHECK(out.find("  snat_errors       20\n") != std::string::npos);
+	CHECK(out.find("  gre_lcp_echo      12\n") != std::string::npos);
 }
 
 TEST_CASE("Prometheus exposition matches the golden file")
@@ -101,13 +126,25 @@ TEST_CASE("Prometheus: HELP and TYPE once per metric, _total only on counters")
 
 TEST_CASE("JSON stats name every counter")
 {
-	Json j;
 	Report r;
 	r.clone = {report("eth0", true, 7)};
-	stats_json(j, r);
+	Json j = stats_json(r);
 	for (unsigned i = 0; i < CLONE_COUNTER_MAX; i++)
-		CHECK(j.str().find(std::string("\"") + clone_counter_name(i) + "\":" + std::to_string(7 + i)) !=
-		      std::string::npos);
+		CHECK(j["clone"][0]["counters"][clone_schema().name(i)] == 7 + i);
+}
+
+TEST_CASE("Prometheus label values are the JSON counter names")
+{
+	Report r;
+	r.clone = {report("eth0", true, 1)};
+	std::string out = stats_prometheus(r);
+	for (const Counter &c : clone_schema().counters) {
+		CAPTURE(c.name);
+		bool labelled = out.find(std::string("=\"") + c.name + "\"}") != std::string::npos;
+		bool own_metric = out.find(std::string("dupgre_clone_") + c.family + "_total{device=\"eth0\"} ") !=
+				  std::string::npos;
+		CHECK((labelled || own_metric));
+	}
 }
 
 TEST_CASE("state names")

@@ -1,0 +1,311 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#include "cli/commands.h"
+
+#include <iostream>
+
+#include "cli/check.h"
+#include "cli/config.h"
+#include "cli/hook.h"
+#include "cli/report.h"
+#include "core/addr.h"
+#include "core/bpffs.h"
+#include "core/error.h"
+#include "core/lock.h"
+#include "core/netdev.h"
+#include "core/tc.h"
+
+namespace dupgre {
+
+namespace {
+
+std::vector<Ipv4> parse_addrs(const std::vector<std::string> &texts)
+{
+	std::vector<Ipv4> out;
+	for (const auto &t : texts) {
+		Ipv4 a = parse_ipv4(t);
+		if (!a.is_unicast())
+			throw Error("'" + t + "' is not a unicast IPv4 address");
+		out.push_back(a);
+	}
+	return out;
+}
+
+void print_json(const GlobalOptions &g, const Json &j)
+{
+	std::cout << j.dump(g.pretty ? 2 : -1) << "\n";
+}
+
+// The result of a command that changes state: nothing in text, unless it
+// has something to say; an object in JSON.
+void done(const GlobalOptions &g, const Json &j, const std::string &text = "")
+{
+	if (g.json)
+		print_json(g, j);
+	else if (!text.empty())
+		std::cout << text << "\n";
+}
+
+// The end of every removal command: nothing to remove is fine (ip-down may
+// run without ip-up), unless the device never existed either.
+void removed(const GlobalOptions &g, const std::string &dev, bool had, const char *what)
+{
+	if (!had && !find_device(dev))
+		throw Error("unknown device '" + dev + "'");
+	done(g, {{"device", dev}, {"removed", had}}, had ? "" : dev + ": no " + what);
+}
+
+// For commands that read or trim state: fine on a device that is gone (its
+// state may outlive it), an error on a name that never had either.
+void require_known(const std::string &dev)
+{
+	if (!CloneState(dev).exists() && !find_device(dev))
+		throw Error("unknown device '" + dev + "'");
+}
+
+// Everything in this namespace, or what concerns dev.
+Report gather(const std::string &dev)
+{
+	Report r;
+	for (const auto &d : CloneState::devices()) {
+		if (!dev.empty() && d != dev)
+			continue;
+		CloneState state(d);
+		r.clone.push_back({state.status(), state.counters()});
+	}
+	for (RelayLink &l : RelayState().links())
+		if (dev.empty() || l.name == dev)
+			r.relay.push_back(std::move(l));
+	for (const auto &d : DnatState::devices())
+		if (dev.empty() || d == dev)
+			r.dnat.push_back(DnatState(d).status());
+	EliminateState elim;
+	for (ElimPath &p : elim.paths())
+		if (dev.empty() || p.name == dev)
+			r.eliminate.push_back(std::move(p));
+	if (!r.eliminate.empty()) {
+		r.elim_totals = elim.totals();
+		r.elim_streams = elim.streams();
+	}
+	if (!dev.empty() && r.empty())
+		throw Error("no dupgre state for device '" + dev + "'");
+	return r;
+}
+
+void print_status(const GlobalOptions &g, const Report &r)
+{
+	if (g.json)
+		print_json(g, status_json(r, display_path(state_root())));
+	else
+		std::cout << status_text(r);
+}
+
+}  // namespace
+
+void cmd_attach(const GlobalOptions &g, const AttachOptions &o)
+{
+	std::optional<std::pair<Ipv4, Ipv4>> snat;
+	if (!o.snat.empty())
+		snat = parse_mapping(o.snat, "--snat PRIVATE=PUBLIC");
+	StateLock lock(StateLock::Mode::exclusive);
+	NetDevice dev = require_device(o.dev);
+	NetDevice target = require_device(o.clone_to);
+	CloneState(o.dev).attach(dev, target, snat);
+	// Copies from the peer arrive on the clone target's link.
+	if (o.set_rp_filter)
+		relax_rp_filter(target.name);
+	done(g, {{"device", o.dev}, {"clone_to", o.clone_to}});
+}
+
+void cmd_detach(const GlobalOptions &g, const DetachOptions &o)
+{
+	StateLock lock(StateLock::Mode::exclusive);
+	removed(g, o.dev, CloneState(o.dev).detach(o.keep_peers), "clone attached");
+}
+
+void cmd_peer_add(const GlobalOptions &g, const PeerOptions &o)
+{
+	auto addrs = parse_addrs(o.addrs);
+	StateLock lock(StateLock::Mode::exclusive);
+	NetDevice dev = require_device(o.dev);
+	CloneState(o.dev).add_peers(dev, addrs);
+	done(g, {{"device", o.dev}});
+}
+
+void cmd_peer_del(const GlobalOptions &g, const PeerOptions &o)
+{
+	auto addrs = parse_addrs(o.addrs);
+	StateLock lock(StateLock::Mode::exclusive);
+	require_known(o.dev);
+	CloneState(o.dev).del_peers(addrs);
+	done(g, {{"device", o.dev}});
+}
+
+void cmd_peer_list(const GlobalOptions &g, const PeerOptions &o)
+{
+	StateLock lock(StateLock::Mode::shared);
+	require_known(o.dev);
+	auto peers = CloneState(o.dev).peers();
+	Json j = Json::array();
+	for (const Ipv4 &p : peers)
+		j.push_back(p.str());
+	if (g.json)
+		print_json(g, j);
+	else
+		for (const Ipv4 &p : peers)
+			std::cout << p.str() << "\n";
+}
+
+void cmd_relay_add(const GlobalOptions &g, const RelayOptions &o)
+{
+	auto addrs = parse_addrs(o.peers);
+	StateLock lock(StateLock::Mode::exclusive);
+	NetDevice dev = require_device(o.dev);
+	RelayState().add(dev, addrs);
+	if (o.set_rp_filter)
+		relax_rp_filter(dev.name);
+	done(g, {{"device", o.dev}});
+}
+
+void cmd_relay_del(const GlobalOptions &g, const RelayOptions &o)
+{
+	auto addrs = parse_addrs(o.peers);
+	StateLock lock(StateLock::Mode::exclusive);
+	removed(g, o.dev, RelayState().del(o.dev, addrs), "relay registered");
+}
+
+void cmd_relay_list(const GlobalOptions &g)
+{
+	StateLock lock(StateLock::Mode::shared);
+	Report r;
+	r.relay = RelayState().links();
+	print_status(g, r);
+}
+
+void cmd_dnat(const GlobalOptions &g, const DnatOptions &o)
+{
+	if (o.dev.empty() || o.mapping.empty())
+		throw Error("usage: dupgre-ctl dnat --dev DEV PUBLIC=PRIVATE, or dnat del --dev DEV");
+	auto [pub, priv] = parse_mapping(o.mapping, "PUBLIC=PRIVATE");
+	StateLock lock(StateLock::Mode::exclusive);
+	NetDevice dev = require_device(o.dev);
+	DnatState(o.dev).attach(dev, pub, priv);
+	if (o.set_rp_filter)
+		relax_rp_filter(dev.name);
+	done(g, {{"device", o.dev}});
+}
+
+void cmd_dnat_del(const GlobalOptions &g, const DevOptions &o)
+{
+	StateLock lock(StateLock::Mode::exclusive);
+	removed(g, o.dev, DnatState(o.dev).detach(), "dnat attached");
+}
+
+void cmd_eliminate_add(const GlobalOptions &g, const EliminateOptions &o)
+{
+	StateLock lock(StateLock::Mode::exclusive);
+	NetDevice dev = require_device(o.dev);
+	std::optional<bool> drop;
+	if (!o.mode.empty())
+		drop = o.mode == "drop";
+	EliminateState().add(dev, drop, o.window, o.reset_ms);
+	if (o.set_rp_filter)
+		relax_rp_filter(dev.name);
+	done(g, {{"device", o.dev}});
+}
+
+void cmd_eliminate_del(const GlobalOptions &g, const DevOptions &o)
+{
+	StateLock lock(StateLock::Mode::exclusive);
+	removed(g, o.dev, EliminateState().del(o.dev), "eliminate attached");
+}
+
+void cmd_status(const GlobalOptions &g, const DevOptions &o)
+{
+	StateLock lock(StateLock::Mode::shared);
+	print_status(g, gather(o.dev));
+}
+
+void cmd_stats(const GlobalOptions &g, const DevOptions &o)
+{
+	StateLock lock(StateLock::Mode::shared);
+	Report r = gather(o.dev);
+	if (o.format == "prometheus")
+		std::cout << stats_prometheus(r);
+	else if (g.json || o.format == "json")
+		print_json(g, stats_json(r));
+	else
+		std::cout << stats_text(r);
+}
+
+void cmd_check(const GlobalOptions &g)
+{
+	StateLock lock(StateLock::Mode::shared);
+	bool ok = true;
+	Json j = Json::array();
+	for (const CheckResult &r : run_checks()) {
+		ok &= r.ok;
+		Json item = {{"ok", r.ok}, {"check", r.what}};
+		if (!r.fix.empty())
+			item["fix"] = r.fix;
+		j.push_back(std::move(item));
+		if (!g.json)
+			std::cout << (r.ok ? "OK    " : "FAIL  ") << r.what
+				  << (r.fix.empty() ? "" : "\n      fix: " + r.fix) << "\n";
+	}
+	if (g.json)
+		print_json(g, j);
+	if (!ok)
+		throw CheckFailed();
+}
+
+void cmd_config(const GlobalOptions &g)
+{
+	Config c = load_config(g.config);
+	static const char *const roles[] = {"primary", "secondary", "client"};
+	Json j = {{"file", g.config}, {"role", roles[static_cast<int>(c.role)]}};
+	if (!c.wan.empty())
+		j["wan"] = c.wan;
+	if (c.role != Role::secondary)
+		j["dual_ipparam"] = c.dual_ipparam;
+	if (c.client_remote)
+		j["client_remote"] = c.client_remote->str();
+	if (c.dual_remote)
+		j["dual_remote"] = c.dual_remote->str();
+	if (c.primary)
+		j["primary"] = c.primary->str();
+	if (c.snat)
+		j["snat"] = c.snat->first.str() + "=" + c.snat->second.str();
+	j["dual_mtu"] = c.dual_mtu;
+	j["client_mtu"] = c.client_mtu;
+	j["eliminate"] = c.eliminate;
+	j["rp_filter"] = c.rp_filter;
+	if (g.json)
+		print_json(g, j);
+	else
+		std::cout << g.config << ": OK (" << roles[static_cast<int>(c.role)] << ")\n";
+}
+
+// Everything dupgre attached and pinned in this network namespace, gone:
+// for uninstalling, and for tests' teardown.
+void cmd_flush(const GlobalOptions &g)
+{
+	StateLock lock(StateLock::Mode::exclusive);
+	size_t n = 0;
+	for (const auto &d : CloneState::devices())
+		n += CloneState(d).detach();
+	for (const RelayLink &l : RelayState().links())
+		n += RelayState().del(l.name, {});
+	for (const auto &d : DnatState::devices())
+		n += DnatState(d).detach();
+	for (const ElimPath &p : EliminateState().paths())
+		n += EliminateState().del(p.name);
+	forget_all_clsact();
+	done(g, {{"removed", n}});
+}
+
+void cmd_hook(const GlobalOptions &g, const HookOptions &o)
+{
+	hook_command(o.event, o.pppd_args, g.config);
+}
+
+}  // namespace dupgre

@@ -1,0 +1,79 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+// dupgre-ctl's commands: one options struct each (xdp-tools' way), filled
+// by the parser in main.cpp, and the function that runs it.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace dupgre {
+
+// Options every command takes, before or after its name.
+struct GlobalOptions {
+	bool json = false;
+	bool pretty = false;  // implies json
+	bool debug = false;
+	std::string config;   // hook and config: the configuration file
+};
+
+struct AttachOptions {
+	std::string dev, clone_to, snat;
+	bool set_rp_filter = false;
+};
+struct DetachOptions {
+	std::string dev;
+	bool keep_peers = false;
+};
+struct PeerOptions {
+	std::string dev;
+	std::vector<std::string> addrs;
+};
+struct RelayOptions {
+	std::string dev;
+	std::vector<std::string> peers;
+	bool set_rp_filter = false;
+};
+struct DnatOptions {
+	std::string dev, mapping;
+	bool set_rp_filter = false;
+};
+struct EliminateOptions {
+	std::string dev, mode;
+	std::optional<unsigned> window, reset_ms;
+	bool set_rp_filter = false;
+};
+struct DevOptions {  // status, stats, and the removals
+	std::string dev;
+	std::string format = "text";  // stats only
+};
+struct HookOptions {
+	std::string event;
+	std::vector<std::string> pppd_args;
+};
+
+// Each throws dupgre::Error on bad input or failure (one line, nothing
+// changed); CheckFailed when `check` found a problem it already printed.
+struct CheckFailed {};
+
+void cmd_attach(const GlobalOptions &g, const AttachOptions &o);
+void cmd_detach(const GlobalOptions &g, const DetachOptions &o);
+void cmd_peer_add(const GlobalOptions &g, const PeerOptions &o);
+void cmd_peer_del(const GlobalOptions &g, const PeerOptions &o);
+void cmd_peer_list(const GlobalOptions &g, const PeerOptions &o);
+void cmd_relay_add(const GlobalOptions &g, const RelayOptions &o);
+void cmd_relay_del(const GlobalOptions &g, const RelayOptions &o);
+void cmd_relay_list(const GlobalOptions &g);
+void cmd_dnat(const GlobalOptions &g, const DnatOptions &o);
+void cmd_dnat_del(const GlobalOptions &g, const DevOptions &o);
+void cmd_eliminate_add(const GlobalOptions &g, const EliminateOptions &o);
+void cmd_eliminate_del(const GlobalOptions &g, const DevOptions &o);
+void cmd_status(const GlobalOptions &g, const DevOptions &o);
+void cmd_stats(const GlobalOptions &g, const DevOptions &o);
+void cmd_check(const GlobalOptions &g);
+void cmd_config(const GlobalOptions &g);
+void cmd_flush(const GlobalOptions &g);
+// Never throws, whatever goes wrong: pppd must not fail the link.
+void cmd_hook(const GlobalOptions &g, const HookOptions &o);
+
+}  // namespace dupgre

@@ -1,0 +1,77 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#include "core/program.h"
+
+#include <unistd.h>
+
+#include "core/bpffs.h"
+#include "core/netdev.h"
+
+namespace dupgre {
+
+namespace lifecycle {
+
+void pin_maps(bpf_object *obj, const ProgramSpec &spec, const std::string &dir)
+{
+	make_dirs(dir);
+	for (const char *name : spec.maps) {
+		bpf_map *map = bpf_object__find_map_by_name(obj, name);
+		if (!map)
+			throw Error(std::string("the ") + spec.name + " program has no map " + name);
+		check(bpf_map__set_pin_path(map, (dir + "/" + name).c_str()), "setting pin path");
+	}
+}
+
+bpf_program *sole_program(bpf_object *obj, const ProgramSpec &spec)
+{
+	bpf_program *prog = bpf_object__next_program(obj, nullptr);
+	if (!prog || bpf_object__next_program(obj, prog))
+		throw Error(std::string("the ") + spec.name + " object must hold one program");
+	return prog;
+}
+
+__u32 attach(const ProgramSpec &spec, bpf_program *prog, int ifindex, Rollback &rollback, bool replacing)
+{
+	int fd = bpf_program__fd(prog);
+	__u32 id = prog_id(fd);
+	tc_attach(ifindex, spec.filter, fd);
+	if (!replacing)
+		rollback.add([filter = spec.filter, ifindex, id] { tc_detach(ifindex, filter, id); });
+	return id;
+}
+
+void pin_program(bpf_program *prog, const std::string &path)
+{
+	unlink(path.c_str());
+	check(bpf_obj_pin(bpf_program__fd(prog), path.c_str()), "pinning " + display_path(path));
+}
+
+}  // namespace lifecycle
+
+static bool same_instance(const std::string &device, __u32 ifindex)
+{
+	auto dev = find_device(device);
+	return dev && dev->ifindex == static_cast<int>(ifindex);
+}
+
+bool runs_here(const ProgramSpec &spec, const std::string &device, __u32 ifindex, __u32 prog_id)
+{
+	return same_instance(device, ifindex) && tc_query(static_cast<int>(ifindex), spec.filter) == prog_id;
+}
+
+void detach(const ProgramSpec &spec, const std::string &device, __u32 ifindex, __u32 prog_id)
+{
+	if (same_instance(device, ifindex))
+		tc_detach(static_cast<int>(ifindex), spec.filter, prog_id);
+	else
+		forget_clsact(static_cast<int>(ifindex));  // gone with its device
+}
+
+void forget(const ProgramSpec &spec, const std::string &dir)
+{
+	unlink((dir + "/prog").c_str());
+	for (const char *name : spec.maps)
+		unlink((dir + "/" + name).c_str());
+	remove_empty_dirs(dir);
+}
+
+}  // namespace dupgre
