@@ -3,51 +3,20 @@
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <fstream>
 
 #include "core/bpffs.h"
 #include "programs/clone.h"
 #include "programs/dnat.h"
 #include "programs/eliminate.h"
 #include "core/error.h"
+#include "core/fd.h"
 #include "core/kernel.h"
+#include "core/netdev.h"
 #include "programs/relay.h"
 
 namespace dupgre {
-
-static int read_sysctl(const std::string &path)
-{
-	std::ifstream in(path);
-	int v = -1;
-	in >> v;
-	return in ? v : -1;
-}
-
-static std::string rp_path(const std::string &conf)
-{
-	return "/proc/sys/net/ipv4/conf/" + conf + "/rp_filter";
-}
-
-int effective_rp_filter(const std::string &dev)
-{
-	int all = read_sysctl(rp_path("all")), own = read_sysctl(rp_path(dev));
-	return all < 0 || own < 0 ? -1 : std::max(all, own);
-}
-
-int relax_rp_filter(const std::string &dev)
-{
-	if (effective_rp_filter(dev) == 1) {
-		std::ofstream out(rp_path(dev));
-		out << "2\n";
-		out.flush();
-		if (!out)
-			throw Error("cannot set " + rp_path(dev));
-	}
-	return effective_rp_filter(dev);
-}
 
 namespace {
 
@@ -111,11 +80,10 @@ std::vector<CheckResult> run_checks()
 		out.push_back({false, std::string("bpffs: ") + e.what(), "mount -t bpf bpf /sys/fs/bpf"});
 		return out;
 	}
-	int fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "dupgre_probe", 4, 4, 1, nullptr);
-	out.push_back({fd >= 0, fd >= 0 ? "BPF system call" : "BPF system call: " + strerror_text(fd),
-		       fd >= 0 ? "" : "a kernel with CONFIG_BPF_SYSCALL, run as root"});
-	if (fd >= 0)
-		close(fd);
+	Fd probe(bpf_map_create(BPF_MAP_TYPE_ARRAY, "dupgre_probe", 4, 4, 1, nullptr));
+	bool bpf = bool(probe);
+	out.push_back({bpf, bpf ? "BPF system call" : "BPF system call: " + strerror_text(probe.get()),
+		       bpf ? "" : "a kernel with CONFIG_BPF_SYSCALL, run as root"});
 	bool cls = libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_SCHED_CLS, nullptr) == 1;
 	out.push_back({cls, "tc BPF programs (cls_bpf)", cls ? "" : "CONFIG_NET_CLS_BPF and CONFIG_NET_SCH_INGRESS (clsact)"});
 

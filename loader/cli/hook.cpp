@@ -1,24 +1,18 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 #include "cli/hook.h"
 
-#include <net/if.h>
-#include <sys/ioctl.h>
-#include <sys/socket.h>
 #include <syslog.h>
-#include <unistd.h>
 
-#include <cerrno>
 #include <cstdlib>
-#include <cstring>
 #include <functional>
 #include <iostream>
 
-#include "cli/check.h"
+#include "core/error.h"
+#include "core/lock.h"
+#include "core/netdev.h"
 #include "programs/clone.h"
 #include "programs/dnat.h"
 #include "programs/eliminate.h"
-#include "core/error.h"
-#include "core/lock.h"
 #include "programs/relay.h"
 
 namespace dupgre {
@@ -48,21 +42,6 @@ void log_problem(const std::string &msg)
 	closelog();
 	// pppd discards a hook's stderr; a person running the hook sees it.
 	std::cerr << "dupgre: " << msg << "\n";
-}
-
-void set_mtu(const std::string &iface, unsigned mtu)
-{
-	if (!mtu)
-		return;
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	struct ifreq ifr = {};
-	memcpy(ifr.ifr_name, iface.c_str(), std::min(iface.size(), sizeof(ifr.ifr_name) - 1));
-	ifr.ifr_mtu = mtu;
-	int rc = ioctl(fd, SIOCSIFMTU, &ifr);
-	int err = errno;
-	close(fd);
-	if (rc < 0)
-		throw Error("setting MTU " + std::to_string(mtu) + ": " + strerror(err));
 }
 
 // Runs the steps of one hook, each on its own: a failing step is logged
@@ -241,6 +220,33 @@ int run_hook(const std::string &event, const PppLink &link, const Config &cfg)
 		log_problem(event + " " + link.iface + ": " + e.what());
 	}
 	return 1;
+}
+
+void hook_command(const std::string &event, const std::vector<std::string> &pppd_args,
+		  const std::string &config_path) noexcept
+{
+	std::string where = event;
+	try {
+		if (event != "ip-pre-up" && event != "ip-up" && event != "ip-down")
+			throw Error("unknown event '" + event + "' (ip-pre-up, ip-up or ip-down)");
+		PppLink link = ppp_link(pppd_args);
+		where += " " + link.iface;
+		Config cfg;
+		try {
+			cfg = load_config(config_path);
+		} catch (const std::exception &e) {
+			throw Error(std::string("nothing done: ") + e.what());
+		}
+		run_hook(event, link, cfg);
+	} catch (const std::exception &e) {
+		try {
+			log_problem(where + ": " + e.what());
+		} catch (...) {
+			syslog(LOG_DAEMON | LOG_ERR, "dupgre: %s: out of memory", event.c_str());
+		}
+	} catch (...) {
+		syslog(LOG_DAEMON | LOG_ERR, "dupgre: %s: unexpected error", event.c_str());
+	}
 }
 
 }  // namespace dupgre

@@ -26,4 +26,12 @@ PppLink ppp_link(const std::vector<std::string> &args);
 // fix, and the other steps still run. Returns the number of problems.
 int run_hook(const std::string &event, const PppLink &link, const Config &cfg);
 
+// `dupgre-ctl hook EVENT [pppd args]` as pppd runs it, whose stderr pppd
+// discards: reads the link (ppp_link) and the configuration, then run_hook.
+// Never throws; every problem, a missing interface or a configuration that
+// does not parse included, goes to syslog (LOG_DAEMON, ident "dupgre") and
+// stderr. The command exits 0 whatever happens here.
+void hook_command(const std::string &event, const std::vector<std::string> &pppd_args,
+		  const std::string &config_path) noexcept;
+
 }  // namespace dupgre

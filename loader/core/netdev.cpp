@@ -1,16 +1,21 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 #include "core/netdev.h"
 
+#include <fcntl.h>
 #include <net/if.h>
 #include <net/if_arp.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <climits>
+#include <cstdlib>
 #include <cstring>
 
 #include "core/error.h"
+#include "core/fd.h"
 
 // glibc's <net/if_arp.h> lags the kernel's list (and <linux/if_arp.h>
 // clashes with <net/if.h>).
@@ -86,53 +91,54 @@ void validate_ifname(const std::string &name)
 
 namespace {
 
-class Socket {
-public:
-	Socket() : fd_(socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0))
-	{
-		if (fd_ < 0)
-			throw Error(std::string("socket: ") + strerror(errno));
-	}
-	~Socket() { close(fd_); }
-	Socket(const Socket &) = delete;
-	Socket &operator=(const Socket &) = delete;
+// A socket for device ioctls, which any address family serves.
+Fd ioctl_socket(const std::string &dev)
+{
+	Fd fd(socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+	if (!fd)
+		throw Error(dev + ": socket: " + strerror(errno));
+	return fd;
+}
 
-	// false when the device does not exist.
-	bool ioctl_dev(unsigned long request, struct ifreq &ifr, const std::string &name)
-	{
-		memset(&ifr, 0, sizeof(ifr));
-		memcpy(ifr.ifr_name, name.c_str(), name.size());
-		if (ioctl(fd_, request, &ifr) == 0)
-			return true;
-		if (errno == ENODEV)
-			return false;
-		throw Error("reading " + name + ": " + strerror(errno));
-	}
+struct ifreq device_request(const std::string &dev)
+{
+	struct ifreq ifr;
+	memset(&ifr, 0, sizeof(ifr));
+	memcpy(ifr.ifr_name, dev.c_str(), dev.size());
+	return ifr;
+}
 
-private:
-	int fd_;
-};
+// false when the device does not exist.
+bool read_device(int fd, unsigned long request, struct ifreq &ifr, const std::string &dev)
+{
+	ifr = device_request(dev);
+	if (ioctl(fd, request, &ifr) == 0)
+		return true;
+	if (errno == ENODEV)
+		return false;
+	throw Error("reading " + dev + ": " + strerror(errno));
+}
 
 }  // namespace
 
 std::optional<NetDevice> find_device(const std::string &name)
 {
 	validate_ifname(name);
-	Socket sock;
+	Fd sock = ioctl_socket(name);
 	struct ifreq ifr;
 	NetDevice dev;
 
 	dev.name = name;
-	if (!sock.ioctl_dev(SIOCGIFINDEX, ifr, name))
+	if (!read_device(sock.get(), SIOCGIFINDEX, ifr, name))
 		return std::nullopt;
 	dev.ifindex = ifr.ifr_ifindex;
-	if (!sock.ioctl_dev(SIOCGIFHWADDR, ifr, name))
+	if (!read_device(sock.get(), SIOCGIFHWADDR, ifr, name))
 		return std::nullopt;
 	dev.type = ifr.ifr_hwaddr.sa_family;
-	if (!sock.ioctl_dev(SIOCGIFMTU, ifr, name))
+	if (!read_device(sock.get(), SIOCGIFMTU, ifr, name))
 		return std::nullopt;
 	dev.mtu = ifr.ifr_mtu;
-	if (!sock.ioctl_dev(SIOCGIFFLAGS, ifr, name))
+	if (!read_device(sock.get(), SIOCGIFFLAGS, ifr, name))
 		return std::nullopt;
 	dev.up = ifr.ifr_flags & IFF_UP;
 	return dev;
@@ -144,6 +150,70 @@ NetDevice require_device(const std::string &name)
 	if (!dev)
 		throw Error("unknown device '" + name + "'");
 	return *dev;
+}
+
+void set_mtu(const std::string &dev, unsigned mtu)
+{
+	if (!mtu)
+		return;
+	validate_ifname(dev);
+	if (mtu > INT_MAX)
+		throw Error(dev + ": MTU " + std::to_string(mtu) + " is out of range");
+	Fd sock = ioctl_socket(dev);
+	struct ifreq ifr = device_request(dev);
+	ifr.ifr_mtu = static_cast<int>(mtu);
+	if (ioctl(sock.get(), SIOCSIFMTU, &ifr) < 0)
+		throw Error(dev + ": setting MTU " + std::to_string(mtu) + ": " + strerror(errno));
+}
+
+namespace {
+
+std::string rp_path(const std::string &conf)
+{
+	return "/proc/sys/net/ipv4/conf/" + conf + "/rp_filter";
+}
+
+// The sysctl's value, -1 when it cannot be read.
+int read_rp_filter(const std::string &conf)
+{
+	Fd fd(open(rp_path(conf).c_str(), O_RDONLY | O_CLOEXEC));
+	if (!fd)
+		return -1;
+	char buf[16];
+	ssize_t len = read(fd.get(), buf, sizeof(buf) - 1);
+	if (len <= 0)
+		return -1;
+	buf[len] = 0;
+	char *end;
+	long v = strtol(buf, &end, 10);
+	return end == buf || v < 0 || v > 2 ? -1 : static_cast<int>(v);
+}
+
+}  // namespace
+
+int effective_rp_filter(const std::string &dev)
+{
+	int all = read_rp_filter("all"), own = read_rp_filter(dev);
+	return all < 0 || own < 0 ? -1 : std::max(all, own);
+}
+
+int relax_rp_filter(const std::string &dev)
+{
+	validate_ifname(dev);
+	int now = effective_rp_filter(dev);
+	if (now < 0)
+		throw Error(dev + ": cannot read " + rp_path(dev) + " or " + rp_path("all"));
+	if (now != 1)
+		return now;
+	const std::string path = rp_path(dev);
+	Fd fd(open(path.c_str(), O_WRONLY | O_CLOEXEC));
+	if (!fd)
+		throw Error(dev + ": cannot open " + path + ": " + strerror(errno));
+	if (write(fd.get(), "2\n", 2) != 2)
+		throw Error(dev + ": cannot set " + path + " to 2: " + strerror(errno));
+	if (close(fd.release()) < 0)
+		throw Error(dev + ": cannot set " + path + " to 2: " + strerror(errno));
+	return effective_rp_filter(dev);
 }
 
 }  // namespace dupgre

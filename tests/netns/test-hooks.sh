@@ -8,6 +8,7 @@
 source "$(dirname "$0")/lib.sh" "$1"
 
 HOOKS=$(cd "$(dirname "$0")/../../scripts/ppp" && pwd)
+LOGSINK="$BUILD/tests/tools/logsink"
 export DUPGRE_CTL=$CTL
 
 # link NS IFACE up|pre-up|down: a ppp link appearing (pre-up: still down,
@@ -29,6 +30,28 @@ hook() {
 		2>"$TMP/hook.err" || rc=$?
 	[ "$rc" = 0 ] || { echo "FAIL - hook $event $iface exited $rc"; FAILURES=$((FAILURES + 1)); }
 }
+# hook_syslog NS CONF EVENT [ARGS...]: the hook as pppd runs it (its stderr
+# discarded), without PPP_* variables, logging to this test's own syslog:
+# logsink listens on $TMP/dev/log, and the hook runs in a mount namespace of
+# its own whose /dev is $TMP/dev (glibc's syslog() sends to /dev/log). What
+# logsink received is in $TMP/syslog once this returns.
+hook_syslog() {
+	local ns=$1 conf=$2 event=$3 rc=0 sink
+	shift 3
+	rm -rf "$TMP/dev"
+	mkdir "$TMP/dev"
+	touch "$TMP/dev/null"
+	start_ready sink "$LOGSINK" "$TMP/dev/log" >"$TMP/syslog"
+	ip netns exec "$ns" unshare --mount --propagation private sh -c \
+		'mount --bind /dev/null "$1/null" && mount --rbind "$1" /dev && shift && exec "$@"' \
+		sh "$TMP/dev" env DUPGRE_CONFIG="$conf" "$HOOKS/$event.d/dupgre" "$@" 2>/dev/null || rc=$?
+	kill "$sink"
+	wait "$sink"
+	[ "$rc" = 0 ] || { echo "FAIL - hook $event $* exited $rc"; FAILURES=$((FAILURES + 1)); }
+}
+# logged PATTERN: an error (LOG_DAEMON | LOG_ERR = <27>) from "dupgre[PID]"
+# in the last hook_syslog's messages whose text matches PATTERN (grep -E).
+logged() { grep -Eq "^<27>.* dupgre\[[0-9]+\]: $1" "$TMP/syslog"; }
 status() { ctl "$1" -j status; }
 # The state in one line: clone on the WAN (state, target, peers), eliminate paths.
 clone_state() {
@@ -170,4 +193,17 @@ printf 'role = primary\nwan = wan0\n' >"$TMP/broken.conf"
 hook "$primary" "$TMP/broken.conf" ip-up ppp0 10.66.6.66 198.18.5.1
 check "the error names the file and key" grep -q "broken.conf: client_remote: required" "$TMP/hook.err"
 check "and nothing was done" nothing_left "$primary"
+
+echo "# every problem reaches syslog, where pppd's hooks can be read"
+hook_syslog "$primary" "$TMP/primary.conf" ip-up ppp9 /dev/pts/3 0 10.66.0.1 10.66.6.70 not-an-address
+check "a failed step (the test's syslog works)" logged "ip-up ppp9 \(client connection\): .*not the peer's public address"
+hook_syslog "$primary" "$TMP/broken.conf" ip-up ppp0 /dev/pts/3 0 10.66.0.1 10.66.6.66 198.18.5.1
+check "a configuration that does not parse" logged "ip-up ppp0: .*broken.conf: client_remote: required"
+hook_syslog "$primary" "$TMP/primary.conf" ip-up
+check "no interface (neither pppd's arguments nor PPP_IFACE)" logged "ip-up: .*no interface"
+hook_syslog "$primary" "$TMP/primary.conf" ip-up "bad/name"
+check "an interface name the kernel never accepts" logged "ip-up: .*invalid interface name 'bad/name'"
+hook_syslog "$primary" "$TMP/missing.conf" ip-down ppp0 /dev/pts/3 0 10.66.0.1 10.66.6.66 198.18.5.1
+check "a configuration file that is not there" logged "ip-down ppp0: .*missing.conf"
+check "nothing was done" nothing_left "$primary"
 finish
