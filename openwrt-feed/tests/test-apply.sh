@@ -254,13 +254,13 @@ test_eliminate() {
 	eliminate del --dev pptp-vpn2
 	EOF
 
-	setup; config "option enabled '1'" "option eliminate 'drop'" "option eliminate_window '256'" "option eliminate_reset_ms '2000'"
+	setup; config "option enabled '1'" "option eliminate 'drop'" "option eliminate_window '32'" "option eliminate_reset_ms '2000'"
 	link vpn up; link vpn2 up
 	apply sync; expect "drop with window and reset" <<-EOF
 	peer add --dev eth0.2 203.0.113.10
 	attach --dev eth0.2 --clone-to pptp-vpn2
-	eliminate add --dev eth0.2 --mode drop --window 256 --reset-ms 2000
-	eliminate add --dev pptp-vpn2 --mode drop --window 256 --reset-ms 2000
+	eliminate add --dev eth0.2 --mode drop --window 32 --reset-ms 2000
+	eliminate add --dev pptp-vpn2 --mode drop --window 32 --reset-ms 2000
 	EOF
 	config "option enabled '1'" "option eliminate 'off'"
 	apply sync; expect "reload with eliminate off: eliminate del" <<-EOF
@@ -339,8 +339,13 @@ test_stop_disable() {
 
 test_bad_config() {
 	local line
+	# Values dupgre-ctl refuses (the stub refuses them as it does) are
+	# reported before any call.
 	for line in "option eliminate 'on'" "option rp_filter 'loose'" "option eliminate_window 'big'" \
-		"option eliminate_reset_ms '-1'"; do
+		"option eliminate_reset_ms '-1'" "option eliminate_window '1'" "option eliminate_window '65'" \
+		"option eliminate_window '256'" "option eliminate_reset_ms '0'" \
+		"option eliminate_reset_ms '3600001'" "option wan_device 'eth0/2'" \
+		"option wan_device 'a-name-too-long0'"; do
 		setup; link vpn up; link vpn2 up
 		apply sync
 		config "option enabled '1'" "$line"
@@ -354,6 +359,21 @@ test_bad_config() {
 	apply sync; expect "primary = secondary" </dev/null; expect_rc 2
 	setup
 	apply bogus; expect "unknown command" </dev/null; expect_rc 2
+}
+
+# The shipped /etc/config/dupgre with its commented options turned on: every
+# value it suggests is one dupgre-ctl takes.
+test_example_config() {
+	setup
+	sed -e "s/^\t#option eliminate_/\toption eliminate_/" -e "s/option enabled '0'/option enabled '1'/" \
+		-e "s/option eliminate 'off'/option eliminate 'drop'/" "$FILES/dupgre.config" > "$T/config/dupgre"
+	link vpn up; link vpn2 up
+	apply sync
+	CASE="the example config's values, turned on"
+	if grep -q -- '--window' "$T/calls" && ! grep -q '^refused' "$T/calls"; then ok; else
+		bad "calls with the example's values" "$(cat "$T/calls")"
+	fi
+	expect_rc 0
 }
 
 test_events_and_errors() {
@@ -475,6 +495,7 @@ for SH in "${SHELLS[@]}"; do
 	test_rp_filter
 	test_stop_disable
 	test_bad_config
+	test_example_config
 	test_events_and_errors
 	test_hotplug
 	test_all_orders
