@@ -22,7 +22,7 @@ static const char bpffs[] = "/sys/fs/bpf";
 static bool is_bpffs(const std::string &path)
 {
 	struct statfs st;
-	return statfs(path.c_str(), &st) == 0 && st.f_type == BPF_FS_MAGIC;
+	return statfs(path.c_str(), &st) == 0 && static_cast<unsigned long>(st.f_type) == BPF_FS_MAGIC;
 }
 
 static bool same_ns(const std::string &a, const std::string &b)
