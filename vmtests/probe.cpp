@@ -26,7 +26,11 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 namespace {
+
+using Json = nlohmann::ordered_json;  // the fields in the order written
 
 constexpr uint32_t kMagic = 0x64757067;  // "dupg"
 
@@ -41,6 +45,12 @@ volatile sig_atomic_t g_stop = 0;
 [[noreturn]] void die(const std::string &msg) {
 	std::fprintf(stderr, "probe: %s%s%s\n", msg.c_str(), errno ? ": " : "", errno ? std::strerror(errno) : "");
 	std::exit(1);
+}
+
+// v to the given number of decimals, as the report has always had them.
+double rounded(double v, int decimals) {
+	double scale = std::pow(10.0, decimals);
+	return std::round(v * scale) / scale;
 }
 
 uint64_t now_ns() {
@@ -103,8 +113,11 @@ int do_send(const Args &a) {
 			   sizeof to) < 0)
 			send_errors++;  // EAGAIN, ENOBUFS, or the tunnel briefly gone
 	}
-	std::printf("{\"sent\":%ld,\"send_errors\":%ld,\"seconds\":%.3f}\n", a.count, send_errors,
-		    double(now_ns() - start) / 1e9);
+	Json out;
+	out["sent"] = a.count;
+	out["send_errors"] = send_errors;
+	out["seconds"] = rounded(double(now_ns() - start) / 1e9, 3);
+	std::printf("%s\n", out.dump().c_str());
 	return 0;
 }
 
@@ -163,13 +176,19 @@ int do_recv(const Args &a) {
 	}
 	long lost = a.count - received;
 	auto ci95 = wilson(lost, a.count, 1.959964);
-	std::printf("{\"packets\":%ld,\"received\":%ld,\"lost\":%ld,\"loss\":%.6f,"
-		    "\"loss_ci95\":[%.6f,%.6f],"
-		    "\"duplicates\":%ld,\"reordered\":%ld,\"foreign\":%ld,"
-		    "\"latency_ms\":{\"p50\":%.1f,\"p99\":%.1f,\"max\":%.1f}}\n",
-		    a.count, received, lost, double(lost) / double(a.count), ci95.first, ci95.second,
-		    duplicates, reordered, foreign, percentile(lat_ms, 0.5),
-		    percentile(lat_ms, 0.99), percentile(lat_ms, 1.0));
+	Json out;
+	out["packets"] = a.count;
+	out["received"] = received;
+	out["lost"] = lost;
+	out["loss"] = rounded(double(lost) / double(a.count), 6);
+	out["loss_ci95"] = {rounded(ci95.first, 6), rounded(ci95.second, 6)};
+	out["duplicates"] = duplicates;
+	out["reordered"] = reordered;
+	out["foreign"] = foreign;
+	out["latency_ms"]["p50"] = rounded(percentile(lat_ms, 0.5), 1);
+	out["latency_ms"]["p99"] = rounded(percentile(lat_ms, 0.99), 1);
+	out["latency_ms"]["max"] = rounded(percentile(lat_ms, 1.0), 1);
+	std::printf("%s\n", out.dump().c_str());
 	return 0;
 }
 

@@ -31,20 +31,20 @@ std::string_view next_word(std::string_view &s)
 	return word;
 }
 
-JsonObject counters_json(const LinkDirection &dir)
+Json counters_json(const LinkDirection &dir)
 {
 	const DirectionCounters &c = dir.counters;
-	JsonObject o;
-	o.add("rx_packets", c.rx_packets)
-		.add("rx_bytes", c.rx_bytes)
-		.add("delivered_packets", c.delivered_packets)
-		.add("delivered_bytes", c.delivered_bytes)
-		.add("lost_packets", c.lost_packets)
-		.add("queue_drops", c.queue_drops)
-		.add("reordered", c.reordered)
-		.add("duplicated", c.duplicated)
-		.add("tx_errors", c.tx_errors)
-		.add("queued", uint64_t(dir.queued()));
+	Json o;
+	o["rx_packets"] = c.rx_packets;
+	o["rx_bytes"] = c.rx_bytes;
+	o["delivered_packets"] = c.delivered_packets;
+	o["delivered_bytes"] = c.delivered_bytes;
+	o["lost_packets"] = c.lost_packets;
+	o["queue_drops"] = c.queue_drops;
+	o["reordered"] = c.reordered;
+	o["duplicated"] = c.duplicated;
+	o["tx_errors"] = c.tx_errors;
+	o["queued"] = uint64_t(dir.queued());
 	return o;
 }
 
@@ -57,18 +57,18 @@ Emulator::Emulator(uint64_t seed, const LinkSpec &a2b, const LinkSpec &b2a)
 
 std::string Emulator::stats_json() const
 {
-	return JsonObject()
-		.add_object(kNames[0], counters_json(dirs_[0]))
-		.add_object(kNames[1], counters_json(dirs_[1]))
-		.str();
+	Json o;
+	o[kNames[0]] = counters_json(dirs_[0]);
+	o[kNames[1]] = counters_json(dirs_[1]);
+	return o.dump();
 }
 
 std::string Emulator::config_json() const
 {
-	return JsonObject()
-		.add_string(kNames[0], format_spec(dirs_[0].spec()))
-		.add_string(kNames[1], format_spec(dirs_[1].spec()))
-		.str();
+	Json o;
+	o[kNames[0]] = format_spec(dirs_[0].spec());
+	o[kNames[1]] = format_spec(dirs_[1].spec());
+	return o.dump();
 }
 
 std::string Emulator::handle_command(std::string_view command)

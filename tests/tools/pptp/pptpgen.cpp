@@ -152,18 +152,16 @@ int run(const Options &opt)
 		}
 	}
 
-	JsonObject out;
-	out.add("sent", sent).add("errors", errors);
-	if (i > 0) {
-		// Numbers used, including any whose send failed.
-		out.add("first_seq", uint64_t(opt.seq_start))
-			.add("last_seq", uint64_t(uint32_t(opt.seq_start + uint32_t(i - 1))));
-	} else {
-		out.add_null("first_seq").add_null("last_seq");
-	}
-	out.add("lcp_echo", lcp).add("acks", acks)
-		.add("duration_ms", double(monotonic_ns() - start) / 1e6);
-	std::cout << out.str() << std::endl;
+	Json out;
+	out["sent"] = sent;
+	out["errors"] = errors;
+	// Numbers used, including any whose send failed.
+	out["first_seq"] = i > 0 ? Json(uint64_t(opt.seq_start)) : Json(nullptr);
+	out["last_seq"] = i > 0 ? Json(uint64_t(uint32_t(opt.seq_start + uint32_t(i - 1)))) : Json(nullptr);
+	out["lcp_echo"] = lcp;
+	out["acks"] = acks;
+	out["duration_ms"] = fixed3(double(monotonic_ns() - start) / 1e6);
+	std::cout << out.dump() << std::endl;
 	if (errors > 0) {
 		std::cerr << "pptpgen: " << errors << " sends failed, first: " << first_error
 			  << "\n";

@@ -139,31 +139,27 @@ double percentile_ms(const std::vector<int64_t> &sorted, double p)
 std::string report(const PptpReorder &reorder, Counters &counters)
 {
 	const ReorderStats &s = reorder.stats();
-	JsonObject latency;
+	Json latency;
 	std::vector<int64_t> &lat = counters.latency_ns;
 	std::sort(lat.begin(), lat.end());
-	latency.add("samples", uint64_t(lat.size()));
-	if (lat.empty()) {
-		latency.add_null("min").add_null("p50").add_null("p99").add_null("max");
-	} else {
-		latency.add("min", double(lat.front()) / 1e6)
-			.add("p50", percentile_ms(lat, 0.50))
-			.add("p99", percentile_ms(lat, 0.99))
-			.add("max", double(lat.back()) / 1e6);
-	}
-	return JsonObject()
-		.add("received", s.received)
-		.add("delivered", s.delivered)
-		.add("lost", s.lost)
-		.add("duplicate", s.duplicate)
-		.add("late", s.late)
-		.add("lcp_echo", counters.lcp_echo)
-		.add("ack_only", counters.ack_only)
-		.add("invalid", counters.invalid)
-		.add("seq_mismatch", counters.seq_mismatch)
-		.add("socket_drops", uint64_t(counters.socket_drops))
-		.add_object("latency_ms", latency)
-		.str();
+	latency["samples"] = uint64_t(lat.size());
+	latency["min"] = lat.empty() ? Json(nullptr) : fixed3(double(lat.front()) / 1e6);
+	latency["p50"] = lat.empty() ? Json(nullptr) : fixed3(percentile_ms(lat, 0.50));
+	latency["p99"] = lat.empty() ? Json(nullptr) : fixed3(percentile_ms(lat, 0.99));
+	latency["max"] = lat.empty() ? Json(nullptr) : fixed3(double(lat.back()) / 1e6);
+	Json out;
+	out["received"] = s.received;
+	out["delivered"] = s.delivered;
+	out["lost"] = s.lost;
+	out["duplicate"] = s.duplicate;
+	out["late"] = s.late;
+	out["lcp_echo"] = counters.lcp_echo;
+	out["ack_only"] = counters.ack_only;
+	out["invalid"] = counters.invalid;
+	out["seq_mismatch"] = counters.seq_mismatch;
+	out["socket_drops"] = uint64_t(counters.socket_drops);
+	out["latency_ms"] = latency;
+	return out.dump();
 }
 
 int run(const Options &opt)
