@@ -133,18 +133,25 @@ for f in "$PKG"/files/*; do
 	check "files/${f##*/} is installed" grep -q "./files/${f##*/} " "$PKG/Makefile"
 done
 
-# --- dupgre, copied into another feed: downloads the release -------------
+# --- dupgre, copied into another feed: a checkout named by USE_SOURCE_DIR --
+# No release to download, so no PKG_SOURCE_URL and no skipped hash (OpenWrt
+# requires a real PKG_HASH/PKG_MIRROR_HASH for anything it downloads).
 mkdir -p "$R/feed/net"
 cp -r "$PKG" "$R/feed/net/dupgre"
 ginfo=$(omake "$R/feed/net/dupgre" info)
-check "git mode: make info runs" test $? = 0 -a ! -s "$R/stderr"
-check "git mode: PKG_SOURCE_PROTO=git" test "$(val "$ginfo" PKG_SOURCE_PROTO)" = git
-check "git mode: PKG_SOURCE_URL set" test -n "$(val "$ginfo" PKG_SOURCE_URL)"
-check "git mode: PKG_SOURCE_VERSION set" test -n "$(val "$ginfo" PKG_SOURCE_VERSION)"
-check "git mode: PKG_MIRROR_HASH set" test -n "$(val "$ginfo" PKG_MIRROR_HASH)"
-check "git mode: PKG_VERSION set" test -n "$(val "$ginfo" PKG_VERSION)"
-check "git mode: default prepare (unpack)" has "$(omake "$R/feed/net/dupgre" -n prepare)" "unpack "
-check "git mode: USE_SOURCE_DIR works" has "$(omake "$R/feed/net/dupgre" -n prepare USE_SOURCE_DIR="$TREE")" "ln -snf $TREE"
+check "copied: make info runs" test $? = 0 -a ! -s "$R/stderr"
+check "copied: downloads nothing" test -z "$(val "$ginfo" PKG_SOURCE_URL)$(val "$ginfo" PKG_SOURCE_PROTO)"
+check "copied: no skipped hash" test "$(val "$ginfo" PKG_MIRROR_HASH)" != skip
+nosrc=$(make --no-print-directory -C "$R/feed/net/dupgre" TOPDIR="$STUB" TEST_ROOT="$R" prepare 2>&1)
+check "copied: without USE_SOURCE_DIR, prepare fails" test $? != 0
+check "copied: ... and says to set USE_SOURCE_DIR" has "$nosrc" "USE_SOURCE_DIR=/path/to/dupgre"
+uinfo=$(omake "$R/feed/net/dupgre" info USE_SOURCE_DIR="$TREE")
+check "copied: PKG_VERSION from USE_SOURCE_DIR's project() ($want_version)" \
+	test "$(val "$uinfo" PKG_VERSION)" = "$want_version"
+check "copied: USE_SOURCE_DIR works" has "$(omake "$R/feed/net/dupgre" -n prepare USE_SOURCE_DIR="$TREE")" "ln -snf $TREE"
+check "PKG_MAINTAINER is 'Name <email>'" grep -Eq '^PKG_MAINTAINER:=[^<]+ <[^@> ]+@[^> ]+>$' "$PKG/Makefile"
+check "CMake: -DDUPGRE_SMALL=ON (the router build)" has "$opts" "-DDUPGRE_SMALL=ON"
+check "CMake knows DUPGRE_SMALL" grep -qw DUPGRE_SMALL "$TREE/CMakeLists.txt"
 
 # --- cli11 ---------------------------------------------------------------
 cinfo=$(omake "$FEED/libs/cli11" info)
@@ -152,6 +159,7 @@ check "cli11: make info runs" test $? = 0 -a ! -s "$R/stderr"
 check "cli11: build-only" test "$(val "$cinfo" BUILDONLY/cli11)" = 1
 check "cli11: installs headers and CMake config to staging" test "$(val "$cinfo" CMAKE_INSTALL)" = 1
 check "cli11: has a source and a hash" test -n "$(val "$cinfo" PKG_SOURCE_URL)" -a -n "$(val "$cinfo" PKG_MIRROR_HASH)"
+check "cli11: a real sha256, not skip" grep -Eq '^[0-9a-f]{64}$' <<<"$(val "$cinfo" PKG_MIRROR_HASH)"
 check "cli11: installs its CMake config" has "$(val "$cinfo" CMAKE_OPTIONS)" "-DCLI11_INSTALL=ON"
 
 # --- Makefile text ---------------------------------------------------------
