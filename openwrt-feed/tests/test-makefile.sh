@@ -50,7 +50,7 @@ check "PKG_VERSION is the CMake project version ($want_version)" \
 check "PKG_RELEASE is a number" grep -qx '[0-9][0-9]*' <<<"$(val "$info" PKG_RELEASE)"
 check "PKG_LICENSE is set" test -n "$(val "$info" PKG_LICENSE)"
 check "local mode downloads nothing" test -z "$(val "$info" PKG_SOURCE_URL)"
-for d in bpf-headers bpftool/host cli11; do
+for d in bpf-headers bpftool/host cli11 nlohmannjson; do
 	check "PKG_BUILD_DEPENDS has $d" has " $(val "$info" PKG_BUILD_DEPENDS) " " $d "
 done
 deps=" $(val "$info" DEPENDS/dupgre) "
