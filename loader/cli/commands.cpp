@@ -7,6 +7,7 @@
 #include "cli/config.h"
 #include "cli/hook.h"
 #include "cli/report.h"
+#include "cli/textfile.h"
 #include "core/addr.h"
 #include "core/bpffs.h"
 #include "core/error.h"
@@ -62,7 +63,8 @@ void require_known(const std::string &dev)
 		throw Error("unknown device '" + dev + "'");
 }
 
-// Everything in this namespace, or what concerns dev.
+}  // namespace
+
 Report gather(const std::string &dev)
 {
 	Report r;
@@ -90,6 +92,8 @@ Report gather(const std::string &dev)
 		throw Error("no dupgre state for device '" + dev + "'");
 	return r;
 }
+
+namespace {
 
 void print_status(const GlobalOptions &g, const Report &r)
 {
@@ -229,7 +233,10 @@ void cmd_stats(const GlobalOptions &g, const DevOptions &o)
 {
 	StateLock lock(StateLock::Mode::shared);
 	Report r = gather(o.dev);
-	if (o.format == "prometheus")
+	if (!o.textfile.empty()) {
+		write_textfile(o.textfile, stats_prometheus(r));
+		done(g, {{"textfile", o.textfile + "/" + textfile_name}});
+	} else if (o.format == "prometheus")
 		std::cout << stats_prometheus(r);
 	else if (g.json || o.format == "json")
 		print_json(g, stats_json(r));

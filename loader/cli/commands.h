@@ -46,11 +46,24 @@ struct EliminateOptions {
 struct DevOptions {  // status, stats, and the removals
 	std::string dev;
 	std::string format = "text";  // stats only
+	std::string textfile;         // stats only: write DIR/dupgre.prom instead
+};
+struct ServeOptions {
+	std::string listen = "127.0.0.1:9473";
+	unsigned window = 60;            // seconds the derived gauges cover
+	unsigned max_connections = 64;
+};
+struct TopOptions {
+	std::string dev;
 };
 struct HookOptions {
 	std::string event;
 	std::vector<std::string> pppd_args;
 };
+
+struct Report;
+// Everything in this network namespace, or what concerns dev (stats, serve, top).
+Report gather(const std::string &dev);
 
 // Each throws dupgre::Error on bad input or failure (one line, nothing
 // changed); CheckFailed when `check` found a problem it already printed.
@@ -70,6 +83,9 @@ void cmd_eliminate_add(const GlobalOptions &g, const EliminateOptions &o);
 void cmd_eliminate_del(const GlobalOptions &g, const DevOptions &o);
 void cmd_status(const GlobalOptions &g, const DevOptions &o);
 void cmd_stats(const GlobalOptions &g, const DevOptions &o);
+// serve_http.cpp, top.cpp: run until SIGTERM/SIGINT, or q.
+void cmd_serve(const GlobalOptions &g, const ServeOptions &o);
+void cmd_top(const GlobalOptions &g, const TopOptions &o);
 void cmd_check(const GlobalOptions &g);
 void cmd_config(const GlobalOptions &g);
 void cmd_flush(const GlobalOptions &g);

@@ -199,6 +199,21 @@ int main(int argc, char **argv)
 	dev_option(c, stats.dev, false);
 	c->add_option("--format", stats.format, "text, json or prometheus")
 		->check(CLI::IsMember({"text", "json", "prometheus"}));
+	c->add_option("--textfile", stats.textfile,
+		      "write the Prometheus exposition to DIR/dupgre.prom atomically (node_exporter's textfile collector)");
+
+	ServeOptions serve;
+	c = commands.add(&app, "serve", "Prometheus /metrics (and OpenMetrics) and /healthz over HTTP", cmd_serve,
+			 serve);
+	c->add_option("--listen", serve.listen, "ADDR:PORT or [ADDR]:PORT")->capture_default_str();
+	c->add_option("--window", serve.window, "seconds the derived gauges (rates, loss, percentiles) cover")
+		->capture_default_str();
+	c->add_option("--max-connections", serve.max_connections, "connections served at once; more wait")
+		->capture_default_str();
+
+	TopOptions top;
+	c = commands.add(&app, "top", "live view of rates, rescued, lost and copy gaps; q quits", cmd_top, top);
+	dev_option(c, top.dev, false);
 
 	commands.add(&app, "check", "test every precondition: bpffs, BPF, tc, MTU, rp_filter, kernel", cmd_check);
 	commands.add(&app, "config", "check the configuration file and show it", cmd_config, false);
