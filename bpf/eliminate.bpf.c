@@ -3,14 +3,17 @@
  * sequence recovery function of IEEE 802.1CB (vector recovery algorithm),
  * on GRE sequence numbers. In monitor mode it only counts; in drop mode it
  * discards duplicates and copies older than the window before the stack
- * sees them. Packets without a sequence number, and anything not PPTP GRE,
- * always pass.
+ * sees them; order mode drops as drop mode does and hands packets after a
+ * gap to the holder, so that the receiver takes them in order (see
+ * include/dupgre/eliminate.h). Packets without a sequence number, and
+ * anything not PPTP GRE, always pass.
  */
 #include <stdbool.h>
 #include <linux/bpf.h>
 #include <linux/pkt_cls.h>
 #include <bpf/bpf_helpers.h>
 #include "dupgre/eliminate.h"
+#include "dupgre/hold.h"
 #include "parse.h"
 #include "counters.h"
 
@@ -21,6 +24,7 @@ const volatile bool l3_device = false;
 const volatile bool drop = false;
 const volatile __u32 window = ELIM_HISTORY;	/* 2..ELIM_HISTORY */
 const volatile __u64 reset_ns = 1000000000ull;
+const volatile bool order = false;	/* implies drop */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -61,6 +65,36 @@ struct {
 	__type(value, struct elim_gaps);
 } gaps SEC(".maps");
 
+/* The holder's hand-back, by slot index (see struct elim_order_ack). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, ELIM_MAX_STREAMS);
+	__type(key, __u32);
+	__type(value, struct elim_order_ack);
+} order_ack SEC(".maps");
+
+/* The holder's own counters and state, pinned with the rest (include/dupgre/hold.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct hold_counters);
+} hold_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct hold_times);
+} hold_times SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct hold_info);
+} hold_info SEC(".maps");
+
 /* Written and read by user space only (see struct elim_path). */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -72,6 +106,8 @@ struct {
 /* What one packet did to its stream, counted after the lock is released. */
 struct outcome {
 	__u32 counter;			/* PASSED, DISCARDED or ROGUE */
+	bool restarted;			/* the stream started over from this packet */
+	bool stale;			/* ROGUE, older than the window */
 	bool out_of_order;
 	bool rogue;			/* PASSED, but ahead of the window */
 	bool reset;
@@ -119,7 +155,32 @@ static __always_inline void take_any(struct elim_slot *s, __u32 seq, __u32 now_u
 	for (int p = 0; p < ELIM_MAX_PATHS; p++)
 		s->seen[p] = (__u32)p == path;
 	s->first_us[seq % ELIM_HISTORY] = now_us;
+	s->jump_count = 0;
 	out->counter = ELIM_PASSED;
+	out->restarted = true;
+}
+
+/* A packet newer than the window: a window's worth lost on every path, or
+ * the sender renumbered, or a forged packet. The stream moves there only
+ * when ELIM_JUMP_CONFIRM such packets come in a row, each within the
+ * window after the one before; in-window packets in between start the
+ * count over. So one forged packet costs itself, never the stream.
+ */
+static __always_inline void jump_ahead(struct elim_slot *s, __u32 seq, __u32 now_us, struct outcome *out)
+{
+	__u32 step = seq - s->jump_seq;
+
+	if (s->jump_count && step && step < window)
+		s->jump_count++;
+	else
+		s->jump_count = 1;
+	s->jump_seq = seq;
+	if (s->jump_count >= ELIM_JUMP_CONFIRM) {
+		take_any(s, seq, now_us, out);
+		out->rogue = true;	/* passed, and counted as rogue too */
+		return;
+	}
+	out->counter = ELIM_ROGUE;
 }
 
 /* Numbers leaving the window: lost if never passed; "rescued" by the one
@@ -158,16 +219,17 @@ static __always_inline void recover(struct elim_slot *s, const struct elim_strea
 		s->owner = *key;
 		s->take_any = 1;
 	} else if ((__s64)(now_ns - s->last_ns) > (__s64)reset_ns) {
-		/* Signed: the clock is read before the lock, so the copy on the
-		 * other CPU may have stored a later time meanwhile.
+		/* No packet in the window for the reset time: whatever the
+		 * stream does now (renumbered, say) is taken. Signed: the clock
+		 * is read before the lock, so the copy on the other CPU may have
+		 * stored a later time meanwhile.
 		 */
 		s->take_any = 1;
 		s->counters[ELIM_RESETS]++;
 		out->reset = true;
 	}
-	if ((__s64)(now_ns - s->last_ns) > 0)
-		s->last_ns = now_ns;
 	if (s->take_any) {
+		s->last_ns = now_ns;
 		take_any(s, seq, now_us, out);
 		return;
 	}
@@ -176,17 +238,19 @@ static __always_inline void recover(struct elim_slot *s, const struct elim_strea
 	if (delta <= -(__s32)window) {
 		/* Older than the window: a stale copy no PPTP receiver takes. */
 		out->counter = ELIM_ROGUE;
+		out->stale = true;
 		return;
 	}
 	if (delta >= (__s32)window) {
-		/* Newer than the window: a window's worth lost on every path,
-		 * or the sender renumbered. Dropping it would blackhole the
-		 * stream until it idles; start over from it instead.
-		 */
-		take_any(s, seq, now_us, out);
-		out->rogue = true;
+		jump_ahead(s, seq, now_us, out);
+		if (out->restarted)
+			s->last_ns = now_ns;
 		return;
 	}
+	/* In the window: only these keep the stream from resetting. */
+	if ((__s64)(now_ns - s->last_ns) > 0)
+		s->last_ns = now_ns;
+	s->jump_count = 0;
 	if (delta <= 0) {
 		__u64 bit = 1ull << (-delta & 63);
 
@@ -222,7 +286,41 @@ static __always_inline void recover(struct elim_slot *s, const struct elim_strea
 	out->out_of_order = delta != 1;
 }
 
-static __always_inline struct elim_slot *stream_slot(const struct elim_stream_key *key)
+enum order_verdict {
+	ORDER_PASS,
+	ORDER_DROP,	/* a number the receiver has already taken or skipped */
+	ORDER_HOLDER,	/* to the holder */
+};
+
+/* Order mode, under the slot's lock, for a packet recovery did not drop:
+ * may it reach the receiver now? While the holder has packets of the
+ * stream (or some are on their way to it: queued != received), every
+ * packet goes to the holder, in arrival order behind them. Otherwise the
+ * stream is the program's: the next number passes, an earlier one is
+ * late, a later one opens a gap and goes to the holder.
+ */
+static __always_inline enum order_verdict order_packet(struct elim_slot *s, const struct outcome *out,
+						       __u32 seq, __u32 received, __u32 next)
+{
+	if (s->queued != received) {
+		s->queued++;
+		return ORDER_HOLDER;
+	}
+	if (s->synced != received) {
+		s->synced = received;	/* the holder handed the stream back */
+		s->next = next;
+	}
+	if (out->restarted || seq == s->next) {
+		s->next = seq + 1;
+		return ORDER_PASS;
+	}
+	if ((__s32)(seq - s->next) < 0)
+		return ORDER_DROP;
+	s->queued++;
+	return ORDER_HOLDER;
+}
+
+static __always_inline struct elim_slot *stream_slot(const struct elim_stream_key *key, __u32 *index)
 {
 	__u32 zero = 0, *next, *idx = bpf_map_lookup_elem(&stream_index, key);
 
@@ -237,6 +335,7 @@ static __always_inline struct elim_slot *stream_slot(const struct elim_stream_ke
 		if (!idx)
 			return NULL;
 	}
+	*index = *idx;
 	return bpf_map_lookup_elem(&streams, idx);
 }
 
@@ -268,6 +367,9 @@ SEC("tc")
 int dupgre_eliminate(struct __sk_buff *skb)
 {
 	struct elim_stream_key key = {};
+	enum order_verdict verdict = ORDER_PASS;
+	struct elim_order_ack *ack;
+	__u32 received = 0, next = 0, index = 0, queued = 0;
 	struct outcome out = {};
 	struct elim_slot *s;
 	__u32 seq = 0;
@@ -283,12 +385,31 @@ int dupgre_eliminate(struct __sk_buff *skb)
 		return TC_ACT_UNSPEC;
 	}
 	now = bpf_ktime_get_ns();
-	s = stream_slot(&key);
+	s = stream_slot(&key, &index);
 	if (!s)
 		return TC_ACT_UNSPEC;
+	if (order) {
+		/* Its own lock: one lock at a time. A stale read only delays
+		 * the hand-back to a later packet.
+		 */
+		ack = bpf_map_lookup_elem(&order_ack, &index);
+		if (ack) {
+			bpf_spin_lock(&ack->lock);
+			received = ack->received;
+			next = ack->next;
+			bpf_spin_unlock(&ack->lock);
+		}
+	}
 
 	bpf_spin_lock(&s->lock);
 	recover(s, &key, seq, now, &out);
+	/* Duplicates and unconfirmed jumps are dropped; a stale copy goes
+	 * to the order logic, which drops it unless the holder still waits
+	 * for its number (copies a window or more behind, at high rates).
+	 */
+	if (order && (out.counter == ELIM_PASSED || out.stale))
+		verdict = order_packet(s, &out, seq, received, next);
+	queued = s->queued;
 	s->counters[out.counter]++;
 	if (out.out_of_order)
 		s->counters[ELIM_OUT_OF_ORDER]++;
@@ -322,7 +443,22 @@ int dupgre_eliminate(struct __sk_buff *skb)
 	}
 	if (out.counter == ELIM_DISCARDED)
 		count_gap(out.gap_us);
-	if (drop && out.counter != ELIM_PASSED)
+	if (!order)
+		return drop && out.counter != ELIM_PASSED ? TC_ACT_SHOT : TC_ACT_UNSPEC;
+	if (out.counter != ELIM_PASSED && !out.stale)
 		return TC_ACT_SHOT;
+	if (verdict == ORDER_DROP) {
+		count(path, ELIM_LATE, 1);
+		count(ELIM_TOTAL_ROW, ELIM_LATE, 1);
+		return TC_ACT_SHOT;
+	}
+	if (verdict == ORDER_HOLDER) {
+		/* The index tells the holder what it has received: a packet
+		 * the queue let through unheld (full, no holder) is skipped.
+		 */
+		skb->mark = ELIM_ORDER_MARK | (queued & ~ELIM_ORDER_MARK_MASK);
+		count(path, ELIM_TO_HOLDER, 1);
+		count(ELIM_TOTAL_ROW, ELIM_TO_HOLDER, 1);
+	}
 	return TC_ACT_UNSPEC;
 }

@@ -50,7 +50,11 @@ DUPGRE_ASSERT_SIZE(struct elim_stream_key, 8);
 	X(ELIM_RESETS, resets, resets, "Resets: idle longer than the reset time, next number taken") \
 	X(ELIM_FIRST, first, first_packets, "per path: passed packets whose first copy came this way") \
 	X(ELIM_RESCUED, rescued, rescued_packets, \
-	  "per path: passed this way, no other path's copy in the window")
+	  "per path: passed this way, no other path's copy in the window") \
+	X(ELIM_LATE, late, order_packets, \
+	  "order mode: came after the receiver took a later number (the gap was skipped): dropped") \
+	X(ELIM_TO_HOLDER, to_holder, order_packets, \
+	  "order mode: a gap before it, or packets held: handed to the holder")
 
 #define ELIM_FAMILIES(F) \
 	F(packets, "result", device, \
@@ -61,7 +65,10 @@ DUPGRE_ASSERT_SIZE(struct elim_stream_key, 8);
 	F(rescued_packets, "", device, \
 	  "Packets only this path delivered within the window: the other path lost them or was later.") \
 	F(lost_packets, "", total, "Sequence numbers that left the window never seen on any path.") \
-	F(resets, "", total, "Streams idle longer than the reset time.")
+	F(resets, "", total, "Streams idle longer than the reset time.") \
+	F(order_packets, "result", device, \
+	  "Order mode: packets handed to the holder, and packets that came after a later number was " \
+	  "delivered (dropped).")
 
 enum elim_counter {
 	ELIM_COUNTERS(DUPGRE_COUNTER_ENUM)
@@ -69,6 +76,11 @@ enum elim_counter {
 };
 /* A stream's own counters: those up to the per-path ones. */
 #define ELIM_STREAM_COUNTERS ELIM_FIRST
+/* Packets outside the window move the stream there only when this many
+ * come in a row, each within the window of the one before: one forged
+ * packet far ahead (or behind) costs that packet, never the stream.
+ */
+#define ELIM_JUMP_CONFIRM 3
 
 struct elim_counters {
 	__u64 c[ELIM_COUNTER_MAX];
@@ -96,13 +108,51 @@ struct elim_slot {
 	__u64 valid;			/* bit i: recov_seq - i belongs to this run of the stream */
 	__u64 seen[ELIM_MAX_PATHS];	/* bit i: a copy of recov_seq - i came via path p */
 	__u32 first_us[ELIM_HISTORY];	/* arrival of the first copy, by number % ELIM_HISTORY */
+	__u32 jump_seq;			/* the last packet outside the window */
+	__u32 jump_count;		/* how many came in a row, each near the one before */
+	/* Order mode (see struct elim_order_ack): */
+	__u32 next;			/* the number the receiver takes next, while nothing is held */
+	__u32 queued;			/* index of the last packet handed to the holder */
+	__u32 synced;			/* the holder's "received" when it last handed back */
+	__u32 pad2;
 	__u64 counters[ELIM_COUNTER_MAX];
 };
 DUPGRE_ASSERT_OFFSET(struct elim_slot, owner, 4);
 DUPGRE_ASSERT_OFFSET(struct elim_slot, last_ns, 24);
 DUPGRE_ASSERT_OFFSET(struct elim_slot, seen, 48);
-DUPGRE_ASSERT_OFFSET(struct elim_slot, counters, 336);
-DUPGRE_ASSERT_SIZE(struct elim_slot, 336 + 8 * ELIM_COUNTER_MAX);
+DUPGRE_ASSERT_OFFSET(struct elim_slot, jump_seq, 336);
+DUPGRE_ASSERT_OFFSET(struct elim_slot, next, 344);
+DUPGRE_ASSERT_OFFSET(struct elim_slot, counters, 360);
+DUPGRE_ASSERT_SIZE(struct elim_slot, 360 + 8 * ELIM_COUNTER_MAX);
+
+/* Order mode. A receiver like the kernel's PPTP (drivers/net/ppp/pptp.c)
+ * drops every packet numbered at or below the newest it took, so a copy
+ * that fills a gap must reach it before anything after the gap. While a
+ * stream has no gap, its packets pass in order at no cost. A packet after a
+ * gap is marked (skb->mark = ELIM_ORDER_MARK | index) and a netfilter rule
+ * (raw PREROUTING, NFQUEUE ELIM_ORDER_QUEUE, --queue-bypass) hands it to the
+ * holder, `dupgre-ctl hold`, which keeps it in the kernel and gives the
+ * verdicts in sequence order: at once when the gap fills, or when the wait
+ * has passed. Every later packet of the stream goes the same way until the
+ * holder has received every packet handed to it (index) and holds nothing:
+ * it then writes this record, and the program takes the stream back with
+ * the holder's frontier. Without a holder, the rule's bypass lets marked
+ * packets through unordered, as without dupgre.
+ */
+#define ELIM_ORDER_MARK 0xd06e0000u
+#define ELIM_ORDER_MARK_MASK 0xffff0000u
+#define ELIM_ORDER_QUEUE 13
+
+/* The holder's hand-back of a stream, in the "order_ack" array at the
+ * stream's slot index. Written by user space with BPF_F_LOCK.
+ */
+struct elim_order_ack {
+	struct bpf_spin_lock lock;
+	__u32 received;		/* index of the last packet the holder received */
+	__u32 next;		/* the number the receiver takes next */
+	__u32 pad;
+};
+DUPGRE_ASSERT_SIZE(struct elim_order_ack, 16);
 
 /* User space's record of a path, in the "paths" array. */
 struct elim_path {
@@ -112,10 +162,11 @@ struct elim_path {
 	__u32 window;
 	__u32 reset_ms;
 	__u8 used;
-	__u8 drop;		/* drop mode: duplicates discarded before the stack */
+	__u8 drop;		/* drop (and order) mode: duplicates discarded before the stack */
 	__u8 l3_device;
-	__u8 pad;
+	__u8 order;		/* order mode: packets after a gap go to the holder */
+	__u32 wait_ms;		/* order mode: how long a gap is waited for; 0: auto */
 };
-DUPGRE_ASSERT_SIZE(struct elim_path, 36);
+DUPGRE_ASSERT_SIZE(struct elim_path, 40);
 
 #endif /* DUPGRE_ELIMINATE_H */

@@ -27,7 +27,9 @@ namespace {
 // One program per path (its index and settings in .rodata), all sharing
 // the pinned streams and counters; no program pin: the tc filter holds it.
 const ProgramSpec elim_program = {
-	"eliminate", eliminate_filter, {"stream_index", "streams", "alloc", "stats", "gaps", "paths"},
+	"eliminate", eliminate_filter,
+	{"stream_index", "streams", "alloc", "stats", "gaps", "paths", "order_ack", "hold_stats", "hold_times",
+	 "hold_info"},
 	elim_schema()};
 
 std::vector<elim_path> read_paths(const std::string &pin)

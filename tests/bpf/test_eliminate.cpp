@@ -23,26 +23,31 @@ using namespace pkt;
 
 namespace {
 
+enum class Mode { monitor, drop, order };
+
 class Receiver {
 public:
 	explicit Receiver(bool drop = false, unsigned window = 64, __u64 reset_ns = 1000000000ull)
+		: Receiver(drop ? Mode::drop : Mode::monitor, window, reset_ns)
+	{
+	}
+	explicit Receiver(Mode mode, unsigned window = 64, __u64 reset_ns = 1000000000ull)
 	{
 		for (unsigned p = 0; p < 2; p++) {
 			paths_[p] = eliminate_bpf__open();
 			REQUIRE(paths_[p]);
 			paths_[p]->rodata->path = p;
-			paths_[p]->rodata->drop = drop;
+			paths_[p]->rodata->drop = mode != Mode::monitor;
+			paths_[p]->rodata->order = mode == Mode::order;
 			paths_[p]->rodata->window = window;
 			paths_[p]->rodata->reset_ns = reset_ns;
 			if (p == 1) {  // the second path shares every map of the first
-				bpf_map *mine[] = {paths_[1]->maps.stream_index, paths_[1]->maps.streams,
-						   paths_[1]->maps.alloc, paths_[1]->maps.stats,
-						   paths_[1]->maps.gaps, paths_[1]->maps.paths};
-				bpf_map *theirs[] = {paths_[0]->maps.stream_index, paths_[0]->maps.streams,
-						     paths_[0]->maps.alloc, paths_[0]->maps.stats,
-						     paths_[0]->maps.gaps, paths_[0]->maps.paths};
-				for (size_t i = 0; i < std::size(mine); i++)
-					REQUIRE(bpf_map__reuse_fd(mine[i], bpf_map__fd(theirs[i])) == 0);
+				bpf_map *mine;
+				bpf_object__for_each_map(mine, paths_[1]->obj) {
+					bpf_map *theirs = bpf_object__find_map_by_name(paths_[0]->obj, bpf_map__name(mine));
+					if (!bpf_map__is_internal(mine))
+						REQUIRE(bpf_map__reuse_fd(mine, bpf_map__fd(theirs)) == 0);
+				}
 			}
 			REQUIRE(eliminate_bpf__load(paths_[p]) == 0);
 		}
@@ -64,6 +69,38 @@ public:
 		g.call_id = call_id;
 		g.seq = seq;
 		return run(p, ethernet({}, ipv4(ip, gre(g, ppp_mppe()))));
+	}
+	// Order mode: the verdict and the mark (ELIM_ORDER_MARK | index: to the holder).
+	struct Ordered {
+		int verdict;
+		__u32 mark;
+	};
+	Ordered arrive_ordered(unsigned p, uint32_t seq)
+	{
+		Ipv4 ip;
+		ip.saddr = addr("198.18.0.1");
+		Gre g;
+		g.call_id = 7;
+		g.seq = seq;
+		Bytes frame = ethernet({}, ipv4(ip, gre(g, ppp_mppe())));
+		__sk_buff ctx{};
+		TestRun r = test_run(bpf_program__fd(paths_[p]->progs.dupgre_eliminate), frame, &ctx);
+		return {r.retval, ctx.mark};
+	}
+	// The holder's hand-back for the one stream (198.18.0.1, call 7).
+	void hand_back(__u32 received, __u32 next)
+	{
+		elim_stream_key key{};
+		key.saddr = htonl(addr("198.18.0.1"));
+		key.call_id = 7;
+		__u32 slot;
+		REQUIRE(bpf_map__lookup_elem(paths_[0]->maps.stream_index, &key, sizeof(key), &slot, sizeof(slot), 0) ==
+			0);
+		elim_order_ack ack{};
+		ack.received = received;
+		ack.next = next;
+		REQUIRE(bpf_map__update_elem(paths_[0]->maps.order_ack, &slot, sizeof(slot), &ack, sizeof(ack),
+					     BPF_F_LOCK) == 0);
 	}
 	int run(unsigned p, const Bytes &frame)
 	{
@@ -139,11 +176,15 @@ TEST_CASE("drop mode discards duplicates, and only them")
 	CHECK(r.arrive(1, 1) == TC_ACT_SHOT);
 	CHECK(r.arrive(1, 2) == TC_ACT_UNSPEC);
 	CHECK(r.arrive(0, 2) == TC_ACT_SHOT);
-	CHECK(r.arrive(0, 500) == TC_ACT_UNSPEC);  // rogue ahead: passed, the stream starts over
+	CHECK(r.arrive(0, 500) == TC_ACT_SHOT);    // one packet far ahead: rogue; the stream stays
+	CHECK(r.arrive(1, 3) == TC_ACT_UNSPEC);
+	CHECK(r.arrive(0, 600) == TC_ACT_SHOT);    // three in a row out there: the stream moves
+	CHECK(r.arrive(0, 601) == TC_ACT_SHOT);
+	CHECK(r.arrive(0, 602) == TC_ACT_UNSPEC);
 	CHECK(r.arrive(1, 400) == TC_ACT_SHOT);    // rogue behind: a stale copy
-	CHECK(r.stat(T, ELIM_ROGUE) == 2);
-	CHECK(r.arrive(1, 500) == TC_ACT_SHOT);    // and 500 is known now
-	CHECK(r.arrive(1, 501) == TC_ACT_UNSPEC);
+	CHECK(r.stat(T, ELIM_ROGUE) == 5);
+	CHECK(r.arrive(1, 602) == TC_ACT_SHOT);    // and 602 is known now
+	CHECK(r.arrive(1, 603) == TC_ACT_UNSPEC);
 	CHECK(r.arrive(0, 2, "198.18.0.1", 7, 0x2081880b) == TC_ACT_UNSPEC);  // no sequence number
 	CHECK(r.stat(0, ELIM_TAGLESS) == 1);
 }
@@ -193,13 +234,21 @@ TEST_CASE("the window's edges")
 	r.arrive(0, 100 + 63);  // the farthest step ahead
 	CHECK(r.stat(T, ELIM_PASSED) == 3);
 	CHECK(r.stat(T, ELIM_OUT_OF_ORDER) == 2);
-	r.arrive(0, 163 + 64);  // just outside ahead: rogue, passed, the stream starts over
-	CHECK(r.stat(T, ELIM_PASSED) == 4);
+	r.arrive(0, 163 + 64);  // just outside ahead: rogue; the stream stays
+	CHECK(r.stat(T, ELIM_PASSED) == 3);
 	CHECK(r.stat(T, ELIM_ROGUE) == 2);
-	r.arrive(1, 163);       // now far behind
-	CHECK(r.stat(T, ELIM_ROGUE) == 3);
-	r.arrive(1, 163 + 64);
+	r.arrive(1, 163);       // still the newest in the window (and the count starts over)
 	CHECK(r.stat(T, ELIM_DISCARDED) == 1);
+	r.arrive(0, 163 + 65);  // three in a row out there confirm the jump
+	r.arrive(0, 163 + 66);
+	CHECK(r.stat(T, ELIM_PASSED) == 3);
+	r.arrive(0, 163 + 67);
+	CHECK(r.stat(T, ELIM_PASSED) == 4);
+	CHECK(r.stat(T, ELIM_ROGUE) == 5);
+	r.arrive(1, 163);       // now far behind
+	CHECK(r.stat(T, ELIM_ROGUE) == 6);
+	r.arrive(1, 163 + 67);
+	CHECK(r.stat(T, ELIM_DISCARDED) == 2);
 }
 
 TEST_CASE("a smaller window")
@@ -215,9 +264,9 @@ TEST_CASE("a smaller window")
 			   // stream's first packet (100) are not known to exist
 	CHECK(r.stat(T, ELIM_PASSED) == 5);
 	CHECK(r.stat(T, ELIM_LOST) == 1);
-	r.arrive(0, 118);  // 8 ahead: outside, starts over
+	r.arrive(0, 118);  // 8 ahead: outside: rogue, the stream stays
 	CHECK(r.stat(T, ELIM_ROGUE) == 2);
-	CHECK(r.stat(T, ELIM_PASSED) == 6);
+	CHECK(r.stat(T, ELIM_PASSED) == 5);
 }
 
 TEST_CASE("sequence numbers wrap around at 2^32")
@@ -275,4 +324,85 @@ TEST_CASE("not PPTP GRE: untouched and uncounted")
 	CHECK(r.run(0, ethernet({}, ipv4(Ipv4{}, gre(ver0, Bytes(40, 2))))) == TC_ACT_UNSPEC);
 	for (unsigned c = 0; c < ELIM_COUNTER_MAX; c++)
 		CHECK(r.stat(T, c) == 0);
+}
+
+TEST_CASE("one forged packet far ahead costs that packet, in drop and in monitor mode")
+{
+	for (bool drop : {false, true}) {
+		CAPTURE(drop);
+		Receiver r(drop);
+		for (uint32_t s = 1; s <= 100; s++)
+			r.arrive(0, s);
+		CHECK(r.arrive(1, 1100) == (drop ? TC_ACT_SHOT : TC_ACT_UNSPEC));
+		int dropped = 0;
+		for (uint32_t s = 101; s <= 1000; s++) {
+			dropped += r.arrive(0, s) == TC_ACT_SHOT;
+			dropped += r.arrive(1, s) != TC_ACT_SHOT;  // the copy: a duplicate
+		}
+		CHECK(dropped == (drop ? 0 : 900));
+		CHECK(r.stat(T, ELIM_PASSED) == 1000);
+		CHECK(r.stat(T, ELIM_ROGUE) == 1);
+		CHECK(r.stat(T, ELIM_RESETS) == 0);
+	}
+}
+
+TEST_CASE("a stream whose in-window packets stop is taken anew after the reset time")
+{
+	Receiver r(Mode::drop, 64, 1);  // a reset time of 1 ns: every gap between packets is longer
+	CHECK(r.arrive(0, 1000) == TC_ACT_UNSPEC);
+	CHECK(r.arrive(0, 10) == TC_ACT_UNSPEC);  // renumbered behind: taken after the reset time
+	CHECK(r.stat(T, ELIM_RESETS) == 1);
+}
+
+TEST_CASE("order mode: in order passes unmarked, a gap goes to the holder until it hands back")
+{
+	Receiver r(Mode::order);
+	auto pass = [](Receiver::Ordered o) { return o.verdict == TC_ACT_UNSPEC && o.mark == 0; };
+	auto holder = [](Receiver::Ordered o, __u32 index) {
+		return o.verdict == TC_ACT_UNSPEC && o.mark == (ELIM_ORDER_MARK | index);
+	};
+	auto dropped = [](Receiver::Ordered o) { return o.verdict == TC_ACT_SHOT; };
+	CHECK(pass(r.arrive_ordered(0, 1)));
+	CHECK(pass(r.arrive_ordered(0, 2)));
+	CHECK(dropped(r.arrive_ordered(1, 1)));    // a duplicate
+	CHECK(holder(r.arrive_ordered(0, 4), 1));  // 3 is missing: a gap
+	CHECK(holder(r.arrive_ordered(0, 5), 2));  // behind a held packet
+	CHECK(dropped(r.arrive_ordered(1, 2)));    // duplicates still go at once
+	CHECK(holder(r.arrive_ordered(1, 3), 3));  // the gap's copy: to the holder, behind them
+	CHECK(dropped(r.arrive_ordered(1, 4)));
+	r.hand_back(2, 6);                         // the holder has not received index 3 yet
+	CHECK(holder(r.arrive_ordered(0, 6), 4));
+	r.hand_back(4, 7);                         // everything received, nothing held
+	CHECK(pass(r.arrive_ordered(0, 7)));
+	CHECK(holder(r.arrive_ordered(0, 9), 5));  // 8 missing
+	r.hand_back(5, 10);                        // the wait ran out: 8 skipped, 9 released
+	CHECK(dropped(r.arrive_ordered(1, 8)));    // late: the receiver took 9
+	CHECK(pass(r.arrive_ordered(0, 10)));
+	CHECK(r.stat(T, ELIM_LATE) == 1);
+	CHECK(r.stat(T, ELIM_TO_HOLDER) == 5);
+	CHECK(r.stat(1, ELIM_TO_HOLDER) == 1);
+}
+
+TEST_CASE("order mode: copies a window behind go to the holder while it waits, else they are late")
+{
+	Receiver r(Mode::order, 8);
+	for (uint32_t s = 1; s <= 20; s++)
+		if (s != 5)
+			r.arrive_ordered(0, s);  // 6..20 to the holder: indexes 1..15
+	auto o = r.arrive_ordered(1, 5);   // 15 behind, outside the window of 8
+	CHECK(o.verdict == TC_ACT_UNSPEC);
+	CHECK(o.mark == (ELIM_ORDER_MARK | 16));
+	r.hand_back(16, 21);
+	CHECK(r.arrive_ordered(1, 6).verdict == TC_ACT_SHOT);  // stale now, and late
+	CHECK(r.arrive_ordered(0, 21).mark == 0);
+}
+
+TEST_CASE("order mode: a forged packet far ahead is dropped, the stream goes on")
+{
+	Receiver r(Mode::order);
+	r.arrive_ordered(0, 1);
+	CHECK(r.arrive_ordered(0, 100000).verdict == TC_ACT_SHOT);
+	auto o = r.arrive_ordered(0, 2);
+	CHECK(o.verdict == TC_ACT_UNSPEC);
+	CHECK(o.mark == 0);
 }

@@ -12,7 +12,8 @@ struct TestRun {
 	pkt::Bytes out;
 };
 
-inline TestRun test_run(int prog_fd, const pkt::Bytes &in)
+// With ctx, the __sk_buff goes in and comes out (the mark a program set).
+inline TestRun test_run(int prog_fd, const pkt::Bytes &in, __sk_buff *ctx = nullptr)
 {
 	pkt::Bytes out(in.size() + 64);
 	bpf_test_run_opts opts{};
@@ -22,6 +23,10 @@ inline TestRun test_run(int prog_fd, const pkt::Bytes &in)
 	opts.data_out = out.data();
 	opts.data_size_out = out.size();
 	opts.repeat = 1;
+	if (ctx) {
+		opts.ctx_in = opts.ctx_out = ctx;
+		opts.ctx_size_in = opts.ctx_size_out = sizeof(*ctx);
+	}
 	REQUIRE(bpf_prog_test_run_opts(prog_fd, &opts) == 0);
 	out.resize(opts.data_size_out);
 	return {static_cast<int>(opts.retval), out};

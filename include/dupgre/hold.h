@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* Shared by the holder (`dupgre-ctl hold`, the order stage's user-space
+ * half) and everything that reads its counters. The maps are declared by
+ * bpf/eliminate.bpf.c, so they are pinned with the rest of eliminate's
+ * state; only the holder writes them.
+ */
+#ifndef DUPGRE_HOLD_H
+#define DUPGRE_HOLD_H
+
+#include <linux/types.h>
+
+#include "dupgre/layout.h"
+
+/* The holder's counters (see layout.h), in the per-CPU "hold_stats" array:
+ * one row, key 0 (the holder is one thread: it writes CPU 0's copy).
+ */
+#define HOLD_COUNTERS(X) \
+	X(HOLD_RECEIVED, received, received_packets, "packets the holder received from the queue") \
+	X(HOLD_PASSED, passed, packets, "released at once: the next number, nothing held before it") \
+	X(HOLD_HELD, held, packets, "held: a gap before it") \
+	X(HOLD_RELEASED_IN_ORDER, released_in_order, packets, "held, released in order when the gap filled") \
+	X(HOLD_RELEASED_BY_WAIT, released_by_wait, packets, "held, released when the wait for a gap ran out") \
+	X(HOLD_DISCARDED, discarded, packets, "a duplicate, or a number already delivered or skipped: dropped") \
+	X(HOLD_ROGUE, rogue, packets, "far ahead of the stream and not confirmed by the next ones: dropped") \
+	X(HOLD_GAPS_SKIPPED, gaps_skipped, gaps, "gaps the wait ran out on") \
+	X(HOLD_NUMBERS_SKIPPED, numbers_skipped, skipped_numbers, "numbers in those gaps, lost") \
+	X(HOLD_OVERFLOW, overflow, overflows, "a stream or the holder held the most it may: the gap was skipped early") \
+	X(HOLD_HANDBACKS, handbacks, handbacks, "streams handed back to the program: nothing held, nothing in flight")
+
+#define HOLD_FAMILIES(F) \
+	F(received_packets, "", total, "Packets the holder received from the kernel's queue.") \
+	F(packets, "result", total, \
+	  "Packets the holder gave a verdict on, by what it did: passed at once, held, released in " \
+	  "order, released by the wait, discarded, rogue.") \
+	F(gaps, "", total, "Gaps the holder stopped waiting for.") \
+	F(skipped_numbers, "", total, "Sequence numbers in the gaps skipped: lost.") \
+	F(overflows, "", total, "Times the holder reached a limit and skipped a gap early.") \
+	F(handbacks, "", total, "Streams the holder handed back to the fast path.")
+
+enum hold_counter {
+	HOLD_COUNTERS(DUPGRE_COUNTER_ENUM)
+	HOLD_COUNTER_MAX,
+};
+
+struct hold_counters {
+	__u64 c[HOLD_COUNTER_MAX];
+};
+
+/* How long held packets were held: log2 buckets of microseconds, as the
+ * copy gap histogram (bucket b: [2^(b-1), 2^b) us), in the per-CPU
+ * "hold_times" array, key 0.
+ */
+#define HOLD_TIME_BUCKETS 24
+struct hold_times {
+	__u64 bucket[HOLD_TIME_BUCKETS];
+	__u64 sum_us;
+};
+#define HOLD_TIME_ROW_LEN (HOLD_TIME_BUCKETS + 1)
+
+/* The holder's state now, in the "hold_info" array, key 0. */
+struct hold_info {
+	__u64 heartbeat_ns;	/* CLOCK_MONOTONIC of the holder's last loop; 0: never ran */
+	__u32 pid;
+	__u32 wait_us;		/* the wait for a gap in use */
+	__u32 held;		/* packets held now */
+	__u32 streams;		/* streams with packets held now */
+};
+DUPGRE_ASSERT_SIZE(struct hold_info, 24);
+
+#endif /* DUPGRE_HOLD_H */
