@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
-/* The guide's 18 u32 rules (see shared/spec/dual-pptp.md, "The cloning
- * rules, decoded"), as one decision. u32 reads whole 32-bit words and a word
+/* The guide's 18 u32 rules (see docs/guide.md, "Which packets are copied:
+ * TEE and u32"), as one decision. u32 reads whole 32-bit words and a word
  * not entirely inside the packet is no match; load_be32() has the same rule,
  * so every test below reads exactly the words its u32 rule reads.
  */

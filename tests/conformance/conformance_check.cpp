@@ -33,7 +33,7 @@ constexpr int MAX_PRINTED = 40;
 uint16_t get16(const Bytes &b, size_t off) { return b.at(off) << 8 | b.at(off + 1); }
 uint16_t ipv4_id(const Bytes &p) { return get16(p, 4); }
 
-// Where dupgre deviates on purpose (shared/spec/dual-pptp.md).
+// Where dupgre deviates on purpose (docs/guide.md).
 enum Class { COMPARED, BOTH_1723, SHORT_DOFF, FRAGMENT };
 
 Class classify(const Bytes &p)

@@ -1,6 +1,6 @@
 #!/bin/bash
 # Conformance: dupgre's clone decisions against the kernel's own iptables u32
-# + TEE rules from the guide (shared/spec/original-guide.zh.md), on a generated
+# + TEE rules from the guide (docs/guide.md), on a generated
 # corpus. Usage: test-conformance.sh BUILD_DIR   (root)
 # CONFORMANCE_SEED=N picks another corpus; CONFORMANCE_FUZZ=N (default 1500,
 # at most ~30000) makes its fuzzed part larger.

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 # The guide's "dupgre" chain: its 18 TEE rules verbatim from its ip-up script
-# (shared/spec/original-guide.zh.md, lines 138-159), the baseline that the
+# (docs/guide.md, "Which packets are copied: TEE and u32"), the baseline that the
 # conformance test, the benchmarks and the vmtests compare dupgre with.
 #
 # guide_fill_dupgre_chain: fills the (existing) mangle chain "dupgre".
