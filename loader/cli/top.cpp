@@ -64,12 +64,13 @@ std::string device_cell(const std::string &name)
 	return fmt("  %-12.12s", name.c_str());
 }
 
-std::string duration(double us)
+// A duration for people: exact for bucket bounds, 3 digits for a value.
+std::string duration(double us, bool exact = true)
 {
 	if (us < 1000)
-		return fmt("%gus", us);
+		return fmt(exact ? "%gus" : "%.3gus", us);
 	if (us < 1e6)
-		return fmt("%gms", us / 1000);
+		return fmt(exact ? "%gms" : "%.3gms", us / 1000);
 	return fmt("%.3gs", us / 1e6);
 }
 
@@ -146,9 +147,9 @@ std::vector<std::string> top_screen(const Report &latest, const Figures *second,
 					if (x.device == p.name)
 						pw = &x;
 			const RowRates *r = pf ? &pf->rates : nullptr;
-			std::string p50 = pw && pw->p50 ? duration(*pw->p50 * 1e6) : "-";
+			std::string p50 = pw && pw->p50 ? duration(*pw->p50 * 1e6, false) : "-";
 			out.push_back(device_cell(p.name) + col(r, {ELIM_PASSED}) + col(r, {ELIM_FIRST}) +
-				      col(r, {ELIM_DISCARDED}) + col(r, {ELIM_RESCUED}) + fmt("%9s", p50.c_str()));
+				      col(r, {ELIM_DISCARDED}) + col(r, {ELIM_RESCUED}) + fmt(" %8s", p50.c_str()));
 		}
 		const RowRates *t = second ? &second->elim_totals : nullptr;
 		std::string loss = window && window->effective_loss
@@ -182,12 +183,12 @@ std::vector<std::string> top_screen(const Report &latest, const Figures *second,
 			while (hi - lo + 1 > room && hi > lo)
 				(sum[lo] <= sum[hi] ? lo++ : hi--);
 			__u64 most = *std::max_element(sum.begin() + lo, sum.begin() + hi + 1);
-			unsigned bar_room = width > 32 ? width - 32 : 1;
+			unsigned bar_room = width > 28 ? width - 28 : 1;
 			for (unsigned b = lo; b <= hi && out.size() < height; b++) {
 				unsigned len = most ? static_cast<unsigned>(
 							      std::ceil(static_cast<double>(sum[b]) * bar_room / most))
 						    : 0;
-				out.push_back(fmt("  %13s %8llu |", gap_bucket_label(b).c_str(),
+				out.push_back(fmt("  %14s %8llu |", gap_bucket_label(b).c_str(),
 						  static_cast<unsigned long long>(sum[b])) +
 					      std::string(len, '#'));
 			}

@@ -18,7 +18,7 @@ check "the dashboard is JSON with panels" jq -e '.panels | length > 0' "$CONTRIB
 ns_add NS
 # serve prints one line on stderr once it listens; the derived gauges come
 # with the second sample, a second later: wait for them, not for a time.
-coproc SERVE { ip netns exec "$NS" "$CTL" serve --listen "127.0.0.1:$PORT" 2>&1; }
+coproc SERVE { exec ip netns exec "$NS" "$CTL" serve --listen "127.0.0.1:$PORT" 2>&1; }
 PIDS+=("$SERVE_PID")
 read -r -t 10 -u "${SERVE[0]}" line
 check "serve starts" grep -q "listening on" <<<"$line"
