@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 #include "cli/commands.h"
 
+#include <csignal>
 #include <iostream>
 
 #include "cli/check.h"
@@ -87,6 +88,9 @@ Report gather(const std::string &dev)
 	if (!r.eliminate.empty()) {
 		r.elim_totals = elim.totals();
 		r.elim_streams = elim.streams();
+		for (const ElimPath &p : r.eliminate)
+			if (p.info.order)
+				r.hold = elim.hold();
 	}
 	if (!dev.empty() && r.empty())
 		throw Error("no dupgre state for device '" + dev + "'");
@@ -208,10 +212,24 @@ void cmd_eliminate_add(const GlobalOptions &g, const EliminateOptions &o)
 {
 	StateLock lock(StateLock::Mode::exclusive);
 	NetDevice dev = require_device(o.dev);
-	std::optional<bool> drop;
+	std::optional<ElimMode> mode;
 	if (!o.mode.empty())
-		drop = o.mode == "drop";
-	EliminateState().add(dev, drop, o.window, o.reset_ms);
+		mode = parse_mode(o.mode);
+	std::optional<unsigned> wait_ms;
+	if (o.wait == "auto") {
+		wait_ms = 0;
+	} else if (!o.wait.empty()) {
+		size_t end = 0;
+		unsigned long ms = 0;
+		try {
+			ms = std::stoul(o.wait, &end);
+		} catch (const std::exception &) {
+		}
+		if (end != o.wait.size() || ms < 1 || ms > 10000)
+			throw Error("--wait must be auto or 1 to 10000 ms, not '" + o.wait + "'");
+		wait_ms = static_cast<unsigned>(ms);
+	}
+	EliminateState().add(dev, mode, o.window, o.reset_ms, wait_ms);
 	if (o.set_rp_filter)
 		relax_rp_filter(dev.name);
 	done(g, {{"device", o.dev}});

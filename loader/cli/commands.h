@@ -39,7 +39,7 @@ struct DnatOptions {
 	bool set_rp_filter = false;
 };
 struct EliminateOptions {
-	std::string dev, mode;
+	std::string dev, mode, wait;  // wait: "auto" or milliseconds
 	std::optional<unsigned> window, reset_ms;
 	bool set_rp_filter = false;
 };
@@ -55,6 +55,9 @@ struct ServeOptions {
 };
 struct TopOptions {
 	std::string dev;
+};
+struct HoldOptions {
+	unsigned queue_len = 8192, max_held_stream = 2048, max_held = 8192;
 };
 struct HookOptions {
 	std::string event;
@@ -89,6 +92,8 @@ void cmd_top(const GlobalOptions &g, const TopOptions &o);
 void cmd_check(const GlobalOptions &g);
 void cmd_config(const GlobalOptions &g);
 void cmd_flush(const GlobalOptions &g);
+// Runs the order stage's holder until SIGTERM or SIGINT.
+void cmd_hold(const GlobalOptions &g, const HoldOptions &o);
 // Never throws, whatever goes wrong: pppd must not fail the link.
 void cmd_hook(const GlobalOptions &g, const HookOptions &o);
 

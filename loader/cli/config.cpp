@@ -103,8 +103,8 @@ const std::map<std::string, Setter> &setters()
 		{"dual_mtu", [](Config &c, const std::string &v) { c.dual_mtu = parse_mtu(v); }},
 		{"client_mtu", [](Config &c, const std::string &v) { c.client_mtu = parse_mtu(v); }},
 		{"eliminate", [](Config &c, const std::string &v) {
-			 if (v != "off" && v != "monitor" && v != "drop")
-				 throw Error("expected off, monitor or drop");
+			 if (v != "off" && v != "monitor" && v != "drop" && v != "order")
+				 throw Error("expected off, monitor, drop or order");
 			 c.eliminate = v;
 		 }},
 		{"rp_filter", [](Config &c, const std::string &v) { c.rp_filter = parse_bool(v); }},

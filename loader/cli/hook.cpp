@@ -101,7 +101,8 @@ void eliminate_up(Steps &s, const Config &c, const PppLink &link)
 		return;
 	for (const std::string &dev : {c.wan, link.iface})
 		s.run("eliminate add --dev " + dev, [&] {
-			EliminateState().add(require_device(dev), c.eliminate == "drop", std::nullopt, std::nullopt);
+			EliminateState().add(require_device(dev), parse_mode(c.eliminate), std::nullopt, std::nullopt,
+					     std::nullopt);
 		});
 }
 

@@ -181,8 +181,11 @@ int main(int argc, char **argv)
 	elim_cmd->require_subcommand(1);
 	c = commands.add(elim_cmd, "add", "eliminate across DEV (where copies arrive)", cmd_eliminate_add, elim);
 	dev_option(c, elim.dev);
-	c->add_option("--mode", elim.mode, "monitor (count only, default) or drop (discard duplicates)")
-		->check(CLI::IsMember({"monitor", "drop"}));
+	c->add_option("--mode", elim.mode,
+		      "monitor (count only, default), drop (discard duplicates) or order (drop, and deliver in "
+		      "sequence order through the holder, dupgre-ctl hold)")
+		->check(CLI::IsMember({"monitor", "drop", "order"}));
+	c->add_option("--wait", elim.wait, "order: how long a gap is waited for, auto (default) or MS");
 	c->add_option("--window", elim.window, "sequence history, 2-64 (default 64)");
 	c->add_option("--reset-ms", elim.reset_ms, "idle time after which any number is taken (default 1000)");
 	rp_option(c, elim.set_rp_filter, "DEV");
@@ -219,6 +222,20 @@ int main(int argc, char **argv)
 	commands.add(&app, "config", "check the configuration file and show it", cmd_config, false);
 	commands.add(&app, "flush", "detach everything and remove all state in this network namespace", cmd_flush)
 		->alias("uninstall-state");
+
+	HoldOptions hold;
+	c = commands.add(&app, "hold", "order mode's holder: deliver packets after a gap in sequence order "
+				       "(runs until SIGTERM; one per network namespace)",
+			 cmd_hold, hold);
+	c->add_option("--queue-len", hold.queue_len, "packets the kernel queues for the holder at most")
+		->capture_default_str()
+		->check(CLI::Range(64u, 65536u));
+	c->add_option("--max-held", hold.max_held, "packets held in all before a gap is skipped early")
+		->capture_default_str()
+		->check(CLI::Range(16u, 65536u));
+	c->add_option("--max-held-stream", hold.max_held_stream, "packets held per stream before its gap is skipped early")
+		->capture_default_str()
+		->check(CLI::Range(16u, 65536u));
 
 	HookOptions hook;
 	c = commands.add(&app, "hook", "pppd ip-pre-up/ip-up/ip-down: apply the configuration to a link; "

@@ -10,7 +10,7 @@ namespace {
 
 std::string elim_mode(const ElimPath &p)
 {
-	return p.info.drop ? "drop" : "monitor";
+	return p.info.order ? "order" : p.info.drop ? "drop" : "monitor";
 }
 
 std::string addr_list(const std::vector<Ipv4> &addrs)
@@ -27,6 +27,11 @@ std::string target_desc(const CloneStatus &st)
 	o << st.info.target_name << " (ifindex " << st.info.target_ifindex << ", mtu "
 	  << st.info.target_mtu << (st.target_present ? "" : ", gone") << ")";
 	return o.str();
+}
+
+std::string elim_wait(const ElimPath &p)
+{
+	return p.info.wait_ms ? std::to_string(p.info.wait_ms) + " ms" : "auto";
 }
 
 const char *attached_or_stale(bool attached)
@@ -61,7 +66,7 @@ std::string status_text(const Report &r)
 	for (const ElimPath &p : r.eliminate)
 		o << p.name << ": eliminate " << attached_or_stale(p.attached) << " on ingress (path " << p.index
 		  << "), mode " << elim_mode(p) << ", window " << p.info.window << ", reset " << p.info.reset_ms
-		  << " ms\n";
+		  << " ms" << (p.info.order ? ", wait " + elim_wait(p) : "") << "\n";
 	return o.str();
 }
 
@@ -115,6 +120,7 @@ Json status_json(const Report &r, const std::string &state_dir)
 					    {"mode", elim_mode(p)},
 					    {"window", p.info.window},
 					    {"reset_ms", p.info.reset_ms},
+					    {"wait_ms", p.info.wait_ms},  // order mode; 0: auto
 					    {"prog_id", p.info.prog_id}});
 	return out;
 }
@@ -162,6 +168,13 @@ std::string stats_text(const Report &rep)
 		o << "eliminate, all paths\n";
 		counter_lines(o, elim_schema(), rep.elim_totals.data(), ELIM_COUNTER_MAX);
 	}
+	if (rep.hold) {
+		const HoldReport &h = *rep.hold;
+		o << "holder: " << (h.running ? "running, pid " + std::to_string(h.info.pid) : std::string("not running"))
+		  << ", wait " << h.info.wait_us / 1000 << " ms, held " << h.info.held << " in " << h.info.streams
+		  << (h.info.streams == 1 ? " stream\n" : " streams\n");
+		counter_lines(o, hold_schema(), h.counters.data(), HOLD_COUNTER_MAX);
+	}
 	for (const ElimStream &st : rep.elim_streams) {
 		o << "stream " << st.saddr.str() << " call " << st.call_id << ", last " << st.recov_seq << "\n";
 		counter_lines(o, elim_schema(), st.counters.data(), ELIM_STREAM_COUNTERS);
@@ -204,10 +217,22 @@ Json stats_json(const Report &rep)
 			 {"last_seq", st.recov_seq},
 			 {"counters", counters_json(elim_schema(), st.counters.data(), ELIM_STREAM_COUNTERS)}});
 	Json totals = {{"counters", counters_json(elim_schema(), rep.elim_totals.data(), ELIM_COUNTER_MAX)}};
+	Json eliminate = {{"paths", std::move(paths)}, {"totals", std::move(totals)}, {"streams", std::move(streams)}};
+	if (rep.hold) {
+		const HoldReport &h = *rep.hold;
+		eliminate["hold"] = {{"running", h.running},
+				     {"pid", h.info.pid},
+				     {"wait_ms", h.info.wait_us / 1000.0},
+				     {"held", h.info.held},
+				     {"streams_held", h.info.streams},
+				     {"counters", counters_json(hold_schema(), h.counters.data(), HOLD_COUNTER_MAX)},
+				     {"hold_time_us_log2", h.times},
+				     {"hold_time_sum_us", h.time_sum_us}};
+	}
 	return {{"clone", std::move(clone)},
 		{"relay", std::move(relay)},
 		{"dnat", std::move(dnat)},
-		{"eliminate", {{"paths", std::move(paths)}, {"totals", std::move(totals)}, {"streams", std::move(streams)}}}};
+		{"eliminate", std::move(eliminate)}};
 }
 
 namespace {
@@ -266,6 +291,33 @@ void schema_lines(std::ostringstream &o, const CounterSchema &schema, const std:
 	}
 }
 
+// A histogram of log2 microsecond buckets (bucket b: below 2^b us, the last
+// one everything longer), in seconds; one series per (device, buckets) row,
+// no device label for "".
+void log2_histogram(std::ostringstream &o, const char *name, const char *help,
+		    const std::vector<std::pair<std::string, const __u64 *>> &rows, unsigned nbuckets,
+		    const std::vector<__u64> &sums_us)
+{
+	help_type(o, name, "histogram", help);
+	for (size_t r = 0; r < rows.size(); r++) {
+		std::string dev = rows[r].first.empty() ? "" : "device=\"" + label_value(rows[r].first) + "\"";
+		std::string sep = dev.empty() ? "" : ",";
+		__u64 cumulative = 0;
+		for (unsigned b = 0; b < nbuckets; b++) {
+			cumulative += rows[r].second[b];
+			o << name << "_bucket{" << dev << sep << "le=\"";
+			if (b + 1 == nbuckets)
+				o << "+Inf";
+			else
+				o << (1ull << b) / 1e6;
+			o << "\"} " << cumulative << "\n";
+		}
+		std::string labels = dev.empty() ? "" : "{" + dev + "}";
+		o << name << "_sum" << labels << " " << sums_us[r] / 1e6 << "\n"
+		  << name << "_count" << labels << " " << cumulative << "\n";
+	}
+}
+
 template <typename Items, typename Name, typename Values>
 std::vector<CounterRow> rows_of(const Items &items, Name name, Values values)
 {
@@ -302,24 +354,30 @@ std::string stats_prometheus(const Report &rep)
 		     rows_of(rep.eliminate, [](const ElimPath &p) { return p.name; },
 			     [](const ElimPath &p) { return p.counters.data(); }),
 		     rep.elim_totals.data());
+	std::vector<CounterRow> hold_rows;
+	if (rep.hold)
+		hold_rows.push_back({"", rep.hold->counters.data()});
+	schema_lines(o, hold_schema(), hold_rows, rep.hold ? rep.hold->counters.data() : nullptr);
+	help_type(o, "dupgre_hold_running", "gauge", "Whether the order stage's holder runs (1) or not (0).");
+	help_type(o, "dupgre_hold_wait_seconds", "gauge", "How long the holder waits for a gap now.");
+	help_type(o, "dupgre_hold_held_packets", "gauge", "Packets the holder holds now.");
+	if (rep.hold)
+		o << "dupgre_hold_running " << (rep.hold->running ? 1 : 0) << "\ndupgre_hold_wait_seconds "
+		  << rep.hold->info.wait_us / 1e6 << "\ndupgre_hold_held_packets " << rep.hold->info.held << "\n";
+	log2_histogram(o, "dupgre_hold_time_seconds", "How long the holder held the packets it released.",
+		       rep.hold ? std::vector<std::pair<std::string, const __u64 *>>{{"", rep.hold->times.data()}}
+				: std::vector<std::pair<std::string, const __u64 *>>{},
+		       HOLD_TIME_BUCKETS, rep.hold ? std::vector<__u64>{rep.hold->time_sum_us} : std::vector<__u64>{});
 	// Per stream series would be unbounded (one per PPTP call): JSON only.
-	help_type(o, "dupgre_eliminate_copy_gap_seconds", "histogram",
-		  "How much later the second copy of a packet arrived, by the path it arrived on.");
+	std::vector<std::pair<std::string, const __u64 *>> gap_rows;
+	std::vector<__u64> gap_sums;
 	for (const ElimPath &p : rep.eliminate) {
-		std::string dev = label_value(p.name);
-		__u64 cumulative = 0;
-		for (unsigned b = 0; b < ELIM_GAP_BUCKETS; b++) {
-			cumulative += p.gaps[b];
-			o << "dupgre_eliminate_copy_gap_seconds_bucket{device=\"" << dev << "\",le=\"";
-			if (b + 1 == ELIM_GAP_BUCKETS)
-				o << "+Inf";
-			else
-				o << (1ull << b) / 1e6;
-			o << "\"} " << cumulative << "\n";
-		}
-		o << "dupgre_eliminate_copy_gap_seconds_sum{device=\"" << dev << "\"} " << p.gap_sum_us / 1e6
-		  << "\ndupgre_eliminate_copy_gap_seconds_count{device=\"" << dev << "\"} " << cumulative << "\n";
+		gap_rows.push_back({p.name, p.gaps.data()});
+		gap_sums.push_back(p.gap_sum_us);
 	}
+	log2_histogram(o, "dupgre_eliminate_copy_gap_seconds",
+		       "How much later the second copy of a packet arrived, by the path it arrived on.", gap_rows,
+		       ELIM_GAP_BUCKETS, gap_sums);
 	return o.str();
 }
 

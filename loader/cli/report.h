@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,7 @@ struct Report {
 	std::vector<ElimPath> eliminate;
 	ElimCounters elim_totals{};
 	std::vector<ElimStream> elim_streams;
+	std::optional<HoldReport> hold;  // when a path is in order mode
 
 	bool empty() const { return clone.empty() && relay.empty() && dnat.empty() && eliminate.empty(); }
 };

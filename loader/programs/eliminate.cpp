@@ -6,9 +6,11 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <ctime>
 
 #include "core/bpffs.h"
 #include "core/pins.h"
+#include "core/netfilter.h"
 #include "core/program.h"
 #include "eliminate.skel.h"
 
@@ -22,7 +24,33 @@ const CounterSchema &elim_schema()
 	return schema;
 }
 
+const NfqueueRule order_rule = {ELIM_ORDER_MARK, ELIM_ORDER_MARK_MASK, ELIM_ORDER_QUEUE};
+
+const char *mode_name(ElimMode m)
+{
+	return m == ElimMode::order ? "order" : m == ElimMode::drop ? "drop" : "monitor";
+}
+
+ElimMode parse_mode(const std::string &text)
+{
+	for (ElimMode m : {ElimMode::monitor, ElimMode::drop, ElimMode::order})
+		if (text == mode_name(m))
+			return m;
+	throw Error("--mode must be monitor, drop or order, not '" + text + "'");
+}
+
+const CounterSchema &hold_schema()
+{
+	static const CounterSchema schema = DUPGRE_SCHEMA("hold", HOLD_COUNTERS, HOLD_FAMILIES);
+	return schema;
+}
+
 namespace {
+
+ElimMode path_mode(const elim_path &p)
+{
+	return p.order ? ElimMode::order : p.drop ? ElimMode::drop : ElimMode::monitor;
+}
 
 // One program per path (its index and settings in .rodata), all sharing
 // the pinned streams and counters; no program pin: the tc filter holds it.
@@ -56,7 +84,7 @@ std::optional<ElimSettings> EliminateState::settings() const
 		return std::nullopt;
 	for (const elim_path &p : read_paths(pin("paths")))
 		if (p.used)
-			return ElimSettings{static_cast<bool>(p.drop), p.window, p.reset_ms};
+			return ElimSettings{path_mode(p), p.window, p.reset_ms, p.wait_ms};
 	return std::nullopt;
 }
 
@@ -68,15 +96,16 @@ __u32 EliminateState::load_path(unsigned index, const NetDevice &dev, const Elim
 	TcProgram<eliminate_bpf> prog(elim_program, dir_);
 	prog->rodata->path = index;
 	prog->rodata->l3_device = !dev.has_mac_header();
-	prog->rodata->drop = want.drop;
+	prog->rodata->drop = want.mode != ElimMode::monitor;
+	prog->rodata->order = want.mode == ElimMode::order;
 	prog->rodata->window = want.window;
 	prog->rodata->reset_ns = static_cast<__u64>(want.reset_ms) * 1000000;
 	prog.load();
 	return prog.attach(dev.ifindex, rollback, replacing);
 }
 
-void EliminateState::add(const NetDevice &dev, std::optional<bool> drop,
-			 std::optional<unsigned> window, std::optional<unsigned> reset_ms)
+void EliminateState::add(const NetDevice &dev, std::optional<ElimMode> mode, std::optional<unsigned> window,
+			 std::optional<unsigned> reset_ms, std::optional<unsigned> wait_ms)
 {
 	if (!dev.has_mac_header() && !dev.takes_l3_packets())
 		throw Error("cannot attach to " + dev.name + ": unsupported device type " + dev.type_name());
@@ -84,10 +113,12 @@ void EliminateState::add(const NetDevice &dev, std::optional<bool> drop,
 		throw Error("--window must be 2 to " + std::to_string(ELIM_HISTORY));
 	if (reset_ms && (*reset_ms < 1 || *reset_ms > 3600000))
 		throw Error("--reset-ms must be 1 to 3600000");
+	if (wait_ms && *wait_ms > 10000)
+		throw Error("--wait must be auto or 1 to 10000 ms");
 
 	ElimSettings running = settings().value_or(ElimSettings{});
-	ElimSettings want{drop.value_or(running.drop), window.value_or(running.window),
-			  reset_ms.value_or(running.reset_ms)};
+	ElimSettings want{mode.value_or(running.mode), window.value_or(running.window),
+			  reset_ms.value_or(running.reset_ms), wait_ms.value_or(running.wait_ms)};
 	std::vector<elim_path> paths(ELIM_MAX_PATHS);
 	if (exists())
 		paths = read_paths(pin("paths"));
@@ -107,6 +138,11 @@ void EliminateState::add(const NetDevice &dev, std::optional<bool> drop,
 	Rollback rollback;
 	if (!exists())
 		rollback.add([this] { forget(elim_program, dir_); });
+	// The rule first: a program in order mode marks packets at once.
+	if (want.mode == ElimMode::order && !nfqueue_rule_present(order_rule)) {
+		nfqueue_rule_add(order_rule);
+		rollback.add([] { nfqueue_rule_remove(order_rule); });
+	}
 	make_dirs(dir_);
 	elim_path &p = paths[index];
 	if (!fresh_path && p.ifindex != static_cast<__u32>(dev.ifindex))
@@ -132,8 +168,8 @@ void EliminateState::add(const NetDevice &dev, std::optional<bool> drop,
 		if (!other.used || i == index)
 			continue;
 		auto odev = find_device(other.name);
-		if (odev && odev->ifindex == static_cast<int>(other.ifindex) &&
-		    (other.drop != want.drop || other.window != want.window || other.reset_ms != want.reset_ms))
+		ElimSettings theirs{path_mode(other), other.window, other.reset_ms, other.wait_ms};
+		if (odev && odev->ifindex == static_cast<int>(other.ifindex) && !(theirs == want))
 			other.prog_id = load_path(i, *odev, want, rollback, true);
 	}
 	Fd map = open_pinned(pin("paths"));
@@ -142,9 +178,14 @@ void EliminateState::add(const NetDevice &dev, std::optional<bool> drop,
 			continue;
 		paths[i].window = want.window;
 		paths[i].reset_ms = want.reset_ms;
-		paths[i].drop = want.drop;
+		paths[i].drop = want.mode != ElimMode::monitor;
+		paths[i].order = want.mode == ElimMode::order;
+		paths[i].wait_ms = want.wait_ms;
 		check(bpf_map_update_elem(map.get(), &i, &paths[i], BPF_ANY), "recording the path");
 	}
+	// Out of order mode: no program marks packets any more.
+	if (want.mode != ElimMode::order)
+		nfqueue_rule_remove(order_rule);
 	rollback.commit();
 }
 
@@ -168,8 +209,10 @@ bool EliminateState::del(const std::string &dev)
 		elim_path empty{};
 		check(bpf_map_update_elem(map.get(), &i, &empty, BPF_ANY), "removing the path");
 	}
-	if (!left)
+	if (!left) {
 		forget(elim_program, dir_);
+		nfqueue_rule_remove(order_rule);
+	}
 	return found;
 }
 
@@ -237,6 +280,26 @@ std::vector<ElimStream> EliminateState::streams() const
 		return a.saddr < b.saddr || (a.saddr == b.saddr && a.call_id < b.call_id);
 	});
 	return out;
+}
+
+HoldReport EliminateState::hold() const
+{
+	HoldReport h;
+	if (!exists())
+		return h;
+	__u32 zero = 0;
+	h.info = read_info<hold_info>(pin("hold_info"));
+	timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	auto now_ns = static_cast<__u64>(ts.tv_sec) * 1000000000ull + static_cast<__u64>(ts.tv_nsec);
+	// The holder writes ten times a second.
+	h.running = h.info.heartbeat_ns && now_ns - h.info.heartbeat_ns < 2000000000ull;
+	auto c = sum_percpu_row(open_pinned(pin("hold_stats")).get(), &zero, HOLD_COUNTER_MAX);
+	std::copy(c.begin(), c.end(), h.counters.begin());
+	auto t = sum_percpu_row(open_pinned(pin("hold_times")).get(), &zero, HOLD_TIME_ROW_LEN);
+	std::copy(t.begin(), t.begin() + HOLD_TIME_BUCKETS, h.times.begin());
+	h.time_sum_us = t[HOLD_TIME_BUCKETS];
+	return h;
 }
 
 }  // namespace dupgre

@@ -13,18 +13,33 @@
 #include "core/bpf_util.h"
 #include "core/counters.h"
 #include "core/netdev.h"
+#include "core/netfilter.h"
 #include "dupgre/eliminate.h"
+#include "dupgre/hold.h"
 
 namespace dupgre {
 
 using ElimCounters = std::array<__u64, ELIM_COUNTER_MAX>;
 const CounterSchema &elim_schema();
 
+enum class ElimMode { monitor, drop, order };
+const char *mode_name(ElimMode m);
+ElimMode parse_mode(const std::string &text);  // throws on anything else
+
 struct ElimSettings {
-	bool drop = false;
+	ElimMode mode = ElimMode::monitor;
 	unsigned window = ELIM_HISTORY;
 	unsigned reset_ms = 1000;
+	unsigned wait_ms = 0;  // order: how long a gap is waited for; 0: auto
+
+	bool operator==(const ElimSettings &o) const
+	{
+		return mode == o.mode && window == o.window && reset_ms == o.reset_ms && wait_ms == o.wait_ms;
+	}
 };
+
+// The order stage's netfilter rule, as eliminate.bpf.c marks packets.
+extern const NfqueueRule order_rule;
 
 struct ElimPath {
 	std::string name;
@@ -34,6 +49,17 @@ struct ElimPath {
 	ElimCounters counters{};
 	std::array<__u64, ELIM_GAP_BUCKETS> gaps{};
 	__u64 gap_sum_us = 0;
+};
+
+const CounterSchema &hold_schema();
+
+// The order stage's holder, as it last recorded itself.
+struct HoldReport {
+	hold_info info{};
+	bool running = false;  // its heartbeat is recent
+	std::array<__u64, HOLD_COUNTER_MAX> counters{};
+	std::array<__u64, HOLD_TIME_BUCKETS> times{};
+	__u64 time_sum_us = 0;
 };
 
 struct ElimStream {
@@ -51,13 +77,16 @@ public:
 	// Adds dev as a path (or re-adds it after it came back with a new
 	// ifindex). Settings not given keep the running ones; new ones apply to
 	// every path, since all share the streams.
-	void add(const NetDevice &dev, std::optional<bool> drop, std::optional<unsigned> window,
-		 std::optional<unsigned> reset_ms);
+	// With mode order, the holder's NFQUEUE rule is put in place; it goes
+	// with the last path in order mode.
+	void add(const NetDevice &dev, std::optional<ElimMode> mode, std::optional<unsigned> window,
+		 std::optional<unsigned> reset_ms, std::optional<unsigned> wait_ms);
 	bool del(const std::string &dev);
 	std::optional<ElimSettings> settings() const;
 	std::vector<ElimPath> paths() const;
 	ElimCounters totals() const;
 	std::vector<ElimStream> streams() const;
+	HoldReport hold() const;
 
 private:
 	std::string pin(const char *name) const { return dir_ + "/" + name; }

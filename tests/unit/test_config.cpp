@@ -97,7 +97,7 @@ TEST_CASE("every error names the file, the line and the key")
 	CHECK(error_of("role = primary\nclient_mtu = big\n") ==
 	      "t.conf:2: client_mtu: expected an MTU (0 to leave it, else 576-65535)");
 	CHECK(error_of("role = primary\neliminate = sometimes\n") ==
-	      "t.conf:2: eliminate: expected off, monitor or drop");
+	      "t.conf:2: eliminate: expected off, monitor, drop or order");
 	CHECK(error_of("role = primary\nrp_filter = maybe\n") == "t.conf:2: rp_filter: expected yes or no");
 }
 

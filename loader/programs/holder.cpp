@@ -1,0 +1,407 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#include "programs/holder.h"
+
+#include <arpa/inet.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <libmnl/libmnl.h>
+#include <libnetfilter_queue/libnetfilter_queue.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nfnetlink_queue.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+#include <map>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "core/bpffs.h"
+#include "core/counters.h"
+#include "core/error.h"
+#include "core/fd.h"
+#include "core/pins.h"
+#include "dupgre/eliminate.h"
+#include "programs/reorder.h"
+
+namespace dupgre {
+
+namespace {
+
+int64_t now_us()
+{
+	timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000ll + ts.tv_nsec / 1000;
+}
+
+// The stream key and GRE sequence number of a queued packet's headers.
+bool parse_gre(const uint8_t *p, size_t len, elim_stream_key &key, uint32_t &seq)
+{
+	if (len < 20 || (p[0] >> 4) != 4)
+		return false;
+	size_t ihl = (p[0] & 15) * 4u;
+	if (ihl < 20 || p[9] != 47 || len < ihl + 12)
+		return false;
+	const uint8_t *g = p + ihl;
+	// Enhanced GRE (version 1, PPP) with a sequence number.
+	if ((g[1] & 7) != 1 || g[2] != 0x88 || g[3] != 0x0b || !(g[0] & 0x10))
+		return false;
+	key = {};
+	memcpy(&key.saddr, p + 12, 4);
+	key.call_id = static_cast<__u16>(g[6] << 8 | g[7]);
+	seq = uint32_t(g[8]) << 24 | uint32_t(g[9]) << 16 | uint32_t(g[10]) << 8 | g[11];
+	return true;
+}
+
+// Eliminate's pinned maps the holder reads and writes; reopened when
+// eliminate's state is removed and made anew.
+struct Maps {
+	Fd stream_index, streams, order_ack, gaps, paths, hold_stats, hold_times, hold_info;
+	__u32 paths_id = 0;
+
+	static __u32 id_of(int fd)
+	{
+		bpf_map_info info{};
+		__u32 len = sizeof(info);
+		return bpf_obj_get_info_by_fd(fd, &info, &len) == 0 ? info.id : 0;
+	}
+	// True when usable (eliminate's state exists).
+	bool refresh()
+	{
+		std::string dir = state_root() + "/eliminate/";
+		if (!path_exists(dir + "hold_info")) {
+			*this = Maps{};
+			return false;
+		}
+		Fd p(bpf_obj_get((dir + "paths").c_str()));
+		__u32 id = p ? id_of(p.get()) : 0;
+		if (id && id == paths_id)
+			return true;
+		try {
+			stream_index = open_pinned(dir + "stream_index");
+			streams = open_pinned(dir + "streams");
+			order_ack = open_pinned(dir + "order_ack");
+			gaps = open_pinned(dir + "gaps");
+			paths = std::move(p);
+			hold_stats = open_pinned(dir + "hold_stats");
+			hold_times = open_pinned(dir + "hold_times");
+			hold_info = open_pinned(dir + "hold_info");
+			paths_id = id;
+		} catch (const Error &) {
+			*this = Maps{};  // being made or removed right now
+			return false;
+		}
+		return true;
+	}
+	explicit operator bool() const { return static_cast<bool>(hold_info); }
+};
+
+// One stream the holder has seen.
+struct Stream {
+	__u32 slot = 0;
+	std::optional<Reorder> order;
+	uint32_t received = 0;     // index of the last packet received
+	bool handed_back = false;  // at `received`, with order->next()
+	int64_t last_us = 0;
+};
+
+struct KeyLess {
+	bool operator()(const elim_stream_key &a, const elim_stream_key &b) const
+	{
+		return a.saddr != b.saddr ? a.saddr < b.saddr : a.call_id < b.call_id;
+	}
+};
+
+class Holder {
+public:
+	Holder(const HolderOptions &o) : o_(o), wait_us_(o.default_wait_ms * 1000ll)
+	{
+		nl_.reset(mnl_socket_open(NETLINK_NETFILTER));
+		if (!nl_)
+			throw Error("opening a netfilter netlink socket: " + strerror_text(-errno));
+		if (mnl_socket_bind(nl_.get(), 0, MNL_SOCKET_AUTOPID) < 0)
+			throw Error("binding the netfilter netlink socket: " + strerror_text(-errno));
+		portid_ = mnl_socket_get_portid(nl_.get());
+		int one = 1;
+		// A full socket buffer must not stop the loop: the queue fails open.
+		setsockopt(mnl_socket_get_fd(nl_.get()), SOL_NETLINK, NETLINK_NO_ENOBUFS, &one, sizeof(one));
+		config([](nlmsghdr *nlh) { nfq_nlmsg_cfg_put_cmd(nlh, AF_INET, NFQNL_CFG_CMD_BIND); },
+		       "binding NFQUEUE " + std::to_string(ELIM_ORDER_QUEUE) + " (is another holder running?)");
+		config([&](nlmsghdr *nlh) {
+			// The headers are all it needs; the packet stays in the kernel.
+			nfq_nlmsg_cfg_put_params(nlh, NFQNL_COPY_PACKET, 128);
+			nfq_nlmsg_cfg_put_qmaxlen(nlh, o_.queue_len);
+			mnl_attr_put_u32(nlh, NFQA_CFG_FLAGS, htonl(NFQA_CFG_F_FAIL_OPEN));
+			mnl_attr_put_u32(nlh, NFQA_CFG_MASK, htonl(NFQA_CFG_F_FAIL_OPEN));
+		}, "configuring NFQUEUE");
+	}
+
+	void run(const volatile sig_atomic_t &stop)
+	{
+		std::vector<char> buf(MNL_SOCKET_BUFFER_SIZE * 4);
+		int64_t last_tick = 0;
+		maps_.refresh();
+		while (!stop) {
+			int64_t now = now_us();
+			pollfd pfd = {mnl_socket_get_fd(nl_.get()), POLLIN, 0};
+			int timeout_ms = static_cast<int>(std::clamp<int64_t>((next_deadline(now) - now + 999) / 1000, 0, 100));
+			int n = poll(&pfd, 1, timeout_ms);
+			if (n < 0 && errno != EINTR)
+				throw Error("poll: " + strerror_text(-errno));
+			now = now_us();
+			if (n > 0) {
+				// Everything queued so far, then the verdicts in one send.
+				ssize_t len;
+				while ((len = recv(pfd.fd, buf.data(), buf.size(), MSG_DONTWAIT)) > 0)
+					mnl_cb_run(buf.data(), len, 0, portid_, on_packet, this);
+			}
+			for (auto &[key, st] : streams_)
+				if (st.order && st.order->held())
+					st.order->expire(now, wait_us_, verdicts_, stats_);
+			send_verdicts();
+			hand_back(now);
+			if (now - last_tick >= 100000) {
+				tick(now);
+				last_tick = now;
+			}
+		}
+	}
+
+private:
+	template <typename Fill> void config(Fill fill, const std::string &what)
+	{
+		std::vector<char> buf(MNL_SOCKET_BUFFER_SIZE);
+		nlmsghdr *nlh = nfq_nlmsg_put(buf.data(), NFQNL_MSG_CONFIG, ELIM_ORDER_QUEUE);
+		fill(nlh);
+		nlh->nlmsg_flags |= NLM_F_ACK;
+		if (mnl_socket_sendto(nl_.get(), nlh, nlh->nlmsg_len) < 0)
+			throw Error(what + ": " + strerror_text(-errno));
+		int len = mnl_socket_recvfrom(nl_.get(), buf.data(), buf.size());
+		if (len < 0 || mnl_cb_run(buf.data(), len, 0, portid_, nullptr, nullptr) < 0)
+			throw Error(what + ": " + strerror_text(-errno));
+	}
+
+	int64_t next_deadline(int64_t now) const
+	{
+		int64_t d = now + 100000;
+		for (const auto &[key, st] : streams_)
+			if (st.order && st.order->held())
+				d = std::min(d, st.order->waiting_since() + wait_us_);
+		return d;
+	}
+
+	static int on_packet(const nlmsghdr *nlh, void *data)
+	{
+		static_cast<Holder *>(data)->packet(nlh);
+		return MNL_CB_OK;
+	}
+
+	void packet(const nlmsghdr *nlh)
+	{
+		nlattr *attr[NFQA_MAX + 1] = {};
+		if (nfq_nlmsg_parse(nlh, attr) < 0 || !attr[NFQA_PACKET_HDR])
+			return;
+		auto *ph = static_cast<nfqnl_msg_packet_hdr *>(mnl_attr_get_payload(attr[NFQA_PACKET_HDR]));
+		uint32_t id = ntohl(ph->packet_id);
+		uint32_t mark = attr[NFQA_MARK] ? ntohl(mnl_attr_get_u32(attr[NFQA_MARK])) : 0;
+		elim_stream_key key;
+		uint32_t seq;
+		stats_.c[HOLD_RECEIVED]++;
+		if (!attr[NFQA_PAYLOAD] ||
+		    !parse_gre(static_cast<const uint8_t *>(mnl_attr_get_payload(attr[NFQA_PAYLOAD])),
+			       mnl_attr_get_payload_len(attr[NFQA_PAYLOAD]), key, seq) ||
+		    (mark & ELIM_ORDER_MARK_MASK) != ELIM_ORDER_MARK || !maps_) {
+			verdicts_.push_back({id, true});  // not ours to order: let it go
+			stats_.c[HOLD_PASSED]++;
+			return;
+		}
+		int64_t now = now_us();
+		Stream &st = streams_[key];
+		st.last_us = now;
+		auto index16 = static_cast<uint16_t>(mark);
+		elim_slot slot{};
+		// A new episode when the program took the stream back (it records
+		// our `received` as synced), or a stream we do not know: the
+		// program's frontier then. Else our own frontier goes on.
+		bool fresh = !st.order;
+		if (!fresh && st.handed_back) {
+			if (bpf_map_lookup_elem_flags(maps_.streams.get(), &st.slot, &slot, BPF_F_LOCK) == 0 &&
+			    slot.synced == st.received)
+				fresh = true;
+		}
+		if (fresh) {
+			__u32 s;
+			if (bpf_map_lookup_elem(maps_.stream_index.get(), &key, &s) != 0 ||
+			    bpf_map_lookup_elem_flags(maps_.streams.get(), &s, &slot, BPF_F_LOCK) != 0) {
+				verdicts_.push_back({id, true});
+				stats_.c[HOLD_PASSED]++;
+				return;
+			}
+			st.slot = s;
+			st.order.emplace(slot.next);
+			// This packet's full index, from the program's count.
+			st.received = slot.queued - static_cast<uint16_t>(static_cast<uint16_t>(slot.queued) - index16);
+		} else {
+			st.received += static_cast<uint16_t>(index16 - static_cast<uint16_t>(st.received));
+		}
+		st.handed_back = false;
+		st.order->arrive(id, seq, now, verdicts_, stats_);
+		held_ = 0;
+		for (auto &[k, other] : streams_)
+			held_ += other.order ? other.order->held() : 0;
+		if (st.order->held() > o_.max_held_stream || held_ > o_.max_held) {
+			stats_.c[HOLD_OVERFLOW]++;
+			st.order->skip_gap(now, verdicts_, stats_);
+		}
+	}
+
+	void send_verdicts()
+	{
+		if (verdicts_.empty())
+			return;
+		std::vector<char> buf(MNL_SOCKET_BUFFER_SIZE * 2);
+		mnl_nlmsg_batch *batch = mnl_nlmsg_batch_start(buf.data(), buf.size() / 2);
+		auto flush = [&] {
+			if (mnl_nlmsg_batch_size(batch))
+				mnl_socket_sendto(nl_.get(), mnl_nlmsg_batch_head(batch), mnl_nlmsg_batch_size(batch));
+			mnl_nlmsg_batch_reset(batch);
+		};
+		for (const Verdict &v : verdicts_) {
+			nlmsghdr *nlh = nfq_nlmsg_put(static_cast<char *>(mnl_nlmsg_batch_current(batch)),
+						      NFQNL_MSG_VERDICT, ELIM_ORDER_QUEUE);
+			nfq_nlmsg_verdict_put(nlh, static_cast<int>(v.id), v.accept ? NF_ACCEPT : NF_DROP);
+			nfq_nlmsg_verdict_put_mark(nlh, 0);  // the program's mark, not the user's
+			if (!mnl_nlmsg_batch_next(batch))
+				flush();
+		}
+		flush();
+		mnl_nlmsg_batch_stop(batch);
+		verdicts_.clear();
+	}
+
+	// Streams with nothing held go back to the program with our frontier.
+	void hand_back(int64_t now)
+	{
+		if (!maps_)
+			return;
+		for (auto it = streams_.begin(); it != streams_.end();) {
+			Stream &st = it->second;
+			if (st.order && !st.order->held() && !st.handed_back) {
+				elim_order_ack ack{};
+				ack.received = st.received;
+				ack.next = st.order->next();
+				if (bpf_map_update_elem(maps_.order_ack.get(), &st.slot, &ack, BPF_F_LOCK) == 0) {
+					st.handed_back = true;
+					stats_.c[HOLD_HANDBACKS]++;
+				}
+			}
+			// Forgotten after a minute without packets, once handed back.
+			if (st.handed_back && now - st.last_us > 60000000)
+				it = streams_.erase(it);
+			else
+				++it;
+		}
+	}
+
+	// Ten times a second: state, counters, the wait.
+	void tick(int64_t now)
+	{
+		if (!maps_.refresh()) {
+			streams_.clear();  // eliminate is gone: nothing is marked any more
+			return;
+		}
+		update_wait(now);
+		__u32 zero = 0;
+		hold_info info{};
+		info.heartbeat_ns = static_cast<__u64>(now) * 1000;
+		info.pid = static_cast<__u32>(getpid());
+		info.wait_us = static_cast<__u32>(wait_us_);
+		for (auto &[key, st] : streams_) {
+			size_t h = st.order ? st.order->held() : 0;
+			info.held += static_cast<__u32>(h);
+			info.streams += h > 0;
+		}
+		bpf_map_update_elem(maps_.hold_info.get(), &zero, &info, BPF_ANY);
+		write_row(maps_.hold_stats.get(), stats_.c, HOLD_COUNTER_MAX);
+		write_row(maps_.hold_times.get(), stats_.times, HOLD_TIME_ROW_LEN);
+	}
+
+	// Our counters as CPU 0's copy of a per-CPU row (the others stay 0).
+	static void write_row(int fd, const uint64_t *values, unsigned n)
+	{
+		int ncpus = libbpf_num_possible_cpus();
+		if (ncpus <= 0)
+			return;
+		std::vector<__u64> row(static_cast<size_t>(ncpus) * n);
+		std::copy(values, values + n, row.begin());
+		__u32 zero = 0;
+		bpf_map_update_elem(fd, &zero, row.data(), BPF_ANY);
+	}
+
+	// The wait: fixed by eliminate add --wait MS, else from what the last
+	// ten seconds of copy gaps and gap fills measured.
+	void update_wait(int64_t now)
+	{
+		uint64_t fixed_ms = 0;
+		std::vector<uint64_t> gaps(ELIM_GAP_BUCKETS);
+		for (__u32 i = 0; i < ELIM_MAX_PATHS; i++) {
+			elim_path p{};
+			if (bpf_map_lookup_elem(maps_.paths.get(), &i, &p) != 0 || !p.used)
+				continue;
+			fixed_ms = p.wait_ms;
+			try {
+				auto row = sum_percpu_row(maps_.gaps.get(), &i, ELIM_GAP_ROW_LEN);
+				for (unsigned b = 0; b < ELIM_GAP_BUCKETS; b++)
+					gaps[b] += row[b];
+			} catch (const Error &) {
+			}
+		}
+		if (fixed_ms) {
+			wait_us_ = static_cast<int64_t>(fixed_ms) * 1000;
+			return;
+		}
+		if (now - gap_snapshot_us_ >= 1000000) {
+			gap_snapshots_.push_back(gaps);
+			if (gap_snapshots_.size() > 10)
+				gap_snapshots_.pop_front();
+			gap_snapshot_us_ = now;
+		}
+		std::vector<uint64_t> recent(ELIM_GAP_BUCKETS);
+		for (unsigned b = 0; b < ELIM_GAP_BUCKETS; b++)
+			recent[b] = gaps[b] - (gap_snapshots_.empty() ? 0 : gap_snapshots_.front()[b]);
+		std::vector<int64_t> fills(stats_.fills_us.begin(), stats_.fills_us.end());
+		wait_us_ = auto_wait_us(recent.data(), ELIM_GAP_BUCKETS, fills.data(), fills.size(), wait_us_);
+	}
+
+	struct MnlClose {
+		void operator()(mnl_socket *s) const { mnl_socket_close(s); }
+	};
+
+	HolderOptions o_;
+	std::unique_ptr<mnl_socket, MnlClose> nl_;
+	unsigned portid_ = 0;
+	Maps maps_;
+	std::map<elim_stream_key, Stream, KeyLess> streams_;
+	std::vector<Verdict> verdicts_;
+	HoldStats stats_;
+	size_t held_ = 0;
+	int64_t wait_us_;
+	std::deque<std::vector<uint64_t>> gap_snapshots_;
+	int64_t gap_snapshot_us_ = 0;
+};
+
+}  // namespace
+
+void run_holder(const HolderOptions &o, const volatile sig_atomic_t &stop)
+{
+	Holder h(o);
+	h.run(stop);
+}
+
+}  // namespace dupgre

@@ -1,0 +1,27 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+// The order stage's user-space half, `dupgre-ctl hold`: it takes the
+// packets eliminate.bpf.c marks in order mode from NFQUEUE, keeps them in
+// the kernel (only their headers are copied up), and gives the verdicts in
+// sequence order (programs/reorder.h). It hands each stream back to the
+// program as soon as it holds nothing of it. Fail-open by construction:
+// without it the rule's --queue-bypass passes every packet; a full queue
+// passes them too (NFQA_CFG_F_FAIL_OPEN); if it dies, what it held is
+// lost and the rest flows unordered.
+#pragma once
+
+#include <csignal>
+#include <cstdint>
+
+namespace dupgre {
+
+struct HolderOptions {
+	unsigned queue_len = 8192;         // packets the kernel queues for the holder at most
+	unsigned max_held_stream = 2048;   // held per stream before its gap is skipped (the guide's ring)
+	unsigned max_held = 8192;          // held in all
+	unsigned default_wait_ms = 300;    // --wait auto before anything was measured (pptp-linux's)
+};
+
+// Runs until stop becomes non-zero (SIGTERM, SIGINT); throws on setup errors.
+void run_holder(const HolderOptions &o, const volatile sig_atomic_t &stop);
+
+}  // namespace dupgre

@@ -1,0 +1,82 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+// The order stage's decision for one stream, without any I/O: which
+// packets to release, in which order, and which to drop. The holder
+// (programs/holder.cpp) feeds it what the queue delivers and gives the
+// verdicts it returns, in that order. Its promise: no number is released
+// twice, and no number after a higher one.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <set>
+#include <vector>
+
+#include "dupgre/hold.h"
+
+namespace dupgre {
+
+struct Verdict {
+	uint32_t id;  // the queue's packet id
+	bool accept;
+};
+
+// What the holder counts, over all streams.
+struct HoldStats {
+	uint64_t c[HOLD_COUNTER_MAX] = {};
+	uint64_t times[HOLD_TIME_ROW_LEN] = {};  // how long released packets were held, log2 us
+	std::deque<int64_t> fills_us;            // the latest waits for a gap that filled, newest last
+
+	void held_for(int64_t us);
+	void filled_after(int64_t us);
+};
+
+class Reorder {
+public:
+	// next: the number the receiver takes next.
+	explicit Reorder(uint32_t next) : next_(next) {}
+
+	// A packet of the stream, numbered seq, arrived at now_us: its verdict,
+	// and those of the held packets it releases, go to out in order.
+	void arrive(uint32_t id, uint32_t seq, int64_t now_us, std::vector<Verdict> &out, HoldStats &st);
+	// Skips every gap whose first waiting packet has waited wait_us.
+	void expire(int64_t now_us, int64_t wait_us, std::vector<Verdict> &out, HoldStats &st);
+	// Skips the first gap now (a limit was reached).
+	void skip_gap(int64_t now_us, std::vector<Verdict> &out, HoldStats &st);
+
+	uint32_t next() const { return static_cast<uint32_t>(next_); }
+	size_t held() const { return held_.size(); }
+	// When the packet held longest arrived (the wait for the first gap
+	// runs from there: a copy that filled a later hole may have come after
+	// packets behind it); only if held().
+	int64_t waiting_since() const { return *arrivals_.begin(); }
+
+	// A packet this far ahead of next is not held: it would cut the stream
+	// if it were forged. Three in a row, each near the one before, move it.
+	static constexpr int64_t max_ahead = 4096;
+	static constexpr unsigned jump_confirm = 3;
+
+private:
+	struct Held {
+		uint32_t id;
+		int64_t arrived_us;
+		std::multiset<int64_t>::iterator arrival;  // in arrivals_
+	};
+	int64_t unwrap(uint32_t seq) const { return next_ + static_cast<int32_t>(seq - static_cast<uint32_t>(next_)); }
+	void release_run(int64_t now_us, unsigned counter, std::vector<Verdict> &out, HoldStats &st);
+
+	int64_t next_;                  // sequence numbers unwrapped to 64 bits
+	std::map<int64_t, Held> held_;  // by number, all > next_
+	std::multiset<int64_t> arrivals_;  // the held packets' arrival times
+	int64_t jump_seq_ = 0;
+	unsigned jump_count_ = 0;
+};
+
+// The wait auto picks: 1.25 times the larger of the copy gap's and the
+// gap fills' 99th percentile, plus 5 ms, within 10 ms .. 1 s; fallback_us
+// when neither has 8 samples.
+int64_t auto_wait_us(const uint64_t *gap_buckets, unsigned nbuckets, const int64_t *fills_us, size_t nfills,
+		     int64_t fallback_us);
+
+}  // namespace dupgre
