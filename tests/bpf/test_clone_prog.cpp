@@ -154,8 +154,12 @@ TEST_CASE("GRE payload length: 0 is an ack and never cloned, 1 and 0xffff are")
 	for (uint32_t w : gre_words) {
 		Gre g;
 		g.word0 = w;
-		for (auto [len, outcome] : {std::pair{0, CLONE_NO_MATCH}, {1, CLONE_MATCH_GRE_DATA},
-					    {0xffff, CLONE_MATCH_GRE_DATA}}) {
+		for (auto c : {std::pair{0, CLONE_NO_MATCH}, {1, CLONE_MATCH_GRE_DATA},
+			       {0xffff, CLONE_MATCH_GRE_DATA}}) {
+			// Not a structured binding: CAPTURE's lambda cannot capture one in
+			// C++17 (g++ lets it, clang++ does not).
+			int len = c.first;
+			clone_counter outcome = c.second;
 			g.payload_len = len;
 			CAPTURE(w);
 			CAPTURE(len);
