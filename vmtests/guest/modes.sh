@@ -112,6 +112,50 @@ mode_dupgre_down() {
 	rm -f /etc/ppp/ip-{pre-up,up,down}.d/dupgre /usr/sbin/dupgre-ctl
 }
 
+# --- order: dupgre with the order stage on the receivers ---------------------
+# dupgre as above, with `eliminate = order` on the client and the primary
+# (both receive on the kernel's PPTP in the kernel scenario) and the holder,
+# `dupgre-ctl hold`, running in each of their namespaces, as its service
+# would. Recorded as mode dupgre with "order": true.
+HOLD_PIDS=()
+
+# _set_eliminate SITE MODE: the site's dupgre.conf says `eliminate = MODE`
+# (rewritten in place: pppd's mount namespaces bind-mount the file).
+_set_eliminate() {
+	local f=/etc/vmtests/dupgre-$1.conf c
+	c=$(sed "s/^eliminate = .*/eliminate = $2/" "$f")
+	printf '%s\n' "$c" >"$f"
+}
+
+mode_order_up() {
+	local ns i
+	_set_eliminate client order
+	_set_eliminate primary order
+	mode_dupgre_up
+	for ns in client primary; do
+		ip netns exec $ns "$CTL" hold >>"$LOG/hold-$ns.out" 2>&1 &
+		HOLD_PIDS+=("$!")
+	done
+	for ns in client primary; do
+		for ((i = 0; i < 50; i++)); do
+			[ "$(nsx $ns "$CTL" -j stats | jq '.eliminate.hold.running')" = true ] && break
+			sleep 0.2
+		done
+		[ "$i" -lt 50 ] || { echo "modes: the holder in $ns is not running" >&2; return 1; }
+		nsx $ns iptables -t raw -S PREROUTING
+	done
+}
+
+mode_order_down() {
+	local pid
+	for pid in "${HOLD_PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+	for pid in "${HOLD_PIDS[@]}"; do wait "$pid" || echo "modes: holder $pid exited with $?"; done
+	HOLD_PIDS=()
+	mode_dupgre_down
+	_set_eliminate client drop
+	_set_eliminate primary monitor
+}
+
 # mode_counters MODE: what the mode's machinery saw (for the log).
 mode_counters() {
 	ip -n client -s link show ppp-pri | sed -n '3,6p'
@@ -122,7 +166,7 @@ mode_counters() {
 		nsx primary iptables -t mangle -L dupgre -v -n -x | awk 'NR > 2 { s += $1 } END { print "primary teed packets:", s }'
 		nsx client iptables -t mangle -L dupgre -v -n -x | awk 'NR > 2 { s += $1 } END { print "client teed packets:", s }'
 		;;
-	dupgre)
+	dupgre | order)
 		nsx client "$CTL" -j stats
 		nsx primary "$CTL" -j stats
 		nsx secondary "$CTL" -j stats

@@ -4,7 +4,7 @@
 # measurements and takes them down again; every measurement sends probe
 # packets both ways at once through the client's tunnel to the primary and
 # appends one JSON line per direction to /run/vmout/results.jsonl.
-# Parameters (params.sh): SCENARIOS ROWS MODES RECEIVERS PACKETS RATE CTL PROBE.
+# Parameters (params.sh): SCENARIOS ROWS MODES RECEIVERS PACKETS RATE CTL PROBE KPPTP.
 #
 #   table     the guide's loss table: ROWS x MODES, for each of RECEIVERS
 #   nat       the primary behind 1:1 NAT: row 2 with the guide's recipe
@@ -12,6 +12,9 @@
 #             dupgre's NAT fix
 #   flap      the client's dual link killed mid-measurement; pppd redials it
 #             and runs the hooks; then row 1 again
+#   kernel    ROWS x MODES with the kernel's PPTP (pptp.c) receiving on both
+#             ends of the client's link to the primary (kpptp); mode "order"
+#             is dupgre with the order stage and its holder
 here=$(dirname "${BASH_SOURCE[0]}")
 source "$here/topology.sh"
 source "$here/modes.sh"
@@ -74,20 +77,22 @@ measure_finish() {
 }
 
 # record SCENARIO ROW MODE RECEIVER [EXTRA_JSON]: the last measurement's two
-# lines, with what was measured.
+# lines, with what was measured. Mode "order" is recorded as dupgre with
+# "order": true (every other row has "order": false).
 record() {
-	local dir a_loss a_delay b_loss b_delay guide res extra=${5:-'{}'}
+	local dir a_loss a_delay b_loss b_delay guide res extra=${5:-'{}'} mode=$3 order=false
+	[ "$mode" = order ] && mode=dupgre order=true
 	read -r a_loss a_delay b_loss b_delay guide <<<"${ROW[$2]}"
 	for dir in up down; do
 		res=$(jq -c --slurpfile s /run/probe.send.$dir \
 			'. + {send_errors: $s[0].send_errors, send_seconds: $s[0].seconds}' /run/probe.recv.$dir)
 		echo "scenario: $1 row $2 $3 $4 $dir: $res"
-		jq -c --arg sc "$1" --argjson row "$2" --arg mode "$3" --arg recv "$4" \
+		jq -c --arg sc "$1" --argjson row "$2" --arg mode "$mode" --argjson order $order --arg recv "$4" \
 			--arg rname "$(receiver_name "$4" $dir)" --arg dir $dir \
 			--argjson al "$a_loss" --argjson ad "$a_delay" --argjson bl "$b_loss" \
 			--argjson bd "$b_delay" --argjson g "$guide" --argjson rate "$RATE" \
 			--argjson extra "$extra" \
-			'{scenario: $sc, row: $row, mode: $mode, receiver: $recv, receiver_stack: $rname,
+			'{scenario: $sc, row: $row, mode: $mode, order: $order, receiver: $recv, receiver_stack: $rname,
 			  direction: $dir, path_a: {loss_pct: $al, delay_ms: $ad},
 			  path_b: {loss_pct: $bl, delay_ms: $bd}, guide_loss_pct: $g, rate_pps: $rate}
 			 + $extra + .' <<<"$res" >>"$LOG/results.jsonl"
@@ -95,7 +100,8 @@ record() {
 }
 
 receiver_name() {  # the receiving PPTP stack for a direction
-	if [ "$2" = up ]; then echo "pptpd (pptpctrl buffer)"
+	if [ "$1" = kernel ]; then echo "kernel pptp.c + ppp_mppe"
+	elif [ "$2" = up ]; then echo "pptpd (pptpctrl buffer)"
 	elif [ "$1" = nobuffer ]; then echo "pptp --nobuffer"
 	else echo "pptp --timeout 0.3"; fi
 }
@@ -110,6 +116,12 @@ run_rows() {
 		measure_finish
 		echo "scenario: $1 row $row $2 $3 took $(($(date +%s) - t0)) s"
 		record "$1" "$row" "$2" "$3"
+		if [ "$3" = kernel ]; then
+			# MPPE never saw a late packet (pptp.c drops them first): no
+			# decompression errors, no Reset-Requests.
+			echo "scenario: kpptp client: $(cat /run/kpptp-client.status)"
+			echo "scenario: kpptp primary: $(cat /run/kpptp-primary.status)"
+		fi
 	done
 	mode_counters "$2" || true
 }
@@ -136,6 +148,8 @@ scenario_table() {
 	local receiver mode row rows
 	for receiver in ${RECEIVERS//,/ }; do
 		for mode in ${MODES//,/ }; do
+			# The order stage is for receivers without a buffer: kernel.
+			[ "$mode" = order ] && continue
 			# Without duplication the receiver's buffer changes nothing:
 			# a single path loses what it loses.
 			[ "$mode" = none ] && [ "$receiver" = nobuffer ] && continue
@@ -206,12 +220,33 @@ scenario_flap() {
 	topo_down
 }
 
+# The kernel's PPTP receiving at both ends of the client's link to the
+# primary: one set of tunnels for every mode (no receiver here stalls), the
+# modes one after the other on it. One path in rows 1 and 3 only (row 2
+# loses everything, row 4 is row 1 for it).
+scenario_kernel() {
+	local mode row rows
+	topo_up kernel
+	for mode in ${MODES//,/ }; do
+		rows=
+		for row in ${ROWS//,/ }; do
+			case $mode-$row in none-[24]) continue ;; esac
+			rows+=${rows:+,}$row
+		done
+		[ -n "$rows" ] || continue
+		"mode_${mode}_up"
+		run_rows kernel "$mode" kernel "$rows"
+		"mode_${mode}_down"
+	done
+	topo_down
+}
+
 scenario_main() {
 	local sc t0
 	echo "scenario: $SCENARIOS; rows $ROWS, modes $MODES, receivers $RECEIVERS," \
 		"$PACKETS packets each way at $RATE/s"
 	for m in veth sch_netem ppp_generic ppp_async ppp_mppe xt_u32 xt_TEE xt_mark cls_bpf sch_ingress \
-		iptable_nat; do
+		iptable_nat pptp nfnetlink_queue xt_NFQUEUE xt_comment iptable_raw; do
 		modprobe "$m"
 	done
 	# On tmpfs: pptp logs every buffered packet through syslog(), and a

@@ -185,9 +185,11 @@ _ec2_nat() {
 # topo_up RECEIVER [nat]: namespaces, links, pptpd, the three dialled
 # tunnels. RECEIVER is the reorder mode of the client's pptp on its link to
 # the primary: buffer (--timeout 0.3, pptp's default) or nobuffer (like the
-# kernel's PPTP module). Its link to the secondary, which only carries
-# copies, runs --nobuffer: a reorder buffer there holds every copy behind a
-# loss on path B, past the primary link's own 300 ms (vmtests/README.md).
+# kernel's PPTP module), or kernel: that link is the kernel's own PPTP on
+# both ends (kpptp, below) instead of pppd + pptp and pptpd. Its link to the
+# secondary, which only carries copies, runs --nobuffer: a reorder buffer
+# there holds every copy behind a loss on path B, past the primary link's
+# own 300 ms (vmtests/README.md).
 topo_up() {
 	local recv_opt="--timeout 0.3" ns listen=$PRIMARY_PUB far
 	[ "$1" = nobuffer ] && recv_opt="--nobuffer"
@@ -219,11 +221,12 @@ topo_up() {
 		done
 	done
 
-	_bg primary pptpd-primary pptpd -f -c /etc/vmtests/pptpd-primary.conf -l "$listen" \
-		-p /run/pptpd-primary.pid
+	[ "$1" = kernel ] ||
+		_bg primary pptpd-primary pptpd -f -c /etc/vmtests/pptpd-primary.conf -l "$listen" \
+			-p /run/pptpd-primary.pid
 	_bg secondary pptpd-secondary pptpd -f -c /etc/vmtests/pptpd-secondary.conf \
 		-l "$SECONDARY_PUB" -p /run/pptpd-secondary.pid
-	_wait_listen primary "$listen"
+	[ "$1" = kernel ] || _wait_listen primary "$listen"
 	_wait_listen secondary "$SECONDARY_PUB"
 	_bg primary pppd-bvpn pppd call bvpn ifname bvpn noipv6 nodetach logfile "$LOG/ppp-bvpn.log"
 	# The client's two links (the guide's OpenWrt: "client" and "cdual").
@@ -232,10 +235,14 @@ topo_up() {
 		remotename secondary ipparam dual ifname ppp-dual file /etc/ppp/options.pptp \
 		require-mschap-v2 require-mppe-128 noauth nodefaultroute persist maxfail 0 \
 		holdoff 2 noipv6 nodetach logfile "$LOG/ppp-dual.log"
-	_bg client pppd-pri pppd pty "pptp $PRIMARY_PUB --nolaunchpppd $recv_opt" name client \
-		remotename primary ipparam primary ifname ppp-pri file /etc/ppp/options.pptp \
-		require-mschap-v2 require-mppe-128 noauth nodefaultroute persist maxfail 0 \
-		holdoff 2 noipv6 nodetach logfile "$LOG/ppp-pri.log"
+	if [ "$1" = kernel ]; then
+		_kpptp_up
+	else
+		_bg client pppd-pri pppd pty "pptp $PRIMARY_PUB --nolaunchpppd $recv_opt" name client \
+			remotename primary ipparam primary ifname ppp-pri file /etc/ppp/options.pptp \
+			require-mschap-v2 require-mppe-128 noauth nodefaultroute persist maxfail 0 \
+			holdoff 2 noipv6 nodetach logfile "$LOG/ppp-pri.log"
+	fi
 	_wait_ppp client 10.66.6.1 90
 	_wait_ppp client 10.66.4.1 90
 	_wait_ppp primary 10.66.4.1 90
@@ -252,6 +259,60 @@ topo_up() {
 	for ns in "${NAMESPACES[@]}"; do
 		ip -n "$ns" -br -4 addr show | sed "s/^/  $ns: /"
 	done
+}
+
+# The client's link to the primary carried by the kernel's PPTP
+# (drivers/net/ppp/pptp.c) on both ends, as OpenWrt's ppp-mod-pptp and
+# accel-ppp use it: kpptp (vmtests/kpptp.cpp) opens the PPTP channel with
+# fixed call IDs and attaches it to a ppp unit, MPPE-128 stateless with
+# fixed keys, one per direction. No control connection, LCP or IPCP: the
+# addresses are pptpd's (client 10.66.6.66, primary 10.66.6.1). The call IDs
+# are global in the kernel (not per namespace): these are far from the ones
+# pptp and pptpd pick.
+KPPTP_CALL_CLIENT=53358 KPPTP_CALL_PRIMARY=53359
+KPPTP_KEY_UP=00112233445566778899aabbccddeeff KPPTP_KEY_DOWN=0f1e2d3c4b5a69788796a5b4c3d2e1f0
+
+_kpptp_status() {  # _kpptp_status SITE FIELD
+	jq -r ".$2" "/run/kpptp-$1.status" 2>/dev/null
+}
+
+_kpptp_up() {
+	local i try site
+	rm -f /run/kpptp-*.status
+	_bg client kpptp-client "$KPPTP" --local "$CLIENT_PUB" --local-call $KPPTP_CALL_CLIENT \
+		--remote "$PRIMARY_PUB" --remote-call $KPPTP_CALL_PRIMARY --tx-key $KPPTP_KEY_UP \
+		--rx-key $KPPTP_KEY_DOWN --ifname ppp-pri --status /run/kpptp-client.status
+	_bg primary kpptp-primary "$KPPTP" --local "$PRIMARY_PUB" --local-call $KPPTP_CALL_PRIMARY \
+		--remote "$CLIENT_PUB" --remote-call $KPPTP_CALL_CLIENT --tx-key $KPPTP_KEY_DOWN \
+		--rx-key $KPPTP_KEY_UP --ifname kpptp-client --status /run/kpptp-primary.status
+	for ((i = 0; i < 100; i++)); do
+		[ -s /run/kpptp-client.status ] && [ -s /run/kpptp-primary.status ] && break
+		sleep 0.1
+	done
+	[ "$i" -lt 100 ] || { echo "topology: kpptp did not start" >&2; return 1; }
+	ip -n client addr add 10.66.6.66 peer 10.66.6.1 dev ppp-pri
+	ip -n primary addr add 10.66.6.1 peer 10.66.6.66 dev kpptp-client
+	ip -n client link set ppp-pri mtu 1400 up
+	ip -n primary link set kpptp-client mtu 1400 up
+	# MPPE: each end's CCP Configure-Ack starts its compressor and, at the
+	# other end, the decompressor. Nothing else uses the link yet and
+	# there is no netem, so one round normally does; a repeat re-inits
+	# both ends alike.
+	for ((try = 0; try < 3; try++)); do
+		kill -USR1 "$(_kpptp_status client pid)" "$(_kpptp_status primary pid)"
+		for ((i = 0; i < 30; i++)); do
+			[ "$(_kpptp_status client 'comp and .decomp')" = true ] &&
+				[ "$(_kpptp_status primary 'comp and .decomp')" = true ] && break 2
+			sleep 0.1
+		done
+	done
+	[ "$try" -lt 3 ] || { echo "topology: kpptp: MPPE did not start" >&2; cat /run/kpptp-*.status >&2; return 1; }
+	kill -USR2 "$(_kpptp_status client pid)" "$(_kpptp_status primary pid)"
+	for ((i = 0; i < 30; i++)); do
+		[ "$(_kpptp_status client ccp_up)" = true ] && [ "$(_kpptp_status primary ccp_up)" = true ] && break
+		sleep 0.1
+	done
+	for site in client primary; do echo "topology: kpptp $site: $(cat "/run/kpptp-$site.status")"; done
 }
 
 _wait_listen() {  # _wait_listen NS ADDR: until pptpd accepts on ADDR:1723
