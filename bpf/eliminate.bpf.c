@@ -309,9 +309,11 @@ static __always_inline enum order_verdict order_packet(struct elim_slot *s, cons
 	if (s->synced != received) {
 		s->synced = received;	/* the holder handed the stream back */
 		s->next = next;
+		s->next_valid = 1;
 	}
-	if (out->restarted || seq == s->next) {
+	if (out->restarted || !s->next_valid || seq == s->next) {
 		s->next = seq + 1;
+		s->next_valid = 1;
 		return ORDER_PASS;
 	}
 	if ((__s32)(seq - s->next) < 0)

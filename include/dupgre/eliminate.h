@@ -114,7 +114,7 @@ struct elim_slot {
 	__u32 next;			/* the number the receiver takes next, while nothing is held */
 	__u32 queued;			/* index of the last packet handed to the holder */
 	__u32 synced;			/* the holder's "received" when it last handed back */
-	__u32 pad2;
+	__u32 next_valid;		/* next was set in order mode (the stream may predate it) */
 	__u64 counters[ELIM_COUNTER_MAX];
 };
 DUPGRE_ASSERT_OFFSET(struct elim_slot, owner, 4);

@@ -19,6 +19,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <vector>
 
 #include "core/bpffs.h"
@@ -106,9 +107,45 @@ struct Maps {
 struct Stream {
 	__u32 slot = 0;
 	std::optional<Reorder> order;
-	uint32_t received = 0;     // index of the last packet received
-	bool handed_back = false;  // at `received`, with order->next()
+	// The program numbers what it hands over (the mark's low 16 bits), but
+	// packets from two CPUs may reach the queue in either order: the holder
+	// may hand back only once it has every index up to the last.
+	uint32_t received = 0;           // every index up to this one came
+	std::set<uint32_t> ahead;        // indices that came before an earlier one
+	int64_t ahead_since_us = 0;
+	bool handed_back = false;        // at `received`, with order->next()
 	int64_t last_us = 0;
+
+	// A packet's index, from its 16 bits and what came before.
+	uint32_t index_of(uint16_t low) const
+	{
+		return received + static_cast<int16_t>(low - static_cast<uint16_t>(received));
+	}
+	void came(uint32_t index, int64_t now_us)
+	{
+		if (static_cast<int32_t>(index - received) <= 0)
+			return;
+		if (index != received + 1) {
+			if (ahead.empty())
+				ahead_since_us = now_us;
+			ahead.insert(index);
+			return;
+		}
+		received = index;
+		for (auto it = ahead.find(received + 1); it != ahead.end(); it = ahead.find(received + 1)) {
+			ahead.erase(it);
+			received++;
+		}
+	}
+	// An index that never comes (the queue let it through unheld when it
+	// was full): after a second, what came after it counts.
+	void give_up_waiting(int64_t now_us)
+	{
+		if (!ahead.empty() && now_us - ahead_since_us > 1000000) {
+			received = *ahead.rbegin();
+			ahead.clear();
+		}
+	}
 };
 
 struct KeyLess {
@@ -244,12 +281,16 @@ private:
 				return;
 			}
 			st.slot = s;
-			st.order.emplace(slot.next);
-			// This packet's full index, from the program's count.
-			st.received = slot.queued - static_cast<uint16_t>(static_cast<uint16_t>(slot.queued) - index16);
-		} else {
-			st.received += static_cast<uint16_t>(index16 - static_cast<uint16_t>(st.received));
+			st.ahead.clear();
+			st.received = slot.queued - static_cast<uint16_t>(static_cast<uint16_t>(slot.queued) - index16) - 1;
+			// The program's frontier, unless it never set one or it is
+			// stale (a holder before us died holding the stream): then
+			// this packet, which recovery let through, starts it.
+			bool stale = !slot.next_valid ||
+				     static_cast<int32_t>(slot.recov_seq - slot.next) > Reorder::max_ahead;
+			st.order.emplace(stale ? seq : slot.next);
 		}
+		st.came(st.index_of(index16), now);
 		st.handed_back = false;
 		st.order->arrive(id, seq, now, verdicts_, stats_);
 		held_ = 0;
@@ -292,7 +333,8 @@ private:
 			return;
 		for (auto it = streams_.begin(); it != streams_.end();) {
 			Stream &st = it->second;
-			if (st.order && !st.order->held() && !st.handed_back) {
+			st.give_up_waiting(now);
+			if (st.order && !st.order->held() && st.ahead.empty() && !st.handed_back) {
 				elim_order_ack ack{};
 				ack.received = st.received;
 				ack.next = st.order->next();
@@ -345,7 +387,8 @@ private:
 	}
 
 	// The wait: fixed by eliminate add --wait MS, else from what the last
-	// ten seconds of copy gaps and gap fills measured.
+	// wait_window_s seconds of copy gaps and gap fills measured.
+	static constexpr unsigned wait_window_s = 5;
 	void update_wait(int64_t now)
 	{
 		uint64_t fixed_ms = 0;
@@ -368,14 +411,17 @@ private:
 		}
 		if (now - gap_snapshot_us_ >= 1000000) {
 			gap_snapshots_.push_back(gaps);
-			if (gap_snapshots_.size() > 10)
+			if (gap_snapshots_.size() > wait_window_s)
 				gap_snapshots_.pop_front();
 			gap_snapshot_us_ = now;
 		}
 		std::vector<uint64_t> recent(ELIM_GAP_BUCKETS);
 		for (unsigned b = 0; b < ELIM_GAP_BUCKETS; b++)
 			recent[b] = gaps[b] - (gap_snapshots_.empty() ? 0 : gap_snapshots_.front()[b]);
-		std::vector<int64_t> fills(stats_.fills_us.begin(), stats_.fills_us.end());
+		std::vector<int64_t> fills;
+		for (const auto &[at, us] : stats_.fills_us)
+			if (now - at < wait_window_s * 1000000ll)
+				fills.push_back(us);
 		wait_us_ = auto_wait_us(recent.data(), ELIM_GAP_BUCKETS, fills.data(), fills.size(), wait_us_);
 	}
 

@@ -17,9 +17,9 @@ void HoldStats::held_for(int64_t us)
 	times[HOLD_TIME_BUCKETS] += v;
 }
 
-void HoldStats::filled_after(int64_t us)
+void HoldStats::filled_after(int64_t now_us, int64_t us)
 {
-	fills_us.push_back(us);
+	fills_us.emplace_back(now_us, us);
 	if (fills_us.size() > 256)
 		fills_us.pop_front();
 }
@@ -64,7 +64,7 @@ void Reorder::arrive(uint32_t id, uint32_t seq, int64_t now_us, std::vector<Verd
 	jump_count_ = 0;
 	if (n == next_) {
 		if (!held_.empty())
-			st.filled_after(now_us - waiting_since());
+			st.filled_after(now_us, now_us - waiting_since());
 		out.push_back({id, true});
 		st.c[HOLD_PASSED]++;
 		next_++;
@@ -130,7 +130,7 @@ int64_t auto_wait_us(const uint64_t *gap_buckets, unsigned nbuckets, const int64
 	}
 	if (p99 < 0)
 		return fallback_us;
-	return std::clamp<int64_t>(static_cast<int64_t>(1.25 * p99) + 5000, 10000, 1000000);
+	return std::clamp<int64_t>(static_cast<int64_t>(1.25 * p99) + 5000, auto_wait_min_us, auto_wait_max_us);
 }
 
 }  // namespace dupgre

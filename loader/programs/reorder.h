@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <utility>
 #include <set>
 #include <vector>
 
@@ -26,10 +27,11 @@ struct Verdict {
 struct HoldStats {
 	uint64_t c[HOLD_COUNTER_MAX] = {};
 	uint64_t times[HOLD_TIME_ROW_LEN] = {};  // how long released packets were held, log2 us
-	std::deque<int64_t> fills_us;            // the latest waits for a gap that filled, newest last
+	// The latest waits for a gap that filled: (when, how long), newest last.
+	std::deque<std::pair<int64_t, int64_t>> fills_us;
 
 	void held_for(int64_t us);
-	void filled_after(int64_t us);
+	void filled_after(int64_t now_us, int64_t us);
 };
 
 class Reorder {
@@ -74,8 +76,12 @@ private:
 };
 
 // The wait auto picks: 1.25 times the larger of the copy gap's and the
-// gap fills' 99th percentile, plus 5 ms, within 10 ms .. 1 s; fallback_us
+// gap fills' 99th percentile, plus 5 ms, within auto_wait_min_us and
+// auto_wait_max_us: at most the guide's kernel patch's 333 ms, since a
+// copy later than that costs every packet behind a gap that long (a
+// longer wait is `--wait MS`); fallback_us
 // when neither has 8 samples.
+inline constexpr int64_t auto_wait_min_us = 10000, auto_wait_max_us = 333000;
 int64_t auto_wait_us(const uint64_t *gap_buckets, unsigned nbuckets, const int64_t *fills_us, size_t nfills,
 		     int64_t fallback_us);
 

@@ -32,32 +32,24 @@ public:
 	{
 	}
 	explicit Receiver(Mode mode, unsigned window = 64, __u64 reset_ns = 1000000000ull)
+		: window_(window), reset_ns_(reset_ns)
 	{
-		for (unsigned p = 0; p < 2; p++) {
-			paths_[p] = eliminate_bpf__open();
-			REQUIRE(paths_[p]);
-			paths_[p]->rodata->path = p;
-			paths_[p]->rodata->drop = mode != Mode::monitor;
-			paths_[p]->rodata->order = mode == Mode::order;
-			paths_[p]->rodata->window = window;
-			paths_[p]->rodata->reset_ns = reset_ns;
-			if (p == 1) {  // the second path shares every map of the first
-				bpf_map *mine;
-				bpf_object__for_each_map(mine, paths_[1]->obj) {
-					bpf_map *theirs = bpf_object__find_map_by_name(paths_[0]->obj, bpf_map__name(mine));
-					if (!bpf_map__is_internal(mine))
-						REQUIRE(bpf_map__reuse_fd(mine, bpf_map__fd(theirs)) == 0);
-				}
-			}
-			REQUIRE(eliminate_bpf__load(paths_[p]) == 0);
-		}
+		load(mode, nullptr);
 	}
 	~Receiver()
 	{
 		eliminate_bpf__destroy(paths_[1]);
 		eliminate_bpf__destroy(paths_[0]);
 	}
-
+	// New programs in another mode on the same maps, as `eliminate add
+	// --mode` does.
+	void reload(Mode mode)
+	{
+		eliminate_bpf *old[2] = {paths_[0], paths_[1]};
+		load(mode, old[0]);
+		eliminate_bpf__destroy(old[1]);
+		eliminate_bpf__destroy(old[0]);
+	}
 	// The verdict for one GRE packet with sequence number seq via path p.
 	int arrive(unsigned p, uint32_t seq, const char *src = "198.18.0.1", uint16_t call_id = 7,
 		   uint32_t word0 = 0x3001880b)
@@ -134,6 +126,32 @@ public:
 	}
 
 private:
+	// Both paths' programs; every map shared with share_with's, or among
+	// themselves.
+	void load(Mode mode, eliminate_bpf *share_with)
+	{
+		for (unsigned p = 0; p < 2; p++) {
+			paths_[p] = eliminate_bpf__open();
+			REQUIRE(paths_[p]);
+			paths_[p]->rodata->path = p;
+			paths_[p]->rodata->drop = mode != Mode::monitor;
+			paths_[p]->rodata->order = mode == Mode::order;
+			paths_[p]->rodata->window = window_;
+			paths_[p]->rodata->reset_ns = reset_ns_;
+			eliminate_bpf *maps = p == 1 ? paths_[0] : share_with;
+			if (maps) {
+				bpf_map *mine;
+				bpf_object__for_each_map(mine, paths_[p]->obj) {
+					bpf_map *theirs = bpf_object__find_map_by_name(maps->obj, bpf_map__name(mine));
+					if (!bpf_map__is_internal(mine))
+						REQUIRE(bpf_map__reuse_fd(mine, bpf_map__fd(theirs)) == 0);
+				}
+			}
+			REQUIRE(eliminate_bpf__load(paths_[p]) == 0);
+		}
+	}
+	unsigned window_;
+	__u64 reset_ns_;
 	eliminate_bpf *paths_[2];
 };
 
@@ -395,6 +413,19 @@ TEST_CASE("order mode: copies a window behind go to the holder while it waits, e
 	r.hand_back(16, 21);
 	CHECK(r.arrive_ordered(1, 6).verdict == TC_ACT_SHOT);  // stale now, and late
 	CHECK(r.arrive_ordered(0, 21).mark == 0);
+}
+
+TEST_CASE("order mode on a stream that drop mode started: its next packet sets the frontier")
+{
+	Receiver r(Mode::drop);
+	r.arrive(0, 500);
+	r.arrive(0, 501);
+	r.reload(Mode::order);
+	auto o = r.arrive_ordered(0, 502);
+	CHECK(o.verdict == TC_ACT_UNSPEC);
+	CHECK(o.mark == 0);
+	CHECK(r.arrive_ordered(0, 503).mark == 0);
+	CHECK(r.arrive_ordered(0, 505).mark == (ELIM_ORDER_MARK | 1));
 }
 
 TEST_CASE("order mode: a forged packet far ahead is dropped, the stream goes on")

@@ -71,7 +71,7 @@ TEST_CASE("a gap holds what follows until it fills, then releases in order")
 	CHECK(b.delivered == std::vector<uint32_t>{1, 2, 3, 4});
 	CHECK(b.st.c[HOLD_RELEASED_IN_ORDER] == 2);
 	REQUIRE(b.st.fills_us.size() == 1);
-	CHECK(b.st.fills_us.back() == 100);
+	CHECK(b.st.fills_us.back().second == 100);
 	b.arrive(3, 120);  // its duplicate: dropped
 	CHECK(b.st.c[HOLD_DISCARDED] == 1);
 }
@@ -176,7 +176,7 @@ TEST_CASE("auto wait: from the copy gap's or the fills' 99th percentile, bounded
 	std::vector<int64_t> fills(100, 200000);
 	CHECK(auto_wait_us(gaps, 24, fills.data(), fills.size(), 300000) == 255000);
 	fills.assign(100, 2000000);
-	CHECK(auto_wait_us(gaps, 24, fills.data(), fills.size(), 300000) == 1000000);  // at most 1 s
+	CHECK(auto_wait_us(gaps, 24, fills.data(), fills.size(), 300000) == 333000);  // at most the guide's
 	uint64_t tiny[24] = {};
 	tiny[1] = 50;
 	CHECK(auto_wait_us(tiny, 24, nullptr, 0, 300000) == 10000);  // at least 10 ms
