@@ -354,9 +354,16 @@ private:
 	// Ten times a second: state, counters, the wait.
 	void tick(int64_t now)
 	{
+		__u32 before = maps_.paths_id;
 		if (!maps_.refresh()) {
 			streams_.clear();  // eliminate is gone: nothing is marked any more
 			return;
+		}
+		if (maps_.paths_id != before) {
+			// Eliminate's state was made anew: new counters, new streams.
+			// The wait measured so far still says how late path B is.
+			gap_snapshots_.clear();
+			streams_.clear();
 		}
 		update_wait(now);
 		__u32 zero = 0;
@@ -416,8 +423,10 @@ private:
 			gap_snapshot_us_ = now;
 		}
 		std::vector<uint64_t> recent(ELIM_GAP_BUCKETS);
-		for (unsigned b = 0; b < ELIM_GAP_BUCKETS; b++)
-			recent[b] = gaps[b] - (gap_snapshots_.empty() ? 0 : gap_snapshots_.front()[b]);
+		for (unsigned b = 0; b < ELIM_GAP_BUCKETS; b++) {
+			uint64_t before = gap_snapshots_.empty() ? 0 : gap_snapshots_.front()[b];
+			recent[b] = gaps[b] >= before ? gaps[b] - before : gaps[b];  // counters made anew
+		}
 		std::vector<int64_t> fills;
 		for (const auto &[at, us] : stats_.fills_us)
 			if (now - at < wait_window_s * 1000000ll)
