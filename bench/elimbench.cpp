@@ -4,7 +4,12 @@
 // drop mode) share every map, as on a receiver's two interfaces
 // (tests/bpf/test_eliminate.cpp does the same).
 //
-//   elimbench --cpu N --reps R --repeat K --batch B
+//   elimbench --cpu N --reps R --repeat K --batch B [--order 1]
+//
+// --order 1 loads the programs in order mode: with nothing held (the
+// batch's numbers come in order, a duplicate never reaches the order
+// logic) every decision and verdict is the same, so the difference in
+// ns is what order mode adds while a stream has no gap.
 //
 // BPF_PROG_TEST_RUN with repeat K runs the program K times on the same
 // packet, so a sequence number repeats: after the first run it is a
@@ -57,6 +62,8 @@ constexpr size_t kSeqOffset = 14 + 20 + 8;  // Ethernet, IPv4, GRE word0 and wor
 	throw std::runtime_error(msg + ": " + strerror(errno));
 }
 
+bool order_mode = false;
+
 eliminate_bpf *load(unsigned path, eliminate_bpf *share)
 {
 	eliminate_bpf *skel = eliminate_bpf__open();
@@ -64,16 +71,18 @@ eliminate_bpf *load(unsigned path, eliminate_bpf *share)
 		die("eliminate_bpf__open");
 	skel->rodata->path = path;
 	skel->rodata->drop = true;
+	skel->rodata->order = order_mode;
 	skel->rodata->window = ELIM_HISTORY;
 	skel->rodata->reset_ns = 3600ull * 1000000000ull;
 	if (share) {
-		bpf_map *mine[] = {skel->maps.stream_index, skel->maps.streams, skel->maps.alloc,
-				   skel->maps.stats, skel->maps.gaps, skel->maps.paths};
-		bpf_map *theirs[] = {share->maps.stream_index, share->maps.streams, share->maps.alloc,
-				     share->maps.stats, share->maps.gaps, share->maps.paths};
-		for (size_t i = 0; i < std::size(mine); i++)
-			if (bpf_map__reuse_fd(mine[i], bpf_map__fd(theirs[i])))
+		bpf_map *mine;
+		bpf_object__for_each_map(mine, skel->obj) {
+			if (bpf_map__is_internal(mine))
+				continue;
+			bpf_map *theirs = bpf_object__find_map_by_name(share->obj, bpf_map__name(mine));
+			if (!theirs || bpf_map__reuse_fd(mine, bpf_map__fd(theirs)))
 				die("bpf_map__reuse_fd");
+		}
 	}
 	if (eliminate_bpf__load(skel))
 		die("eliminate_bpf__load");
@@ -148,8 +157,10 @@ int main(int argc, char **argv)
 				repeat = v;
 			else if (opt == "--batch")
 				batch = v;
+			else if (opt == "--order")
+				order_mode = v != 0;
 			else
-				throw std::runtime_error("usage: elimbench --cpu N --reps R --repeat K --batch B");
+				throw std::runtime_error("usage: elimbench --cpu N --reps R --repeat K --batch B [--order 1]");
 		}
 		if (cpu >= 0) {
 			cpu_set_t set;
