@@ -8,7 +8,8 @@ trap 'rm -rf "$root"' EXIT
 DESTDIR=$root cmake --install "$BUILD" >/dev/null
 failed=0 passed=0
 for f in usr/sbin/dupgre-ctl etc/ppp/ip-pre-up.d/dupgre etc/ppp/ip-up.d/dupgre etc/ppp/ip-down.d/dupgre \
-	etc/dupgre/dupgre.conf.example usr/share/man/man8/dupgre-ctl.8 usr/lib/systemd/system/dupgre.service; do
+	etc/dupgre/dupgre.conf.example usr/share/man/man8/dupgre-ctl.8 usr/lib/systemd/system/dupgre.service \
+	usr/lib/systemd/system/dupgre-hold.service; do
 	if [ -e "$root/$f" ]; then passed=$((passed + 1)); else echo "FAIL - missing /$f"; failed=$((failed + 1)); fi
 done
 for f in usr/sbin/dupgre-ctl etc/ppp/ip-pre-up.d/dupgre etc/ppp/ip-up.d/dupgre etc/ppp/ip-down.d/dupgre; do

@@ -262,6 +262,7 @@ test_eliminate() {
 	eliminate add --dev eth0.2 --mode drop --window 32 --reset-ms 2000
 	eliminate add --dev pptp-vpn2 --mode drop --window 32 --reset-ms 2000
 	EOF
+
 	config "option enabled '1'" "option eliminate 'off'"
 	apply sync; expect "reload with eliminate off: eliminate del" <<-EOF
 	peer add --dev eth0.2 203.0.113.10
@@ -269,10 +270,23 @@ test_eliminate() {
 	eliminate del --dev eth0.2
 	eliminate del --dev pptp-vpn2
 	EOF
+
 	apply sync; expect "and off stays off" <<-EOF
 	peer add --dev eth0.2 203.0.113.10
 	attach --dev eth0.2 --clone-to pptp-vpn2
 	EOF
+
+	setup; config "option enabled '1'" "option eliminate 'order'" "option eliminate_wait '120'"
+	link vpn up; link vpn2 up
+	apply sync; expect "order (the kernel's PPTP) with a fixed wait" <<-EOF
+	peer add --dev eth0.2 203.0.113.10
+	attach --dev eth0.2 --clone-to pptp-vpn2
+	eliminate add --dev eth0.2 --mode order --wait 120
+	eliminate add --dev pptp-vpn2 --mode order --wait 120
+	EOF
+	setup; config "option enabled '1'" "option eliminate 'order'" "option eliminate_wait 'forever'"
+	link vpn up; link vpn2 up
+	apply sync; expect "a bad wait: nothing done" </dev/null; expect_rc 2
 
 	setup; config "option enabled '1'" "option eliminate 'monitor'"; link vpn up; link vpn2 up; link vpn3 up
 	apply sync
