@@ -158,9 +158,15 @@ std::vector<std::string> top_screen(const Report &latest, const Figures *second,
 		out.push_back(fmt("  all paths   lost/s%s   effective loss %s over %.0f s", col(t, {ELIM_LOST}).c_str(),
 				  loss.c_str(), window ? window->interval : 0.0));
 	}
-	// ORDER: the order stage's held packets go here once it exists
-	// (issue: the order stage); its counters will come from its schema.
-	out.push_back("ORDER          held packets: -  (the order stage is not there yet)");
+	if (latest.hold) {
+		const HoldReport &h = *latest.hold;
+		out.push_back(fmt("ORDER          holder %s, held %u in %u stream%s, wait %u ms, gaps skipped %llu",
+				  h.running ? "running" : "NOT RUNNING", h.info.held, h.info.streams,
+				  h.info.streams == 1 ? "" : "s", h.info.wait_us / 1000,
+				  static_cast<unsigned long long>(h.counters[HOLD_GAPS_SKIPPED])));
+	} else {
+		out.push_back("ORDER          off (no path in eliminate --mode order)");
+	}
 
 	if (window && !window->paths.empty()) {
 		GapBuckets sum{};

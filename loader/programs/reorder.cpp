@@ -40,6 +40,10 @@ void Reorder::release_run(int64_t now_us, unsigned counter, std::vector<Verdict>
 void Reorder::arrive(uint32_t id, uint32_t seq, int64_t now_us, std::vector<Verdict> &out, HoldStats &st)
 {
 	int64_t n = unwrap(seq);
+	if (n < next_)
+		for (const Skipped &g : skipped_)
+			if (n >= g.first && n < g.end)
+				st.filled_after(now_us, now_us - g.since_us);  // too late: how late
 	if (n < next_ || held_.count(n)) {
 		out.push_back({id, false});  // delivered, skipped, or held already
 		st.c[HOLD_DISCARDED]++;
@@ -81,6 +85,9 @@ void Reorder::skip_gap(int64_t now_us, std::vector<Verdict> &out, HoldStats &st)
 		return;
 	st.c[HOLD_GAPS_SKIPPED]++;
 	st.c[HOLD_NUMBERS_SKIPPED] += held_.begin()->first - next_;
+	skipped_.push_back({next_, held_.begin()->first, waiting_since()});
+	if (skipped_.size() > 64)
+		skipped_.pop_front();
 	next_ = held_.begin()->first;
 	release_run(now_us, HOLD_RELEASED_BY_WAIT, out, st);
 }

@@ -68,6 +68,14 @@ private:
 	int64_t unwrap(uint32_t seq) const { return next_ + static_cast<int32_t>(seq - static_cast<uint32_t>(next_)); }
 	void release_run(int64_t now_us, unsigned counter, std::vector<Verdict> &out, HoldStats &st);
 
+	// Gaps skipped lately: a copy that comes for one after all says how
+	// long the wait should have been (so the wait can grow, not only shrink).
+	struct Skipped {
+		int64_t first, end;  // numbers [first, end)
+		int64_t since_us;    // when the wait for it began
+	};
+	std::deque<Skipped> skipped_;
+
 	int64_t next_;                  // sequence numbers unwrapped to 64 bits
 	std::map<int64_t, Held> held_;  // by number, all > next_
 	std::multiset<int64_t> arrivals_;  // the held packets' arrival times

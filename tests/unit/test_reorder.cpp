@@ -105,6 +105,18 @@ TEST_CASE("the wait runs from the packet held longest, not from the first after 
 	CHECK(b.delivered == std::vector<uint32_t>{1, 3, 4});
 }
 
+TEST_CASE("a copy that comes after its gap was skipped says how long the wait should have been")
+{
+	Bench b(1);
+	b.arrive(1, 0);
+	b.arrive(3, 1000);
+	b.expire(1000 + 300, 300);  // 2 skipped
+	b.arrive(2, 1000 + 450);    // path B's copy, 450 us after the gap opened
+	CHECK(b.delivered == std::vector<uint32_t>{1, 3});
+	REQUIRE(b.st.fills_us.size() == 1);
+	CHECK(b.st.fills_us.back().second == 450);
+}
+
 TEST_CASE("one packet far ahead is dropped; three in a row move the stream")
 {
 	Bench b(1);
