@@ -143,6 +143,61 @@ Bytes pptp_control(uint16_t ctrl_type, uint16_t msg_type, size_t len)
 	return b;
 }
 
+Bytes ipv6(const Ipv6 &ip, const Bytes &payload)
+{
+	Bytes p(40);
+	p[0] = 0x60;
+	put16(p, 4, payload.size());
+	p[6] = ip.nexthdr;
+	p[7] = ip.hop_limit;
+	if (inet_pton(AF_INET6, ip.saddr.c_str(), &p[8]) != 1 || inet_pton(AF_INET6, ip.daddr.c_str(), &p[24]) != 1)
+		throw std::invalid_argument("bad IPv6 address");
+	return p + payload;
+}
+
+Bytes ipv6_ext(uint8_t next, uint8_t len_units)
+{
+	Bytes h((len_units + 1) * 8, 0);
+	h[0] = next;
+	h[1] = len_units;
+	h[2] = 1;  // PadN over the rest
+	h[3] = static_cast<uint8_t>(h.size() - 4);
+	return h;
+}
+
+Bytes ipv6_frag(uint8_t next, uint16_t offset_units, bool more, uint32_t id)
+{
+	Bytes h(8, 0);
+	h[0] = next;
+	put16(h, 2, static_cast<uint16_t>(offset_units << 3 | (more ? 1 : 0)));
+	put32(h, 4, id);
+	return h;
+}
+
+Bytes udp(const Udp &u, const Bytes &payload)
+{
+	Bytes h(8, 0);
+	put16(h, 0, u.sport);
+	put16(h, 2, u.dport);
+	put16(h, 4, u.len.value_or(8 + payload.size()));
+	return h + payload;
+}
+
+Bytes wg_message(uint8_t type, size_t len, uint32_t receiver, uint64_t counter)
+{
+	Bytes b = filler(len, 0x21);
+	auto le = [&](size_t off, uint64_t v, int n) {
+		for (int i = 0; i < n && off + i < b.size(); i++)
+			b[off + i] = static_cast<uint8_t>(v >> (8 * i));
+	};
+	le(0, type, 4);
+	if (type == 4) {
+		le(4, receiver, 4);
+		le(8, counter, 8);
+	}
+	return b;
+}
+
 Bytes ethernet(const Ethernet &e, const Bytes &payload)
 {
 	Bytes h = {0x02, 0, 0, 0, 0, 0x02, 0x02, 0, 0, 0, 0, 0x01};

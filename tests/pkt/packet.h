@@ -60,6 +60,32 @@ Bytes tcp(const Tcp &t, const Bytes &payload);
 // message type, reserved, then an identifier (Echo-Request/Reply layout).
 Bytes pptp_control(uint16_t ctrl_type = 5, uint16_t msg_type = 1, size_t len = 16);
 
+// IPv6: the fixed header; extension headers go at the start of the
+// payload (ipv6_ext, ipv6_frag), nexthdr naming the first.
+struct Ipv6 {
+	std::string saddr = "2001:db8::1";
+	std::string daddr = "2001:db8:1::1";
+	uint8_t nexthdr = 17;
+	uint8_t hop_limit = 64;
+};
+Bytes ipv6(const Ipv6 &ip, const Bytes &payload);
+// Hop-by-hop, routing or destination options header: next header, length
+// (8-byte units after the first 8), PadN filling the rest.
+Bytes ipv6_ext(uint8_t next, uint8_t len_units = 0);
+Bytes ipv6_frag(uint8_t next, uint16_t offset_units = 0, bool more = true, uint32_t id = 0x1234);
+
+struct Udp {
+	uint16_t sport = 40000;
+	uint16_t dport = 51820;
+	std::optional<uint16_t> len;  // default: 8 + payload
+};
+Bytes udp(const Udp &u, const Bytes &payload);  // checksum 0
+
+// A WireGuard message of len bytes: type (little-endian 32 bits), then for
+// data (type 4) the receiver index and the 64-bit counter (little-endian),
+// filler after. Handshake sizes: 148, 92, 64; data >= 32.
+Bytes wg_message(uint8_t type, size_t len, uint32_t receiver = 0x01020304, uint64_t counter = 0);
+
 struct Ethernet {
 	std::vector<uint16_t> vlan_tpids;  // e.g. {0x8100}: tags in the packet data
 	uint16_t ethertype = 0x0800;

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 #include <doctest/doctest.h>
 
+#include <algorithm>
+
 #include "core/addr.h"
 #include "core/error.h"
 #include "core/netdev.h"
@@ -54,4 +56,38 @@ TEST_CASE("NAT mappings: two different unicast addresses")
 		CAPTURE(bad);
 		CHECK_THROWS_AS(parse_mapping(bad, "PRIVATE=PUBLIC"), Error);
 	}
+}
+
+TEST_CASE("WireGuard endpoints: ADDR[:PORT], IPV6, [IPV6]:PORT")
+{
+	CHECK(parse_endpoint("198.18.0.1", 51820).str() == "198.18.0.1:51820");
+	CHECK(parse_endpoint("198.18.0.1:443", 51820).str() == "198.18.0.1:443");
+	CHECK(parse_endpoint("198.18.0.1:65535", 51820).port == 65535);
+	CHECK(parse_endpoint("198.18.0.1", 51820).addr.is_ipv4());
+	CHECK(parse_endpoint("2001:db8::1", 51820).str() == "[2001:db8::1]:51820");
+	CHECK(parse_endpoint("[2001:db8::1]:1", 51820).str() == "[2001:db8::1]:1");
+	CHECK(parse_endpoint("[2001:DB8:0::1]", 51820).str() == "[2001:db8::1]:51820");
+	CHECK(parse_endpoint("fd00::2", 51820).str() == "[fd00::2]:51820");
+	// IPv4-mapped is IPv4, keyed as the program keys an IPv4 packet.
+	CHECK(parse_endpoint("::ffff:198.18.0.1", 51820) == parse_endpoint("198.18.0.1", 51820));
+	auto v4 = parse_endpoint("198.18.0.1", 1).addr.bytes;
+	const uint8_t mapped[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 198, 18, 0, 1};
+	CHECK(std::equal(v4.begin(), v4.end(), mapped));
+	for (const char *bad : {"", "198.18.0.1:", "198.18.0.1:0", "198.18.0.1:65536", "198.18.0.1:-1",
+				"198.18.0.1:51820x", "198.18.0.1:0x10", "[198.18.0.1]:51820", "[2001:db8::1",
+				"[2001:db8::1]51820", "[2001:db8::1]:", "2001:db8::1:51820:", "example.com:51820",
+				"1.2.3:51820", "0.0.0.0", "127.0.0.1", "224.0.0.1:5", "::", "::1", "ff02::1",
+				"[fe80::1]:51820", "198.18.0.1:123456"}) {
+		CAPTURE(bad);
+		CHECK_THROWS_AS(parse_endpoint(bad, 51820), Error);
+	}
+	CHECK_THROWS_WITH(parse_endpoint("198.18.0.1:0", 51820),
+			  "invalid endpoint '198.18.0.1:0': the port must be 1 to 65535");
+}
+
+TEST_CASE("endpoints sort IPv4 first, then by address and port")
+{
+	CHECK(parse_endpoint("198.18.0.1:2", 1) < parse_endpoint("198.18.0.2:1", 1));
+	CHECK(parse_endpoint("198.18.0.1:1", 1) < parse_endpoint("198.18.0.1:2", 1));
+	CHECK(parse_endpoint("223.0.0.1", 1) < parse_endpoint("2001:db8::1", 1));
 }
