@@ -239,6 +239,7 @@ static __always_inline void recover(struct elim_slot *s, const struct elim_strea
 		/* Older than the window: a stale copy no PPTP receiver takes. */
 		out->counter = ELIM_ROGUE;
 		out->stale = true;
+		s->copied = 1;
 		return;
 	}
 	if (delta >= (__s32)window) {
@@ -263,6 +264,7 @@ static __always_inline void recover(struct elim_slot *s, const struct elim_strea
 
 			out->counter = ELIM_DISCARDED;
 			out->gap_us = gap > 0 ? gap : 0;
+			s->copied = 1;
 			return;
 		}
 		s->history |= bit;
@@ -300,9 +302,14 @@ enum order_verdict {
  * late, a later one opens a gap and goes to the holder.
  */
 static __always_inline enum order_verdict order_packet(struct elim_slot *s, const struct outcome *out,
-						       __u32 seq, __u32 received, __u32 next)
+						       __u32 seq, __u32 received, __u32 next, bool written)
 {
 	if (s->queued != received) {
+		/* The holder publishes its frontier as it goes: a copy below
+		 * it is late, and need not take a place in the queue.
+		 */
+		if (written && (__s32)(seq - next) < 0)
+			return ORDER_DROP;
 		s->queued++;
 		return ORDER_HOLDER;
 	}
@@ -318,6 +325,13 @@ static __always_inline enum order_verdict order_packet(struct elim_slot *s, cons
 	}
 	if ((__s32)(seq - s->next) < 0)
 		return ORDER_DROP;
+	/* A stream that never had a second copy (the dual link's own
+	 * tunnel, say) has nothing to wait for: its gaps never fill.
+	 */
+	if (!s->copied) {
+		s->next = seq + 1;
+		return ORDER_PASS;
+	}
 	s->queued++;
 	return ORDER_HOLDER;
 }
@@ -372,6 +386,7 @@ int dupgre_eliminate(struct __sk_buff *skb)
 	enum order_verdict verdict = ORDER_PASS;
 	struct elim_order_ack *ack;
 	__u32 received = 0, next = 0, index = 0, queued = 0;
+	bool written = false;
 	struct outcome out = {};
 	struct elim_slot *s;
 	__u32 seq = 0;
@@ -399,6 +414,7 @@ int dupgre_eliminate(struct __sk_buff *skb)
 			bpf_spin_lock(&ack->lock);
 			received = ack->received;
 			next = ack->next;
+			written = ack->written;
 			bpf_spin_unlock(&ack->lock);
 		}
 	}
@@ -410,7 +426,7 @@ int dupgre_eliminate(struct __sk_buff *skb)
 	 * for its number (copies a window or more behind, at high rates).
 	 */
 	if (order && (out.counter == ELIM_PASSED || out.stale))
-		verdict = order_packet(s, &out, seq, received, next);
+		verdict = order_packet(s, &out, seq, received, next, written);
 	queued = s->queued;
 	s->counters[out.counter]++;
 	if (out.out_of_order)

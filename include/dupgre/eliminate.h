@@ -102,7 +102,8 @@ struct elim_slot {
 	struct elim_stream_key owner;	/* the stream using the slot */
 	__u32 recov_seq;		/* RecovSeqNum: highest number passed */
 	__u8 take_any;			/* TakeAnyFlag */
-	__u8 pad[7];			/* last_ns at 24 on every CPU, 32-bit ones too */
+	__u8 copied;			/* a second copy of a number came: the stream is duplicated */
+	__u8 pad[6];			/* last_ns at 24 on every CPU, 32-bit ones too */
 	__u64 last_ns;			/* last packet, for the reset timer */
 	__u64 history;			/* bit i: recov_seq - i was passed */
 	__u64 valid;			/* bit i: recov_seq - i belongs to this run of the stream */
@@ -149,8 +150,8 @@ DUPGRE_ASSERT_SIZE(struct elim_slot, 360 + 8 * ELIM_COUNTER_MAX);
 struct elim_order_ack {
 	struct bpf_spin_lock lock;
 	__u32 received;		/* index of the last packet the holder received */
-	__u32 next;		/* the number the receiver takes next */
-	__u32 pad;
+	__u32 next;		/* the number the receiver takes next: the holder's frontier */
+	__u32 written;		/* the holder wrote this record (an empty one says nothing) */
 };
 DUPGRE_ASSERT_SIZE(struct elim_order_ack, 16);
 

@@ -114,6 +114,8 @@ struct Stream {
 	std::set<uint32_t> ahead;        // indices that came before an earlier one
 	int64_t ahead_since_us = 0;
 	bool handed_back = false;        // at `received`, with order->next()
+	uint32_t ack_received = 0;       // the `received` in the program's record
+	uint32_t ack_next = 0;           // the `next` in it
 	int64_t last_us = 0;
 
 	// A packet's index, from its 16 bits and what came before.
@@ -168,6 +170,11 @@ public:
 		int one = 1;
 		// A full socket buffer must not stop the loop: the queue fails open.
 		setsockopt(mnl_socket_get_fd(nl_.get()), SOL_NETLINK, NETLINK_NO_ENOBUFS, &one, sizeof(one));
+		// A packet the kernel cannot put in this socket passes unheld
+		// (fail-open), out of order: room for a burst of headers.
+		int rcvbuf = 8 << 20;
+		if (setsockopt(mnl_socket_get_fd(nl_.get()), SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)) < 0)
+			setsockopt(mnl_socket_get_fd(nl_.get()), SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
 		config([](nlmsghdr *nlh) { nfq_nlmsg_cfg_put_cmd(nlh, AF_INET, NFQNL_CFG_CMD_BIND); },
 		       "binding NFQUEUE " + std::to_string(ELIM_ORDER_QUEUE) + " (is another holder running?)");
 		config([&](nlmsghdr *nlh) {
@@ -282,6 +289,11 @@ private:
 			}
 			st.slot = s;
 			st.ahead.clear();
+			elim_order_ack ack{};
+			if (bpf_map_lookup_elem_flags(maps_.order_ack.get(), &s, &ack, BPF_F_LOCK) == 0) {
+				st.ack_received = ack.received;
+				st.ack_next = ack.next;
+			}
 			st.received = slot.queued - static_cast<uint16_t>(static_cast<uint16_t>(slot.queued) - index16) - 1;
 			// The program's frontier, unless it never set one or it is
 			// stale (a holder before us died holding the stream): then
@@ -327,6 +339,9 @@ private:
 	}
 
 	// Streams with nothing held go back to the program with our frontier.
+	// For the others the record keeps its `received` (so the program does
+	// not take the stream back) and gets our frontier: what comes below it
+	// is late, and the program drops it before it takes a place in the queue.
 	void hand_back(int64_t now)
 	{
 		if (!maps_)
@@ -334,13 +349,20 @@ private:
 		for (auto it = streams_.begin(); it != streams_.end();) {
 			Stream &st = it->second;
 			st.give_up_waiting(now);
-			if (st.order && !st.order->held() && st.ahead.empty() && !st.handed_back) {
+			bool back = st.order && !st.order->held() && st.ahead.empty() && !st.handed_back;
+			uint32_t received = back ? st.received : st.ack_received;
+			if (st.order && (back || st.order->next() != st.ack_next)) {
 				elim_order_ack ack{};
-				ack.received = st.received;
+				ack.received = received;
 				ack.next = st.order->next();
+				ack.written = 1;
 				if (bpf_map_update_elem(maps_.order_ack.get(), &st.slot, &ack, BPF_F_LOCK) == 0) {
-					st.handed_back = true;
-					stats_.c[HOLD_HANDBACKS]++;
+					st.ack_received = received;
+					st.ack_next = ack.next;
+					if (back) {
+						st.handed_back = true;
+						stats_.c[HOLD_HANDBACKS]++;
+					}
 				}
 			}
 			// Forgotten after a minute without packets, once handed back.

@@ -91,6 +91,7 @@ public:
 		elim_order_ack ack{};
 		ack.received = received;
 		ack.next = next;
+		ack.written = 1;
 		REQUIRE(bpf_map__update_elem(paths_[0]->maps.order_ack, &slot, sizeof(slot), &ack, sizeof(ack),
 					     BPF_F_LOCK) == 0);
 	}
@@ -385,7 +386,7 @@ TEST_CASE("order mode: in order passes unmarked, a gap goes to the holder until 
 	auto dropped = [](Receiver::Ordered o) { return o.verdict == TC_ACT_SHOT; };
 	CHECK(pass(r.arrive_ordered(0, 1)));
 	CHECK(pass(r.arrive_ordered(0, 2)));
-	CHECK(dropped(r.arrive_ordered(1, 1)));    // a duplicate
+	CHECK(dropped(r.arrive_ordered(1, 1)));    // a duplicate: the stream is duplicated
 	CHECK(holder(r.arrive_ordered(0, 4), 1));  // 3 is missing: a gap
 	CHECK(holder(r.arrive_ordered(0, 5), 2));  // behind a held packet
 	CHECK(dropped(r.arrive_ordered(1, 2)));    // duplicates still go at once
@@ -404,10 +405,24 @@ TEST_CASE("order mode: in order passes unmarked, a gap goes to the holder until 
 	CHECK(r.stat(1, ELIM_TO_HOLDER) == 1);
 }
 
+TEST_CASE("order mode: a stream without copies is never held (its gaps cannot fill)")
+{
+	Receiver r(Mode::order);
+	CHECK(r.arrive_ordered(0, 1).mark == 0);
+	auto o = r.arrive_ordered(0, 3);
+	CHECK(o.verdict == TC_ACT_UNSPEC);
+	CHECK(o.mark == 0);
+	CHECK(r.arrive_ordered(0, 2).verdict == TC_ACT_SHOT);    // after 3 was taken: late, as the receiver would drop it
+	CHECK(r.arrive_ordered(1, 3).verdict == TC_ACT_SHOT);    // a copy: from now on it is ordered
+	CHECK(r.arrive_ordered(0, 5).mark == (ELIM_ORDER_MARK | 1));
+}
+
 TEST_CASE("order mode: copies a window behind go to the holder while it waits, else they are late")
 {
 	Receiver r(Mode::order, 8);
-	for (uint32_t s = 1; s <= 20; s++)
+	r.arrive_ordered(0, 1);
+	r.arrive_ordered(1, 1);  // a copy: the stream is duplicated
+	for (uint32_t s = 2; s <= 20; s++)
 		if (s != 5)
 			r.arrive_ordered(0, s);  // 6..20 to the holder: indexes 1..15
 	auto o = r.arrive_ordered(1, 5);   // 15 behind, outside the window of 8
@@ -423,12 +438,28 @@ TEST_CASE("order mode on a stream that drop mode started: its next packet sets t
 	Receiver r(Mode::drop);
 	r.arrive(0, 500);
 	r.arrive(0, 501);
+	r.arrive(1, 501);
 	r.reload(Mode::order);
 	auto o = r.arrive_ordered(0, 502);
 	CHECK(o.verdict == TC_ACT_UNSPEC);
 	CHECK(o.mark == 0);
 	CHECK(r.arrive_ordered(0, 503).mark == 0);
 	CHECK(r.arrive_ordered(0, 505).mark == (ELIM_ORDER_MARK | 1));
+}
+
+TEST_CASE("order mode: while the holder holds, what is below its published frontier is dropped")
+{
+	Receiver r(Mode::order, 8);
+	r.arrive_ordered(0, 1);
+	r.arrive_ordered(1, 1);  // a copy: the stream is duplicated
+	for (uint32_t s = 2; s <= 20; s++)
+		if (s != 5)
+			r.arrive_ordered(0, s);  // 6..20 to the holder: indexes 1..15
+	r.hand_back(0, 12);                // still holding (received 0), its frontier at 12
+	CHECK(r.arrive_ordered(1, 11).verdict == TC_ACT_SHOT);
+	CHECK(r.arrive_ordered(1, 13).mark == 0);  // a duplicate within the window
+	auto o = r.arrive_ordered(0, 21);
+	CHECK(o.mark == (ELIM_ORDER_MARK | 16));
 }
 
 TEST_CASE("order mode: a forged packet far ahead is dropped, the stream goes on")
