@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-/* TC egress: copy the PPTP packets the guide's TEE rules match, when they
- * go to a peer, into the secondary tunnel. The original is never dropped
- * or changed, and TC_ACT_UNSPEC lets any other filter on the hook run.
+/* TC egress: copy the tunnel packets that go to a peer into the secondary
+ * tunnel. Two profiles, chosen at load time: PPTP (the guide's TEE rules,
+ * IPv4) and WireGuard (its messages to a peer endpoint, IPv4 and IPv6).
+ * The original is never dropped or changed, and TC_ACT_UNSPEC lets any
+ * other filter on the hook run.
  */
 #include <stdbool.h>
 #include <linux/bpf.h>
@@ -10,6 +12,7 @@
 #include "dupgre/clone.h"
 #include "parse.h"
 #include "pptp_match.h"
+#include "wg_match.h"
 #include "nat.h"
 #include "counters.h"
 
@@ -26,6 +29,10 @@ const volatile bool l3_device = false;
  */
 const volatile __u32 snat_private = 0;
 const volatile __u32 snat_public = 0;
+/* enum clone_tunnel. A constant to the verifier: the other profile's code
+ * is dead and removed, so each profile costs what it alone would.
+ */
+const volatile __u32 tunnel = CLONE_TUNNEL_PPTP;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -34,6 +41,17 @@ struct {
 	__type(value, __u8);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 } peers SEC(".maps");
+
+/* WireGuard endpoints (see struct wg_peer_key): value 1 for an endpoint,
+ * the number of its endpoints for an address's port-0 entry.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 2 * DUPGRE_MAX_PEERS);
+	__type(key, struct wg_peer_key);
+	__type(value, __u32);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+} wg_peers SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -91,6 +109,18 @@ static __always_inline long clone_with_snat(struct __sk_buff *skb, const struct 
 	return ret;
 }
 
+static __always_inline void count_clone(long ret, __u32 len)
+{
+	if (ret == 0) {
+		count(CLONE_CLONED, 1);
+		count(CLONE_CLONED_BYTES, len);
+	} else if (ret < 0) {
+		count(CLONE_ERRORS, 1);
+	} else {
+		count(CLONE_XMIT_DROPS, 1);
+	}
+}
+
 static __always_inline void clone_to_target(struct __sk_buff *skb, const struct ipv4_pkt *pkt)
 {
 	/* The copy leaves without the MAC header: what the target sends. */
@@ -108,14 +138,98 @@ static __always_inline void clone_to_target(struct __sk_buff *skb, const struct 
 	} else {
 		ret = bpf_clone_redirect(skb, clone_ifindex, 0);
 	}
-	if (ret == 0) {
-		count(CLONE_CLONED, 1);
-		count(CLONE_CLONED_BYTES, len);
-	} else if (ret < 0) {
-		count(CLONE_ERRORS, 1);
-	} else {
-		count(CLONE_XMIT_DROPS, 1);
+	count_clone(ret, len);
+}
+
+static __always_inline __u32 wg_counter(enum wg_class class)
+{
+	switch (class) {
+	case WG_CLASS_INITIATION:
+		return CLONE_MATCH_WG_INITIATION;
+	case WG_CLASS_RESPONSE:
+		return CLONE_MATCH_WG_RESPONSE;
+	case WG_CLASS_COOKIE:
+		return CLONE_MATCH_WG_COOKIE;
+	default:
+		return CLONE_MATCH_WG_DATA;
 	}
+}
+
+/* The WireGuard profile. A peer is an endpoint: the server's port as the
+ * destination port (a client's packets to its server) or as the source
+ * port (the server's packets to a client, whose port its NAT chose). The
+ * address entry comes first, so other traffic costs one lookup.
+ */
+static __always_inline int clone_wireguard(struct __sk_buff *skb)
+{
+	struct wg_peer_key key = {};
+	struct ip_pkt pkt = {};
+	struct udphdr uh;
+	enum wg_class class;
+	__u8 version;
+	__u32 l3, len;
+
+	if (l3_offset_ip(skb, l3_device, &l3, &version)) {
+		count(CLONE_NOT_IP, 1);
+		return TC_ACT_UNSPEC;
+	}
+	switch (parse_ip(skb, l3, version, &pkt)) {
+	case IP_OK:
+		break;
+	case IP_NOT_IP:
+		count(CLONE_NOT_IP, 1);
+		return TC_ACT_UNSPEC;
+	default:
+		count(CLONE_MALFORMED, 1);
+		return TC_ACT_UNSPEC;
+	}
+	__builtin_memcpy(key.addr, pkt.daddr, sizeof(key.addr));
+	if (!bpf_map_lookup_elem(&wg_peers, &key)) {
+		count(CLONE_NO_PEER, 1);
+		return TC_ACT_UNSPEC;
+	}
+	switch (ipv6_skip_ext(skb, &pkt)) {
+	case IP_OK:
+		break;
+	case IP_EXT_LIMIT:
+		count(CLONE_NO_MATCH, 1);
+		return TC_ACT_UNSPEC;
+	default:
+		count(CLONE_MALFORMED, 1);
+		return TC_ACT_UNSPEC;
+	}
+	if (pkt.fragment) {
+		count(CLONE_FRAGMENT, 1);
+		return TC_ACT_UNSPEC;
+	}
+	if (pkt.protocol != IPPROTO_UDP || wg_udp(skb, &pkt, &uh)) {
+		count(CLONE_NO_MATCH, 1);
+		return TC_ACT_UNSPEC;
+	}
+	/* Port 0 is the address entry's key, never an endpoint's. */
+	key.port = uh.dest;
+	if (!uh.dest || !bpf_map_lookup_elem(&wg_peers, &key)) {
+		key.port = uh.source;
+		if (!uh.source || !bpf_map_lookup_elem(&wg_peers, &key)) {
+			count(CLONE_NO_MATCH, 1);
+			return TC_ACT_UNSPEC;
+		}
+	}
+	class = classify_wg(skb, &pkt, &uh);
+	if (class == WG_NONE) {
+		count(CLONE_NO_MATCH, 1);
+		return TC_ACT_UNSPEC;
+	}
+	if (class == WG_CLASS_MALFORMED) {
+		count(CLONE_MALFORMED, 1);
+		return TC_ACT_UNSPEC;
+	}
+	count(wg_counter(class), 1);
+	len = skb->len - pkt.l3;
+	if (clone_mtu && len > clone_mtu)
+		count(CLONE_OVER_MTU, 1);
+	count_clone(bpf_clone_redirect(skb, clone_ifindex, 0), len);
+	return TC_ACT_UNSPEC;
 }
 
 SEC("tc")
@@ -126,6 +240,8 @@ int dupgre_clone(struct __sk_buff *skb)
 	__u32 l3;
 
 	count(CLONE_SEEN, 1);
+	if (tunnel == CLONE_TUNNEL_WIREGUARD)
+		return clone_wireguard(skb);
 	if (l3_offset(skb, l3_device, &l3)) {
 		count(CLONE_NOT_IPV4, 1);
 		return TC_ACT_UNSPEC;

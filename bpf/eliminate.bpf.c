@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-/* TC ingress on every interface where copies of a PPTP stream arrive: the
- * sequence recovery function of IEEE 802.1CB (vector recovery algorithm),
- * on GRE sequence numbers. In monitor mode it only counts; in drop mode it
+/* TC ingress on every interface where copies of a tunnel's packets arrive:
+ * the sequence recovery function of IEEE 802.1CB (vector recovery
+ * algorithm), on GRE sequence numbers (PPTP) or the low 32 bits of the
+ * WireGuard data message counter. In monitor mode it only counts; in drop mode it
  * discards duplicates and copies older than the window before the stack
  * sees them; order mode drops as drop mode does and hands packets after a
  * gap to the holder, so that the receiver takes them in order (see
- * include/dupgre/eliminate.h). Packets without a sequence number, and
- * anything not PPTP GRE, always pass.
+ * include/dupgre/eliminate.h; PPTP only: WireGuard's receiver reorders).
+ * Packets without a sequence number, and anything not the tunnel's, always
+ * pass.
  */
 #include <stdbool.h>
 #include <linux/bpf.h>
@@ -15,6 +17,7 @@
 #include "dupgre/eliminate.h"
 #include "dupgre/hold.h"
 #include "parse.h"
+#include "wg_match.h"
 #include "counters.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
@@ -25,6 +28,8 @@ const volatile bool drop = false;
 const volatile __u32 window = ELIM_HISTORY;	/* 2..ELIM_HISTORY */
 const volatile __u64 reset_ns = 1000000000ull;
 const volatile bool order = false;	/* implies drop */
+const volatile __u32 tunnel = ELIM_TUNNEL_PPTP;	/* enum elim_tunnel */
+const volatile __be16 wg_port = 0;	/* WireGuard: the server's port, as source or destination */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -141,7 +146,8 @@ static __always_inline __u32 popcount(__u64 x)
 static __always_inline bool same_stream(const struct elim_stream_key *a,
 					const struct elim_stream_key *b)
 {
-	return a->saddr == b->saddr && a->call_id == b->call_id;
+	return a->saddr[0] == b->saddr[0] && a->saddr[1] == b->saddr[1] && a->saddr[2] == b->saddr[2] &&
+	       a->saddr[3] == b->saddr[3] && a->id == b->id;
 }
 
 static __always_inline void take_any(struct elim_slot *s, __u32 seq, __u32 now_us,
@@ -372,11 +378,46 @@ static __always_inline int pptp_sequence(struct __sk_buff *skb, struct elim_stre
 	/* Enhanced GRE: version 1, protocol PPP. */
 	if ((word0 & 0x00070000) != 0x00010000 || (word0 & 0xffff) != 0x880b)
 		return -1;
-	key->saddr = pkt.saddr;
-	key->call_id = word1 & 0xffff;
+	ipv4_mapped(key->saddr, pkt.saddr);
+	key->id = word1 & 0xffff;
 	if (!(word0 & 0x10000000))
 		return 1;
 	return load_be32(skb, pkt.l4 + 8, pkt.end, seq) ? -1 : 0;
+}
+
+/* The stream and sequence number of a WireGuard data message to or from
+ * the server's port: the receiver index and the low 32 bits of the
+ * counter (both little-endian on the wire); the window arithmetic wraps
+ * as for GRE. -1 if not WireGuard, 1 for handshake messages (tagless).
+ */
+static __always_inline int wg_sequence(struct __sk_buff *skb, struct elim_stream_key *key, __u32 *seq)
+{
+	struct ip_pkt pkt = {};
+	struct udphdr uh;
+	__u8 version, hdr[8];
+	__u32 l3;
+
+	if (l3_offset_ip(skb, l3_device, &l3, &version) || parse_ip(skb, l3, version, &pkt) != IP_OK ||
+	    ipv6_skip_ext(skb, &pkt) != IP_OK || pkt.fragment || pkt.protocol != IPPROTO_UDP ||
+	    wg_udp(skb, &pkt, &uh) || (uh.source != wg_port && uh.dest != wg_port))
+		return -1;
+	switch (classify_wg(skb, &pkt, &uh)) {
+	case WG_CLASS_DATA:
+		break;
+	case WG_CLASS_INITIATION:
+	case WG_CLASS_RESPONSE:
+	case WG_CLASS_COOKIE:
+		return 1;
+	default:
+		return -1;
+	}
+	/* After the type: receiver index, then the counter's low half. */
+	if (load_in(skb, pkt.l4 + sizeof(uh) + 4, pkt.end, hdr, 8))
+		return -1;
+	__builtin_memcpy(key->saddr, pkt.saddr, sizeof(key->saddr));
+	key->id = hdr[0] | hdr[1] << 8 | hdr[2] << 16 | (__u32)hdr[3] << 24;
+	*seq = hdr[4] | hdr[5] << 8 | hdr[6] << 16 | (__u32)hdr[7] << 24;
+	return 0;
 }
 
 SEC("tc")
@@ -393,7 +434,10 @@ int dupgre_eliminate(struct __sk_buff *skb)
 	__u64 now;
 	int ret;
 
-	ret = pptp_sequence(skb, &key, &seq);
+	if (tunnel == ELIM_TUNNEL_WIREGUARD)
+		ret = wg_sequence(skb, &key, &seq);
+	else
+		ret = pptp_sequence(skb, &key, &seq);
 	if (ret < 0)
 		return TC_ACT_UNSPEC;
 	if (ret > 0) {

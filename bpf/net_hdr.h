@@ -27,13 +27,19 @@
  * other (and the UAPI ones do not build in the OpenWrt SDK, see above).
  */
 #if defined(_LINUX_IP_H) || defined(_UAPI_LINUX_IP_H) || defined(_LINUX_TCP_H) || \
-	defined(_UAPI_LINUX_TCP_H) || defined(_LINUX_IN_H) || defined(_UAPI_LINUX_IN_H)
-#error "net_hdr.h replaces <linux/in.h>, <linux/ip.h> and <linux/tcp.h>: include only one"
+	defined(_UAPI_LINUX_TCP_H) || defined(_LINUX_IN_H) || defined(_UAPI_LINUX_IN_H) || \
+	defined(_IPV6_H) || defined(_UAPI_IPV6_H)
+#error "net_hdr.h replaces <linux/in.h>, <linux/ip.h>, <linux/ipv6.h> and <linux/tcp.h>: include only one"
 #endif
 
 #define IPPROTO_TCP	6
 #define IPPROTO_UDP	17
 #define IPPROTO_GRE	47
+/* IPv6 extension headers the WireGuard classifier follows. */
+#define IPPROTO_HOPOPTS		0
+#define IPPROTO_ROUTING		43
+#define IPPROTO_FRAGMENT	44
+#define IPPROTO_DSTOPTS		60
 
 struct iphdr {
 	__u8 ver_ihl;	/* version in the high nibble, header length in words in the low */
@@ -58,6 +64,18 @@ static __always_inline __u8 iph_ihl(const struct iphdr *iph)
 {
 	return iph->ver_ihl & 0x0f;
 }
+
+/* The fixed IPv6 header; the version is the high nibble of the first byte. */
+struct ipv6hdr {
+	__u8 ver_tc;
+	__u8 tc_flow;
+	__be16 flow_lbl;
+	__be16 payload_len;
+	__u8 nexthdr;
+	__u8 hop_limit;
+	__be32 saddr[4];
+	__be32 daddr[4];
+};
 
 struct tcphdr {
 	__be16 source;
@@ -89,6 +107,10 @@ _Static_assert(__builtin_offsetof(struct iphdr, ttl) == 8, "iphdr.ttl");
 _Static_assert(__builtin_offsetof(struct iphdr, check) == 10, "iphdr.check");
 _Static_assert(__builtin_offsetof(struct iphdr, saddr) == 12, "iphdr.saddr");
 _Static_assert(__builtin_offsetof(struct iphdr, daddr) == 16, "iphdr.daddr");
+_Static_assert(sizeof(struct ipv6hdr) == 40, "IPv6 header");
+_Static_assert(__builtin_offsetof(struct ipv6hdr, nexthdr) == 6, "ipv6hdr.nexthdr");
+_Static_assert(__builtin_offsetof(struct ipv6hdr, saddr) == 8, "ipv6hdr.saddr");
+_Static_assert(__builtin_offsetof(struct ipv6hdr, daddr) == 24, "ipv6hdr.daddr");
 _Static_assert(sizeof(struct tcphdr) == 20, "TCP header without options");
 _Static_assert(__builtin_offsetof(struct tcphdr, doff_res) == 12, "tcphdr data offset");
 _Static_assert(__builtin_offsetof(struct tcphdr, check) == 16, "tcphdr.check");

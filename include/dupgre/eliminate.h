@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /* Shared by bpf/eliminate.bpf.c and user space: IEEE 802.1CB-style
- * sequence recovery for PPTP streams arriving over several paths.
+ * sequence recovery for PPTP and WireGuard streams arriving over several
+ * paths.
  */
 #ifndef DUPGRE_ELIMINATE_H
 #define DUPGRE_ELIMINATE_H
@@ -24,13 +25,24 @@
  */
 #define ELIM_GAP_BUCKETS 24
 
-/* A PPTP stream: the sender's address and its call ID. */
+/* A stream: the sender's address and the tunnel's identifier, the PPTP
+ * call ID or the WireGuard receiver index. The address is 16 bytes, an
+ * IPv4 one IPv4-mapped (::ffff:a.b.c.d).
+ */
 struct elim_stream_key {
-	__u32 saddr;		/* network byte order */
-	__u16 call_id;		/* host byte order */
-	__u16 pad;
+	__be32 saddr[4];	/* network byte order */
+	__u32 id;		/* host byte order: call ID (16 bits) or receiver index */
 };
-DUPGRE_ASSERT_SIZE(struct elim_stream_key, 8);
+DUPGRE_ASSERT_SIZE(struct elim_stream_key, 20);
+DUPGRE_ASSERT_OFFSET(struct elim_stream_key, id, 16);
+
+/* The tunnel whose streams a path's program follows (.rodata "tunnel",
+ * elim_path.tunnel); every path runs the same one.
+ */
+enum elim_tunnel {
+	ELIM_TUNNEL_PPTP = 0,		/* GRE sequence numbers, IPv4 */
+	ELIM_TUNNEL_WIREGUARD = 1,	/* the low 32 bits of the data message counter, IPv4 and IPv6 */
+};
 
 /* Counters (see layout.h), named after 802.1CB's frerCpsSeqRcvy* where
  * one exists. Per stream (in its slot, the first ELIM_STREAM_COUNTERS) and
@@ -46,7 +58,8 @@ DUPGRE_ASSERT_SIZE(struct elim_stream_key, 8);
 	  "RoguePackets: outside the window. Older: a stale copy, dropped in drop mode. " \
 	  "Newer: passed, and the stream starts over from it (counted in passed too)") \
 	X(ELIM_LOST, lost, lost_packets, "LostPackets: left the window never seen on any path") \
-	X(ELIM_TAGLESS, tagless, packets, "TaglessPackets: no sequence number; passed") \
+	X(ELIM_TAGLESS, tagless, packets, \
+	  "TaglessPackets: no sequence number (GRE without S, WireGuard handshakes); passed") \
 	X(ELIM_RESETS, resets, resets, "Resets: idle longer than the reset time, next number taken") \
 	X(ELIM_FIRST, first, first_packets, "per path: passed packets whose first copy came this way") \
 	X(ELIM_RESCUED, rescued, rescued_packets, \
@@ -58,7 +71,7 @@ DUPGRE_ASSERT_SIZE(struct elim_stream_key, 8);
 
 #define ELIM_FAMILIES(F) \
 	F(packets, "result", device, \
-	  "PPTP data packets arriving by a path, by what sequence recovery did: passed (first copy), " \
+	  "Tunnel data packets (PPTP GRE, WireGuard) arriving by a path, by what sequence recovery did: passed (first copy), " \
 	  "discarded (duplicate), rogue (outside the window, passed), tagless (no sequence number).") \
 	F(out_of_order_packets, "", device, "Passed packets whose number was not the last passed + 1.") \
 	F(first_packets, "", device, "Passed packets whose first copy came by this path.") \
@@ -103,7 +116,7 @@ struct elim_slot {
 	__u32 recov_seq;		/* RecovSeqNum: highest number passed */
 	__u8 take_any;			/* TakeAnyFlag */
 	__u8 copied;			/* a second copy of a number came: the stream is duplicated */
-	__u8 pad[6];			/* last_ns at 24 on every CPU, 32-bit ones too */
+	__u8 pad[2];			/* last_ns at 32 on every CPU, 32-bit ones too */
 	__u64 last_ns;			/* last packet, for the reset timer */
 	__u64 history;			/* bit i: recov_seq - i was passed */
 	__u64 valid;			/* bit i: recov_seq - i belongs to this run of the stream */
@@ -119,12 +132,13 @@ struct elim_slot {
 	__u64 counters[ELIM_COUNTER_MAX];
 };
 DUPGRE_ASSERT_OFFSET(struct elim_slot, owner, 4);
-DUPGRE_ASSERT_OFFSET(struct elim_slot, last_ns, 24);
-DUPGRE_ASSERT_OFFSET(struct elim_slot, seen, 48);
-DUPGRE_ASSERT_OFFSET(struct elim_slot, jump_seq, 336);
-DUPGRE_ASSERT_OFFSET(struct elim_slot, next, 344);
-DUPGRE_ASSERT_OFFSET(struct elim_slot, counters, 360);
-DUPGRE_ASSERT_SIZE(struct elim_slot, 360 + 8 * ELIM_COUNTER_MAX);
+DUPGRE_ASSERT_OFFSET(struct elim_slot, recov_seq, 24);
+DUPGRE_ASSERT_OFFSET(struct elim_slot, last_ns, 32);
+DUPGRE_ASSERT_OFFSET(struct elim_slot, seen, 56);
+DUPGRE_ASSERT_OFFSET(struct elim_slot, jump_seq, 344);
+DUPGRE_ASSERT_OFFSET(struct elim_slot, next, 352);
+DUPGRE_ASSERT_OFFSET(struct elim_slot, counters, 368);
+DUPGRE_ASSERT_SIZE(struct elim_slot, 368 + 8 * ELIM_COUNTER_MAX);
 
 /* Order mode. A receiver like the kernel's PPTP (drivers/net/ppp/pptp.c)
  * drops every packet numbered at or below the newest it took, so a copy
@@ -167,7 +181,11 @@ struct elim_path {
 	__u8 l3_device;
 	__u8 order;		/* order mode: packets after a gap go to the holder */
 	__u32 wait_ms;		/* order mode: how long a gap is waited for; 0: auto */
+	__u8 tunnel;		/* enum elim_tunnel */
+	__u8 pad;
+	__u16 port;		/* WireGuard: the server's port, host byte order */
 };
-DUPGRE_ASSERT_SIZE(struct elim_path, 40);
+DUPGRE_ASSERT_SIZE(struct elim_path, 44);
+DUPGRE_ASSERT_OFFSET(struct elim_path, port, 42);
 
 #endif /* DUPGRE_ELIMINATE_H */

@@ -32,6 +32,41 @@ std::vector<Ipv4> parse_addrs(const std::vector<std::string> &texts)
 	return out;
 }
 
+clone_tunnel parse_tunnel(const std::string &text)
+{
+	if (text == "wireguard")
+		return CLONE_TUNNEL_WIREGUARD;
+	if (text == "pptp")
+		return CLONE_TUNNEL_PPTP;
+	throw Error("--tunnel must be pptp or wireguard, not '" + text + "'");
+}
+
+// The tunnel a peer command is about: --tunnel, else the device's, else PPTP.
+clone_tunnel peer_tunnel(const PeerOptions &o)
+{
+	if (!o.tunnel.empty())
+		return parse_tunnel(o.tunnel);
+	return CloneState(o.dev).tunnel().value_or(CLONE_TUNNEL_PPTP);
+}
+
+std::vector<Endpoint> parse_endpoints(const std::vector<std::string> &texts)
+{
+	std::vector<Endpoint> out;
+	for (const auto &t : texts)
+		out.push_back(parse_endpoint(t, WG_DEFAULT_PORT));
+	return out;
+}
+
+// PPTP peers are IPv4 addresses: say what to do with a WireGuard endpoint.
+std::vector<Ipv4> parse_pptp_peers(const PeerOptions &o)
+{
+	for (const auto &t : o.addrs)
+		if (t.find(':') != std::string::npos)
+			throw Error("'" + t + "': a port or an IPv6 address is for WireGuard peers (" + o.dev +
+				    " clones PPTP; attach or peer add with --tunnel wireguard)");
+	return parse_addrs(o.addrs);
+}
+
 void print_json(const GlobalOptions &g, const Json &j)
 {
 	std::cout << j.dump(g.pretty ? 2 : -1) << "\n";
@@ -114,14 +149,15 @@ void cmd_attach(const GlobalOptions &g, const AttachOptions &o)
 	std::optional<std::pair<Ipv4, Ipv4>> snat;
 	if (!o.snat.empty())
 		snat = parse_mapping(o.snat, "--snat PRIVATE=PUBLIC");
+	clone_tunnel tunnel = parse_tunnel(o.tunnel);
 	StateLock lock(StateLock::Mode::exclusive);
 	NetDevice dev = require_device(o.dev);
 	NetDevice target = require_device(o.clone_to);
-	CloneState(o.dev).attach(dev, target, snat);
+	CloneState(o.dev).attach(dev, target, snat, tunnel);
 	// Copies from the peer arrive on the clone target's link.
 	if (o.set_rp_filter)
 		relax_rp_filter(target.name);
-	done(g, {{"device", o.dev}, {"clone_to", o.clone_to}});
+	done(g, {{"device", o.dev}, {"clone_to", o.clone_to}, {"tunnel", tunnel_name(tunnel)}});
 }
 
 void cmd_detach(const GlobalOptions &g, const DetachOptions &o)
@@ -132,19 +168,33 @@ void cmd_detach(const GlobalOptions &g, const DetachOptions &o)
 
 void cmd_peer_add(const GlobalOptions &g, const PeerOptions &o)
 {
-	auto addrs = parse_addrs(o.addrs);
 	StateLock lock(StateLock::Mode::exclusive);
-	NetDevice dev = require_device(o.dev);
-	CloneState(o.dev).add_peers(dev, addrs);
+	clone_tunnel tunnel = peer_tunnel(o);
+	if (tunnel == CLONE_TUNNEL_WIREGUARD) {
+		auto eps = parse_endpoints(o.addrs);
+		NetDevice dev = require_device(o.dev);
+		CloneState(o.dev).add_endpoints(dev, eps);
+	} else {
+		auto addrs = parse_pptp_peers(o);
+		NetDevice dev = require_device(o.dev);
+		CloneState(o.dev).add_peers(dev, addrs);
+	}
 	done(g, {{"device", o.dev}});
 }
 
 void cmd_peer_del(const GlobalOptions &g, const PeerOptions &o)
 {
-	auto addrs = parse_addrs(o.addrs);
 	StateLock lock(StateLock::Mode::exclusive);
-	require_known(o.dev);
-	CloneState(o.dev).del_peers(addrs);
+	clone_tunnel tunnel = peer_tunnel(o);
+	if (tunnel == CLONE_TUNNEL_WIREGUARD) {
+		auto eps = parse_endpoints(o.addrs);
+		require_known(o.dev);
+		CloneState(o.dev).del_endpoints(eps);
+	} else {
+		auto addrs = parse_pptp_peers(o);
+		require_known(o.dev);
+		CloneState(o.dev).del_peers(addrs);
+	}
 	done(g, {{"device", o.dev}});
 }
 
@@ -152,15 +202,22 @@ void cmd_peer_list(const GlobalOptions &g, const PeerOptions &o)
 {
 	StateLock lock(StateLock::Mode::shared);
 	require_known(o.dev);
-	auto peers = CloneState(o.dev).peers();
+	CloneState state(o.dev);
+	std::vector<std::string> peers;
+	if (state.tunnel() == CLONE_TUNNEL_WIREGUARD)
+		for (const Endpoint &e : state.endpoints())
+			peers.push_back(e.str());
+	else
+		for (const Ipv4 &p : state.peers())
+			peers.push_back(p.str());
 	Json j = Json::array();
-	for (const Ipv4 &p : peers)
-		j.push_back(p.str());
+	for (const auto &p : peers)
+		j.push_back(p);
 	if (g.json)
 		print_json(g, j);
 	else
-		for (const Ipv4 &p : peers)
-			std::cout << p.str() << "\n";
+		for (const auto &p : peers)
+			std::cout << p << "\n";
 }
 
 void cmd_relay_add(const GlobalOptions &g, const RelayOptions &o)
@@ -229,7 +286,10 @@ void cmd_eliminate_add(const GlobalOptions &g, const EliminateOptions &o)
 			throw Error("--wait must be auto or 1 to 10000 ms, not '" + o.wait + "'");
 		wait_ms = static_cast<unsigned>(ms);
 	}
-	EliminateState().add(dev, mode, o.window, o.reset_ms, wait_ms);
+	std::optional<ElimTunnel> tunnel;
+	if (!o.tunnel.empty())
+		tunnel = parse_elim_tunnel(o.tunnel);
+	EliminateState().add(dev, mode, o.window, o.reset_ms, wait_ms, tunnel, o.port);
 	if (o.set_rp_filter)
 		relax_rp_filter(dev.name);
 	done(g, {{"device", o.dev}});

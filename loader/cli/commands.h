@@ -19,6 +19,7 @@ struct GlobalOptions {
 
 struct AttachOptions {
 	std::string dev, clone_to, snat;
+	std::string tunnel = "pptp";  // pptp or wireguard
 	bool set_rp_filter = false;
 };
 struct DetachOptions {
@@ -28,6 +29,7 @@ struct DetachOptions {
 struct PeerOptions {
 	std::string dev;
 	std::vector<std::string> addrs;
+	std::string tunnel;  // empty: the device's, else pptp
 };
 struct RelayOptions {
 	std::string dev;
@@ -40,6 +42,8 @@ struct DnatOptions {
 };
 struct EliminateOptions {
 	std::string dev, mode, wait;  // wait: "auto" or milliseconds
+	std::string tunnel;           // empty: the running one, else pptp
+	std::optional<unsigned> port; // wireguard: the server's port
 	std::optional<unsigned> window, reset_ms;
 	bool set_rp_filter = false;
 };

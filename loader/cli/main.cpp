@@ -135,6 +135,8 @@ int main(int argc, char **argv)
 	dev_option(c, attach.dev);
 	c->add_option("--clone-to", attach.clone_to, "tunnel device that receives the copies")->required();
 	c->add_option("--snat", attach.snat, "PRIVATE=PUBLIC: copies from PRIVATE leave with source PUBLIC (1:1 NAT)");
+	c->add_option("--tunnel", attach.tunnel, "the tunnel whose packets are cloned: pptp (default) or wireguard")
+		->check(CLI::IsMember({"pptp", "wireguard"}));
 	rp_option(c, attach.set_rp_filter, "the clone target");
 
 	DetachOptions detach;
@@ -145,12 +147,18 @@ int main(int argc, char **argv)
 	PeerOptions peer;
 	auto *peer_cmd = app.add_subcommand("peer", "the peers whose tunnel packets are cloned");
 	peer_cmd->require_subcommand(1);
+	const char *peer_help = "pptp: the peer's public IPv4 address; wireguard: ADDR[:PORT] or [IPV6]:PORT, "
+				"the server's endpoint (on the server: a client's address and the server's port; "
+				"PORT defaults to 51820)";
+	const char *peer_tunnel_help = "pptp or wireguard (default: the device's, else pptp)";
 	c = commands.add(peer_cmd, "add", "clone what goes to ADDR...", cmd_peer_add, peer);
 	dev_option(c, peer.dev);
-	c->add_option("addr", peer.addrs, "peer public IPv4 address")->required();
+	c->add_option("addr", peer.addrs, peer_help)->required();
+	c->add_option("--tunnel", peer.tunnel, peer_tunnel_help)->check(CLI::IsMember({"pptp", "wireguard"}));
 	c = commands.add(peer_cmd, "del", "stop cloning what goes to ADDR...", cmd_peer_del, peer);
 	dev_option(c, peer.dev);
-	c->add_option("addr", peer.addrs, "peer public IPv4 address")->required();
+	c->add_option("addr", peer.addrs, peer_help)->required();
+	c->add_option("--tunnel", peer.tunnel, peer_tunnel_help)->check(CLI::IsMember({"pptp", "wireguard"}));
 	c = commands.add(peer_cmd, "list", "list DEV's peers", cmd_peer_list, peer);
 	dev_option(c, peer.dev);
 
@@ -186,6 +194,11 @@ int main(int argc, char **argv)
 		      "sequence order through the holder, dupgre-ctl hold)")
 		->check(CLI::IsMember({"monitor", "drop", "order"}));
 	c->add_option("--wait", elim.wait, "order: how long a gap is waited for, auto (default) or MS");
+	c->add_option("--tunnel", elim.tunnel,
+		      "pptp (default) or wireguard (monitor and drop modes: WireGuard's receiver reorders)")
+		->check(CLI::IsMember({"pptp", "wireguard"}));
+	c->add_option("--port", elim.port, "wireguard: the server's UDP port, as source or destination (default 51820)")
+		->check(CLI::Range(1u, 65535u));
 	c->add_option("--window", elim.window, "sequence history, 2-64 (default 64)");
 	c->add_option("--reset-ms", elim.reset_ms, "idle time after which any number is taken (default 1000)");
 	rp_option(c, elim.set_rp_filter, "DEV");

@@ -49,6 +49,8 @@ std::string status_text(const Report &r)
 	for (const CloneReport &cr : r.clone) {
 		const CloneStatus &st = cr.status;
 		o << st.device << ": clone " << st.state();
+		if (st.info.tunnel == CLONE_TUNNEL_WIREGUARD)
+			o << " (wireguard)";
 		if (st.info.attached)
 			o << " on egress, copies to " << target_desc(st) << ", prog id " << st.info.prog_id;
 		o << ", " << st.peers << (st.peers == 1 ? " peer" : " peers");
@@ -66,7 +68,9 @@ std::string status_text(const Report &r)
 	for (const ElimPath &p : r.eliminate)
 		o << p.name << ": eliminate " << attached_or_stale(p.attached) << " on ingress (path " << p.index
 		  << "), mode " << elim_mode(p) << ", window " << p.info.window << ", reset " << p.info.reset_ms
-		  << " ms" << (p.info.order ? ", wait " + elim_wait(p) : "") << "\n";
+		  << " ms" << (p.info.order ? ", wait " + elim_wait(p) : "")
+		  << (p.info.tunnel == ELIM_TUNNEL_WIREGUARD ? ", wireguard port " + std::to_string(p.info.port) : "")
+		  << "\n";
 	return o.str();
 }
 
@@ -81,6 +85,7 @@ Json status_json(const Report &r, const std::string &state_dir)
 			  {"ifindex", st.info.ifindex},
 			  {"device_present", st.device_present},
 			  {"l3_device", static_cast<bool>(st.info.l3_device)},
+			  {"tunnel", tunnel_name(static_cast<clone_tunnel>(st.info.tunnel))},
 			  {"peers", st.peers}};
 		if (st.info.attached) {
 			c["target"] = std::string(st.info.target_name);
@@ -121,6 +126,8 @@ Json status_json(const Report &r, const std::string &state_dir)
 					    {"window", p.info.window},
 					    {"reset_ms", p.info.reset_ms},
 					    {"wait_ms", p.info.wait_ms},  // order mode; 0: auto
+					    {"tunnel", p.info.tunnel == ELIM_TUNNEL_WIREGUARD ? "wireguard" : "pptp"},
+					    {"port", p.info.port},  // wireguard; 0 for pptp
 					    {"prog_id", p.info.prog_id}});
 	return out;
 }
@@ -176,7 +183,9 @@ std::string stats_text(const Report &rep)
 		counter_lines(o, hold_schema(), h.counters.data(), HOLD_COUNTER_MAX);
 	}
 	for (const ElimStream &st : rep.elim_streams) {
-		o << "stream " << st.saddr.str() << " call " << st.call_id << ", last " << st.recov_seq << "\n";
+		o << "stream " << st.saddr.str()
+		  << (st.tunnel == ElimTunnel::wireguard ? " receiver " : " call ") << st.id << ", last "
+		  << st.recov_seq << "\n";
 		counter_lines(o, elim_schema(), st.counters.data(), ELIM_STREAM_COUNTERS);
 	}
 	return o.str();
@@ -211,11 +220,14 @@ Json stats_json(const Report &rep)
 				 {"copy_gap_us_log2", p.gaps},
 				 {"copy_gap_sum_us", p.gap_sum_us}});
 	for (const ElimStream &st : rep.elim_streams)
-		streams.push_back(
-			{{"source", st.saddr.str()},
-			 {"call_id", st.call_id},
-			 {"last_seq", st.recov_seq},
-			 {"counters", counters_json(elim_schema(), st.counters.data(), ELIM_STREAM_COUNTERS)}});
+	{
+		Json j = {{"source", st.saddr.str()},
+			  {"tunnel", tunnel_name(st.tunnel)},
+			  {"last_seq", st.recov_seq},
+			  {"counters", counters_json(elim_schema(), st.counters.data(), ELIM_STREAM_COUNTERS)}};
+		j[st.tunnel == ElimTunnel::wireguard ? "receiver_index" : "call_id"] = st.id;
+		streams.push_back(std::move(j));
+	}
 	Json totals = {{"counters", counters_json(elim_schema(), rep.elim_totals.data(), ELIM_COUNTER_MAX)}};
 	Json eliminate = {{"paths", std::move(paths)}, {"totals", std::move(totals)}, {"streams", std::move(streams)}};
 	if (rep.hold) {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 #include "programs/clone.h"
 
+#include <arpa/inet.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -24,7 +25,51 @@ const CounterSchema &clone_schema()
 	return schema;
 }
 
-const ProgramSpec clone_program = {"clone", clone_filter, {"peers", "stats", "info"}, clone_schema()};
+const ProgramSpec clone_program = {"clone", clone_filter, {"peers", "wg_peers", "stats", "info"}, clone_schema()};
+
+const char *tunnel_name(clone_tunnel t)
+{
+	return t == CLONE_TUNNEL_WIREGUARD ? "wireguard" : "pptp";
+}
+
+namespace {
+
+wg_peer_key wg_key(const IpAddr &addr, uint16_t port)
+{
+	wg_peer_key k{};
+	memcpy(k.addr, addr.bytes.data(), sizeof(k.addr));
+	k.port = htons(port);
+	return k;
+}
+
+std::vector<wg_peer_key> wg_keys(int fd)
+{
+	std::vector<wg_peer_key> keys;
+	wg_peer_key key, next;
+	for (wg_peer_key *prev = nullptr; bpf_map_get_next_key(fd, prev, &next) == 0; prev = &key) {
+		key = next;
+		keys.push_back(key);
+	}
+	return keys;
+}
+
+// The endpoints, without the per-address entries (port 0).
+std::vector<Endpoint> wg_endpoints(int fd)
+{
+	std::vector<Endpoint> out;
+	for (const wg_peer_key &k : wg_keys(fd)) {
+		if (!k.port)
+			continue;
+		Endpoint e;
+		memcpy(e.addr.bytes.data(), k.addr, sizeof(k.addr));
+		e.port = ntohs(k.port);
+		out.push_back(e);
+	}
+	std::sort(out.begin(), out.end());
+	return out;
+}
+
+}  // namespace
 
 std::string CloneStatus::state() const
 {
@@ -74,8 +119,38 @@ CloneStatus CloneState::status() const
 		auto target = find_device(inf->target_name);
 		st.target_present = target && target->ifindex == static_cast<int>(inf->target_ifindex);
 	}
-	st.peers = count_keys(open_pinned(pin("peers")).get());
+	st.peers = peer_count(*inf);
 	return st;
+}
+
+size_t CloneState::peer_count(const clone_info &inf) const
+{
+	if (inf.tunnel == CLONE_TUNNEL_WIREGUARD)
+		return wg_endpoints(open_pinned(pin("wg_peers")).get()).size();
+	return count_keys(open_pinned(pin("peers")).get());
+}
+
+std::optional<clone_tunnel> CloneState::tunnel() const
+{
+	auto inf = info();
+	if (!inf)
+		return std::nullopt;
+	return static_cast<clone_tunnel>(inf->tunnel);
+}
+
+void CloneState::require_tunnel(clone_tunnel tunnel) const
+{
+	auto have = this->tunnel();
+	if (have && *have != tunnel)
+		throw Error(device_ + " clones " + tunnel_name(*have) + ", not " + tunnel_name(tunnel) +
+			    ": remove its peers or detach it first");
+}
+
+std::vector<Endpoint> CloneState::endpoints() const
+{
+	if (!exists())
+		return {};
+	return wg_endpoints(open_pinned(pin("wg_peers")).get());
 }
 
 std::vector<Ipv4> CloneState::peers() const
@@ -100,18 +175,21 @@ CloneCounters CloneState::counters() const
 	return sums;
 }
 
-void CloneState::create_maps(const NetDevice &dev)
+void CloneState::create_maps(const NetDevice &dev, clone_tunnel tunnel)
 {
 	TcProgram<clone_bpf>(clone_program, dir_).load(true);
 	clone_info info{};
 	info.ifindex = dev.ifindex;
 	info.l3_device = !dev.has_mac_header();
+	info.tunnel = tunnel;
 	write_info(pin("info"), info);
 }
 
 void CloneState::attach(const NetDevice &dev, const NetDevice &target,
-			const std::optional<std::pair<Ipv4, Ipv4>> &snat)
+			const std::optional<std::pair<Ipv4, Ipv4>> &snat, clone_tunnel tunnel)
 {
+	if (snat && tunnel != CLONE_TUNNEL_PPTP)
+		throw Error("--snat is for --tunnel pptp only");
 	if (dev.ifindex == target.ifindex)
 		throw Error("clone target " + target.name + " is the device itself");
 	if (!dev.has_mac_header() && !dev.takes_l3_packets())
@@ -125,8 +203,12 @@ void CloneState::attach(const NetDevice &dev, const NetDevice &target,
 
 	Rollback rollback;
 	auto old = info();
+	// Peers are kept in the tunnel's own map: switching with peers would
+	// leave them unused.
+	if (old && old->tunnel != tunnel && peer_count(*old) > 0)
+		require_tunnel(tunnel);
 	if (!old) {
-		create_maps(dev);
+		create_maps(dev, tunnel);
 		rollback.add([this] { forget(clone_program, dir_); });
 		old = info();
 	}
@@ -138,6 +220,7 @@ void CloneState::attach(const NetDevice &dev, const NetDevice &target,
 	prog->rodata->clone_ifindex = target.ifindex;
 	prog->rodata->clone_mtu = target.mtu;
 	prog->rodata->l3_device = !dev.has_mac_header();
+	prog->rodata->tunnel = tunnel;
 	if (snat) {
 		prog->rodata->snat_private = snat->first.be;
 		prog->rodata->snat_public = snat->second.be;
@@ -153,6 +236,7 @@ void CloneState::attach(const NetDevice &dev, const NetDevice &target,
 	inf.prog_id = id;
 	inf.attached = 1;
 	inf.l3_device = !dev.has_mac_header();
+	inf.tunnel = tunnel;
 	memcpy(inf.target_name, target.name.c_str(),
 	       std::min(target.name.size(), sizeof(inf.target_name) - 1));
 	if (snat) {
@@ -170,11 +254,12 @@ bool CloneState::detach(bool keep_peers)
 		return false;
 	if (inf->attached)
 		dupgre::detach(clone_program, device_, inf->ifindex, inf->prog_id);
-	if (keep_peers && count_keys(open_pinned(pin("peers")).get()) > 0) {
+	if (keep_peers && peer_count(*inf) > 0) {
 		unlink(pin("prog").c_str());
 		clone_info kept{};
 		kept.ifindex = inf->ifindex;
 		kept.l3_device = inf->l3_device;
+		kept.tunnel = inf->tunnel;
 		write_info(pin("info"), kept);
 		return true;
 	}
@@ -184,9 +269,10 @@ bool CloneState::detach(bool keep_peers)
 
 void CloneState::add_peers(const NetDevice &dev, const std::vector<Ipv4> &addrs)
 {
+	require_tunnel(CLONE_TUNNEL_PPTP);
 	Rollback undo_create;
 	if (!exists()) {
-		create_maps(dev);
+		create_maps(dev, CLONE_TUNNEL_PPTP);
 		undo_create.add([this] { forget(clone_program, dir_); });
 	}
 	Fd map = open_pinned(pin("peers"));
@@ -215,6 +301,7 @@ void CloneState::del_peers(const std::vector<Ipv4> &addrs)
 	auto inf = info();
 	if (!inf)
 		return;
+	require_tunnel(CLONE_TUNNEL_PPTP);
 	Fd map = open_pinned(pin("peers"));
 	for (const Ipv4 &a : addrs) {
 		int err = bpf_map_delete_elem(map.get(), &a.be);
@@ -222,6 +309,76 @@ void CloneState::del_peers(const std::vector<Ipv4> &addrs)
 			check(err, "removing peer " + a.str());
 	}
 	if (!inf->attached && count_keys(map.get()) == 0)
+		forget(clone_program, dir_);
+}
+
+void CloneState::add_endpoints(const NetDevice &dev, const std::vector<Endpoint> &eps)
+{
+	require_tunnel(CLONE_TUNNEL_WIREGUARD);
+	Rollback undo_create;
+	if (!exists()) {
+		create_maps(dev, CLONE_TUNNEL_WIREGUARD);
+		undo_create.add([this] { forget(clone_program, dir_); });
+	}
+	Fd map = open_pinned(pin("wg_peers"));
+	std::set<Endpoint> fresh;
+	for (const Endpoint &e : eps) {
+		wg_peer_key k = wg_key(e.addr, e.port);
+		__u32 present;
+		if (bpf_map_lookup_elem(map.get(), &k, &present) != 0)
+			fresh.insert(e);
+	}
+	size_t have = wg_endpoints(map.get()).size();
+	if (have + fresh.size() > DUPGRE_MAX_PEERS)
+		throw Error("peer table of " + device_ + " is full: " + std::to_string(have) + " + " +
+			    std::to_string(fresh.size()) + " > " + std::to_string(DUPGRE_MAX_PEERS));
+	Rollback undo_add;  // declared after map: runs while its fd is open
+	for (const Endpoint &e : fresh) {
+		// The address entry first (how many ports it has), then the endpoint.
+		wg_peer_key addr_key = wg_key(e.addr, 0), k = wg_key(e.addr, e.port);
+		__u32 ports = 0, one = 1;
+		bpf_map_lookup_elem(map.get(), &addr_key, &ports);
+		__u32 more = ports + 1;
+		check(bpf_map_update_elem(map.get(), &addr_key, &more, BPF_ANY), "adding peer " + e.str());
+		int fd = map.get();
+		undo_add.add([fd, addr_key, ports] {
+			if (ports)
+				bpf_map_update_elem(fd, &addr_key, &ports, BPF_ANY);
+			else
+				bpf_map_delete_elem(fd, &addr_key);
+		});
+		check(bpf_map_update_elem(map.get(), &k, &one, BPF_NOEXIST), "adding peer " + e.str());
+		undo_add.add([fd, k] { bpf_map_delete_elem(fd, &k); });
+	}
+	undo_add.commit();
+	undo_create.commit();
+}
+
+void CloneState::del_endpoints(const std::vector<Endpoint> &eps)
+{
+	auto inf = info();
+	if (!inf)
+		return;
+	require_tunnel(CLONE_TUNNEL_WIREGUARD);
+	Fd map = open_pinned(pin("wg_peers"));
+	for (const Endpoint &e : std::set<Endpoint>(eps.begin(), eps.end())) {
+		wg_peer_key k = wg_key(e.addr, e.port), addr_key = wg_key(e.addr, 0);
+		int err = bpf_map_delete_elem(map.get(), &k);
+		if (err == -ENOENT)
+			continue;
+		check(err, "removing peer " + e.str());
+		__u32 ports = 0;
+		bpf_map_lookup_elem(map.get(), &addr_key, &ports);
+		if (ports > 1) {
+			__u32 fewer = ports - 1;
+			check(bpf_map_update_elem(map.get(), &addr_key, &fewer, BPF_ANY), "removing peer " + e.str());
+		} else {
+			err = bpf_map_delete_elem(map.get(), &addr_key);
+			if (err && err != -ENOENT)
+				check(err, "removing peer " + e.str());
+		}
+	}
+	if (!inf->attached && wg_endpoints(map.get()).empty())
 		forget(clone_program, dir_);
 }
 

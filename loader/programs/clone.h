@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 // One device's clone state, pinned under <state_root>/clone/DEV:
-//   peers, stats, info   maps, created together (by `peer add` or `attach`)
+//   peers, wg_peers, stats, info   maps, created together (by `peer add` or `attach`)
 //   prog                 the program, once attached
 // Peers and counters outlive retargeting: a new program reuses the pinned
 // maps and replaces the old one in the same tc filter.
@@ -19,6 +19,7 @@
 namespace dupgre {
 
 using CloneCounters = std::array<__u64, CLONE_COUNTER_MAX>;
+const char *tunnel_name(clone_tunnel t);  // "pptp", "wireguard"
 const CounterSchema &clone_schema();
 
 struct CloneStatus {
@@ -28,7 +29,7 @@ struct CloneStatus {
 	bool filter_present = false;  // and our tc filter runs the recorded program
 	bool target_present = false;
 	bool created_qdisc = false;   // dupgre created the device's clsact qdisc
-	size_t peers = 0;
+	size_t peers = 0;             // of the device's tunnel: addresses (PPTP) or endpoints (WireGuard)
 
 	// "attached", "detached" (peers only), or "stale" (attached to a device
 	// instance or filter that is gone, e.g. a ppp link that went down).
@@ -46,12 +47,16 @@ public:
 	std::optional<clone_info> info() const;
 	CloneStatus status() const;
 	std::vector<Ipv4> peers() const;
+	std::vector<Endpoint> endpoints() const;  // WireGuard peers
+	// The tunnel recorded for the device (its peers' kind), if it has state.
+	std::optional<clone_tunnel> tunnel() const;
 	CloneCounters counters() const;
 
 	// Attaches to dev's egress cloning into target, or retargets in place.
 	// With snat, copies from snat->first leave with source snat->second.
+	// The tunnel may change only while the device has no peers.
 	void attach(const NetDevice &dev, const NetDevice &target,
-		    const std::optional<std::pair<Ipv4, Ipv4>> &snat);
+		    const std::optional<std::pair<Ipv4, Ipv4>> &snat, clone_tunnel tunnel = CLONE_TUNNEL_PPTP);
 	// Removes the filter (and a clsact qdisc dupgre created and nothing else
 	// uses) and every pin. False if there was no state. With keep_peers,
 	// the peers stay for the next attach (the primary's dual link went down
@@ -62,10 +67,16 @@ public:
 	// Absent peers are ignored. State that is neither attached nor has peers
 	// left is removed.
 	void del_peers(const std::vector<Ipv4> &addrs);
+	// The same for WireGuard endpoints (the device's tunnel must be WireGuard).
+	void add_endpoints(const NetDevice &dev, const std::vector<Endpoint> &eps);
+	void del_endpoints(const std::vector<Endpoint> &eps);
 
 private:
 	std::string pin(const char *name) const { return dir_ + "/" + name; }
-	void create_maps(const NetDevice &dev);
+	void create_maps(const NetDevice &dev, clone_tunnel tunnel);
+	// Throws unless the device's state (if any) clones tunnel.
+	void require_tunnel(clone_tunnel tunnel) const;
+	size_t peer_count(const clone_info &inf) const;
 
 	std::string device_;
 	std::string dir_;

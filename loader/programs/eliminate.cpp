@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 #include "programs/eliminate.h"
 
+#include <arpa/inet.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -39,6 +40,19 @@ ElimMode parse_mode(const std::string &text)
 	throw Error("--mode must be monitor, drop or order, not '" + text + "'");
 }
 
+const char *tunnel_name(ElimTunnel t)
+{
+	return t == ElimTunnel::wireguard ? "wireguard" : "pptp";
+}
+
+ElimTunnel parse_elim_tunnel(const std::string &text)
+{
+	for (ElimTunnel t : {ElimTunnel::pptp, ElimTunnel::wireguard})
+		if (text == tunnel_name(t))
+			return t;
+	throw Error("--tunnel must be pptp or wireguard, not '" + text + "'");
+}
+
 const CounterSchema &hold_schema()
 {
 	static const CounterSchema schema = DUPGRE_SCHEMA("hold", HOLD_COUNTERS, HOLD_FAMILIES);
@@ -50,6 +64,11 @@ namespace {
 ElimMode path_mode(const elim_path &p)
 {
 	return p.order ? ElimMode::order : p.drop ? ElimMode::drop : ElimMode::monitor;
+}
+
+ElimSettings path_settings(const elim_path &p)
+{
+	return ElimSettings{path_mode(p), p.window, p.reset_ms, p.wait_ms, static_cast<ElimTunnel>(p.tunnel), p.port};
 }
 
 // One program per path (its index and settings in .rodata), all sharing
@@ -84,7 +103,7 @@ std::optional<ElimSettings> EliminateState::settings() const
 		return std::nullopt;
 	for (const elim_path &p : read_paths(pin("paths")))
 		if (p.used)
-			return ElimSettings{path_mode(p), p.window, p.reset_ms, p.wait_ms};
+			return path_settings(p);
 	return std::nullopt;
 }
 
@@ -100,12 +119,15 @@ __u32 EliminateState::load_path(unsigned index, const NetDevice &dev, const Elim
 	prog->rodata->order = want.mode == ElimMode::order;
 	prog->rodata->window = want.window;
 	prog->rodata->reset_ns = static_cast<__u64>(want.reset_ms) * 1000000;
+	prog->rodata->tunnel = static_cast<__u32>(want.tunnel);
+	prog->rodata->wg_port = htons(static_cast<uint16_t>(want.port));
 	prog.load();
 	return prog.attach(dev.ifindex, rollback, replacing);
 }
 
 void EliminateState::add(const NetDevice &dev, std::optional<ElimMode> mode, std::optional<unsigned> window,
-			 std::optional<unsigned> reset_ms, std::optional<unsigned> wait_ms)
+			 std::optional<unsigned> reset_ms, std::optional<unsigned> wait_ms,
+			 std::optional<ElimTunnel> tunnel, std::optional<unsigned> port)
 {
 	if (!dev.has_mac_header() && !dev.takes_l3_packets())
 		throw Error("cannot attach to " + dev.name + ": unsupported device type " + dev.type_name());
@@ -116,9 +138,22 @@ void EliminateState::add(const NetDevice &dev, std::optional<ElimMode> mode, std
 	if (wait_ms && *wait_ms > 10000)
 		throw Error("--wait must be auto or 1 to 10000 ms");
 
+	if (port && (*port < 1 || *port > 65535))
+		throw Error("--port must be 1 to 65535");
 	ElimSettings running = settings().value_or(ElimSettings{});
 	ElimSettings want{mode.value_or(running.mode), window.value_or(running.window),
-			  reset_ms.value_or(running.reset_ms), wait_ms.value_or(running.wait_ms)};
+			  reset_ms.value_or(running.reset_ms), wait_ms.value_or(running.wait_ms),
+			  tunnel.value_or(running.tunnel), port.value_or(running.port)};
+	if (want.tunnel == ElimTunnel::pptp && port)
+		throw Error("--port is for --tunnel wireguard");
+	if (want.tunnel == ElimTunnel::wireguard && !want.port)
+		want.port = wg_default_port;
+	if (want.tunnel == ElimTunnel::pptp)
+		want.port = 0;
+	// WireGuard's receiver takes packets in any order within its replay
+	// window: there is nothing for the order stage to do.
+	if (want.tunnel == ElimTunnel::wireguard && want.mode == ElimMode::order)
+		throw Error("--mode order is for PPTP only: WireGuard's receiver reorders (use monitor or drop)");
 	std::vector<elim_path> paths(ELIM_MAX_PATHS);
 	if (exists())
 		paths = read_paths(pin("paths"));
@@ -168,7 +203,7 @@ void EliminateState::add(const NetDevice &dev, std::optional<ElimMode> mode, std
 		if (!other.used || i == index)
 			continue;
 		auto odev = find_device(other.name);
-		ElimSettings theirs{path_mode(other), other.window, other.reset_ms, other.wait_ms};
+		ElimSettings theirs = path_settings(other);
 		if (odev && odev->ifindex == static_cast<int>(other.ifindex) && !(theirs == want))
 			other.prog_id = load_path(i, *odev, want, rollback, true);
 	}
@@ -181,6 +216,8 @@ void EliminateState::add(const NetDevice &dev, std::optional<ElimMode> mode, std
 		paths[i].drop = want.mode != ElimMode::monitor;
 		paths[i].order = want.mode == ElimMode::order;
 		paths[i].wait_ms = want.wait_ms;
+		paths[i].tunnel = static_cast<__u8>(want.tunnel);
+		paths[i].port = static_cast<__u16>(want.port);
 		check(bpf_map_update_elem(map.get(), &i, &paths[i], BPF_ANY), "recording the path");
 	}
 	// Out of order mode: no program marks packets any more.
@@ -255,8 +292,10 @@ ElimCounters EliminateState::totals() const
 std::vector<ElimStream> EliminateState::streams() const
 {
 	std::vector<ElimStream> out;
-	if (!exists())
+	auto running = settings();
+	if (!running)
 		return out;
+	ElimTunnel tunnel = running->tunnel;
 	Fd index = open_pinned(pin("stream_index")), streams = open_pinned(pin("streams"));
 	elim_stream_key key, next;
 	for (elim_stream_key *prev = nullptr; bpf_map_get_next_key(index.get(), prev, &next) == 0;
@@ -267,17 +306,18 @@ std::vector<ElimStream> EliminateState::streams() const
 		if (bpf_map_lookup_elem(index.get(), &key, &slot) != 0 ||
 		    bpf_map_lookup_elem_flags(streams.get(), &slot, &s, BPF_F_LOCK) != 0)
 			continue;
-		if (s.owner.saddr != key.saddr || s.owner.call_id != key.call_id)
+		if (memcmp(&s.owner, &key, sizeof(key)) != 0)
 			continue;  // the slot went to another stream
 		ElimStream st;
-		st.saddr = Ipv4{key.saddr};
-		st.call_id = key.call_id;
+		memcpy(st.saddr.bytes.data(), key.saddr, sizeof(key.saddr));
+		st.tunnel = tunnel;
+		st.id = key.id;
 		st.recov_seq = s.recov_seq;
 		std::copy(std::begin(s.counters), std::end(s.counters), st.counters.begin());
 		out.push_back(st);
 	}
 	std::sort(out.begin(), out.end(), [](const ElimStream &a, const ElimStream &b) {
-		return a.saddr < b.saddr || (a.saddr == b.saddr && a.call_id < b.call_id);
+		return a.saddr < b.saddr || (a.saddr == b.saddr && a.id < b.id);
 	});
 	return out;
 }

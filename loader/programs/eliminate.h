@@ -26,15 +26,23 @@ enum class ElimMode { monitor, drop, order };
 const char *mode_name(ElimMode m);
 ElimMode parse_mode(const std::string &text);  // throws on anything else
 
+enum class ElimTunnel { pptp = ELIM_TUNNEL_PPTP, wireguard = ELIM_TUNNEL_WIREGUARD };
+const char *tunnel_name(ElimTunnel t);
+ElimTunnel parse_elim_tunnel(const std::string &text);  // throws on anything else
+inline constexpr unsigned wg_default_port = 51820;
+
 struct ElimSettings {
 	ElimMode mode = ElimMode::monitor;
 	unsigned window = ELIM_HISTORY;
 	unsigned reset_ms = 1000;
 	unsigned wait_ms = 0;  // order: how long a gap is waited for; 0: auto
+	ElimTunnel tunnel = ElimTunnel::pptp;
+	unsigned port = 0;  // wireguard: the server's port
 
 	bool operator==(const ElimSettings &o) const
 	{
-		return mode == o.mode && window == o.window && reset_ms == o.reset_ms && wait_ms == o.wait_ms;
+		return mode == o.mode && window == o.window && reset_ms == o.reset_ms && wait_ms == o.wait_ms &&
+		       tunnel == o.tunnel && port == o.port;
 	}
 };
 
@@ -63,8 +71,9 @@ struct HoldReport {
 };
 
 struct ElimStream {
-	Ipv4 saddr;
-	unsigned call_id = 0;
+	IpAddr saddr;
+	ElimTunnel tunnel = ElimTunnel::pptp;
+	__u32 id = 0;  // PPTP call ID or WireGuard receiver index
 	__u32 recov_seq = 0;
 	ElimCounters counters{};
 };
@@ -79,8 +88,10 @@ public:
 	// every path, since all share the streams.
 	// With mode order, the holder's NFQUEUE rule is put in place; it goes
 	// with the last path in order mode.
+	// The tunnel is a setting too (WireGuard: monitor and drop only).
 	void add(const NetDevice &dev, std::optional<ElimMode> mode, std::optional<unsigned> window,
-		 std::optional<unsigned> reset_ms, std::optional<unsigned> wait_ms);
+		 std::optional<unsigned> reset_ms, std::optional<unsigned> wait_ms,
+		 std::optional<ElimTunnel> tunnel = std::nullopt, std::optional<unsigned> port = std::nullopt);
 	bool del(const std::string &dev);
 	std::optional<ElimSettings> settings() const;
 	std::vector<ElimPath> paths() const;

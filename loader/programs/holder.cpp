@@ -54,8 +54,10 @@ bool parse_gre(const uint8_t *p, size_t len, elim_stream_key &key, uint32_t &seq
 	if ((g[1] & 7) != 1 || g[2] != 0x88 || g[3] != 0x0b || !(g[0] & 0x10))
 		return false;
 	key = {};
-	memcpy(&key.saddr, p + 12, 4);
-	key.call_id = static_cast<__u16>(g[6] << 8 | g[7]);
+	// IPv4-mapped, as eliminate.bpf.c keys the stream.
+	key.saddr[2] = htonl(0xffff);
+	memcpy(&key.saddr[3], p + 12, 4);
+	key.id = static_cast<__u16>(g[6] << 8 | g[7]);
 	seq = uint32_t(g[8]) << 24 | uint32_t(g[9]) << 16 | uint32_t(g[10]) << 8 | g[11];
 	return true;
 }
@@ -153,7 +155,7 @@ struct Stream {
 struct KeyLess {
 	bool operator()(const elim_stream_key &a, const elim_stream_key &b) const
 	{
-		return a.saddr != b.saddr ? a.saddr < b.saddr : a.call_id < b.call_id;
+		return memcmp(&a, &b, sizeof(a)) < 0;
 	}
 };
 

@@ -24,6 +24,7 @@
 #include "test_run.h"
 
 const char *const default_peer = "198.18.1.1";
+const char *const default_peer6 = "2001:db8:1::1";
 
 namespace doctest {
 String StringMaker<clone_counter>::convert(clone_counter c)
@@ -52,7 +53,7 @@ static int open_tun(const char *name, int *ifindex)
 }
 
 CloneProg::CloneProg(bool l3_device, unsigned clone_mtu, const char *snat_private,
-		     const char *snat_public)
+		     const char *snat_public, clone_tunnel tunnel)
 {
 	static int seq;
 	std::string name = "dtest" + std::to_string(seq++);
@@ -64,6 +65,7 @@ CloneProg::CloneProg(bool l3_device, unsigned clone_mtu, const char *snat_privat
 	skel_->rodata->clone_ifindex = ifindex;
 	skel_->rodata->clone_mtu = clone_mtu;
 	skel_->rodata->l3_device = l3_device;
+	skel_->rodata->tunnel = tunnel;
 	if (snat_private) {
 		skel_->rodata->snat_private = htonl(pkt::addr(snat_private));
 		skel_->rodata->snat_public = htonl(pkt::addr(snat_public));
@@ -71,6 +73,30 @@ CloneProg::CloneProg(bool l3_device, unsigned clone_mtu, const char *snat_privat
 	if (clone_bpf__load(skel_))
 		throw std::runtime_error("clone_bpf__load failed");
 	add_peer(default_peer);
+	if (tunnel == CLONE_TUNNEL_WIREGUARD) {
+		add_wg_peer(default_peer, 51820);
+		add_wg_peer(default_peer6, 51820);
+	}
+}
+
+CloneProg CloneProg::wireguard(bool l3_device, unsigned clone_mtu)
+{
+	return CloneProg(l3_device, clone_mtu, nullptr, nullptr, CLONE_TUNNEL_WIREGUARD);
+}
+
+void CloneProg::add_wg_peer(const char *addr, uint16_t port)
+{
+	wg_peer_key key{};
+	auto *bytes = reinterpret_cast<uint8_t *>(key.addr);
+	if (inet_pton(AF_INET6, addr, bytes) != 1) {
+		bytes[10] = bytes[11] = 0xff;
+		REQUIRE(inet_pton(AF_INET, addr, bytes + 12) == 1);
+	}
+	__u32 one = 1;
+	// The address entry counts its ports; these tests add one port per address.
+	REQUIRE(bpf_map__update_elem(skel_->maps.wg_peers, &key, sizeof(key), &one, sizeof(one), BPF_ANY) == 0);
+	key.port = htons(port);
+	REQUIRE(bpf_map__update_elem(skel_->maps.wg_peers, &key, sizeof(key), &one, sizeof(one), BPF_ANY) == 0);
 }
 
 CloneProg::~CloneProg()

@@ -17,19 +17,23 @@ struct clone_bpf;
 using Counters = std::array<long long, CLONE_COUNTER_MAX>;
 
 // What the program decided for one packet: the one outcome counter that
-// moved, CLONE_NOT_IPV4 to CLONE_MATCH_PPTP_ECHO (printed by its schema name).
+// moved, CLONE_NOT_IPV4 to CLONE_MATCH_WG_DATA (printed by its schema name).
 using Outcome = clone_counter;
-inline constexpr unsigned first_outcome = CLONE_NOT_IPV4, last_outcome = CLONE_MATCH_PPTP_ECHO;
+inline constexpr unsigned first_outcome = CLONE_NOT_IPV4, last_outcome = CLONE_MATCH_WG_DATA;
 
 class CloneProg {
 public:
 	explicit CloneProg(bool l3_device, unsigned clone_mtu = 1500, const char *snat_private = nullptr,
-			   const char *snat_public = nullptr);
+			   const char *snat_public = nullptr, clone_tunnel tunnel = CLONE_TUNNEL_PPTP);
+	// The WireGuard profile, with default_wg_peers as endpoints.
+	static CloneProg wireguard(bool l3_device, unsigned clone_mtu = 1500);
 	~CloneProg();
 	CloneProg(const CloneProg &) = delete;
 	CloneProg &operator=(const CloneProg &) = delete;
 
 	void add_peer(const char *addr);
+	// A WireGuard endpoint, as dupgre-ctl adds it (the address entry too).
+	void add_wg_peer(const char *addr, uint16_t port);
 	// Runs one packet; checks the verdict is TC_ACT_UNSPEC and the packet
 	// unchanged; returns the counter deltas.
 	Counters run(const pkt::Bytes &frame);
@@ -45,6 +49,8 @@ private:
 };
 
 extern const char *const default_peer;
+// The WireGuard profile's peers: default_peer and default_peer6, port 51820.
+extern const char *const default_peer6;
 
 namespace doctest {
 template <> struct StringMaker<clone_counter> {

@@ -8,6 +8,7 @@
 #include <linux/pkt_cls.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <map>
 #include <numeric>
 #include <string>
@@ -31,11 +32,12 @@ public:
 		: Receiver(drop ? Mode::drop : Mode::monitor, window, reset_ns)
 	{
 	}
-	explicit Receiver(Mode mode, unsigned window = 64, __u64 reset_ns = 1000000000ull)
-		: window_(window), reset_ns_(reset_ns)
+	explicit Receiver(Mode mode, unsigned window = 64, __u64 reset_ns = 1000000000ull, bool wireguard = false)
+		: window_(window), reset_ns_(reset_ns), wireguard_(wireguard)
 	{
 		load(mode, nullptr);
 	}
+	static constexpr uint16_t wg_port = 51820;
 	~Receiver()
 	{
 		eliminate_bpf__destroy(paths_[1]);
@@ -83,8 +85,9 @@ public:
 	void hand_back(__u32 received, __u32 next)
 	{
 		elim_stream_key key{};
-		key.saddr = htonl(addr("198.18.0.1"));
-		key.call_id = 7;
+		key.saddr[2] = htonl(0xffff);
+		key.saddr[3] = htonl(addr("198.18.0.1"));
+		key.id = 7;
 		__u32 slot;
 		REQUIRE(bpf_map__lookup_elem(paths_[0]->maps.stream_index, &key, sizeof(key), &slot, sizeof(slot), 0) ==
 			0);
@@ -94,6 +97,26 @@ public:
 		ack.written = 1;
 		REQUIRE(bpf_map__update_elem(paths_[0]->maps.order_ack, &slot, sizeof(slot), &ack, sizeof(ack),
 					     BPF_F_LOCK) == 0);
+	}
+	// A WireGuard message from src (IPv4 or IPv6) via path p: data with
+	// counter, or a handshake type; to the server's port, or from it.
+	int wg(unsigned p, uint64_t counter, const char *src = "198.18.0.1", uint32_t receiver = 0xa1b2c3d4,
+	       bool to_server = true, uint8_t type = 4, size_t len = 96, const Bytes &ext = {}, uint8_t first = 17)
+	{
+		Udp u;
+		u.sport = to_server ? 40000 : wg_port;
+		u.dport = to_server ? wg_port : 40000;
+		Bytes l4 = udp(u, wg_message(type, len, receiver, counter));
+		if (std::string(src).find(':') != std::string::npos) {
+			Ipv6 ip;
+			ip.saddr = src;
+			ip.nexthdr = ext.empty() ? 17 : first;
+			return run(p, ethernet({{}, 0x86dd}, ipv6(ip, ext + l4)));
+		}
+		Ipv4 ip;
+		ip.saddr = addr(src);
+		ip.protocol = 17;
+		return run(p, ethernet({}, ipv4(ip, l4)));
 	}
 	int run(unsigned p, const Bytes &frame)
 	{
@@ -114,6 +137,18 @@ public:
 	{
 		auto row = dupgre::sum_percpu_row(bpf_map__fd(paths_[0]->maps.gaps), &p, ELIM_GAP_ROW_LEN);
 		return std::accumulate(row.begin(), row.begin() + ELIM_GAP_BUCKETS, __u64{0});
+	}
+	// The stream keys, as the loader lists them.
+	std::vector<elim_stream_key> stream_keys()
+	{
+		std::vector<elim_stream_key> out;
+		elim_stream_key k, next;
+		for (elim_stream_key *prev = nullptr;
+		     bpf_map__get_next_key(paths_[0]->maps.stream_index, prev, &next, sizeof(next)) == 0; prev = &k) {
+			k = next;
+			out.push_back(k);
+		}
+		return out;
 	}
 	size_t streams()
 	{
@@ -139,6 +174,8 @@ private:
 			paths_[p]->rodata->order = mode == Mode::order;
 			paths_[p]->rodata->window = window_;
 			paths_[p]->rodata->reset_ns = reset_ns_;
+			paths_[p]->rodata->tunnel = wireguard_ ? ELIM_TUNNEL_WIREGUARD : ELIM_TUNNEL_PPTP;
+			paths_[p]->rodata->wg_port = htons(wireguard_ ? wg_port : 0);
 			eliminate_bpf *maps = p == 1 ? paths_[0] : share_with;
 			if (maps) {
 				bpf_map *mine;
@@ -153,6 +190,7 @@ private:
 	}
 	unsigned window_;
 	__u64 reset_ns_;
+	bool wireguard_ = false;
 	eliminate_bpf *paths_[2];
 };
 
@@ -470,4 +508,132 @@ TEST_CASE("order mode: a forged packet far ahead is dropped, the stream goes on"
 	auto o = r.arrive_ordered(0, 2);
 	CHECK(o.verdict == TC_ACT_UNSPEC);
 	CHECK(o.mark == 0);
+}
+
+TEST_CASE("WireGuard: the second copy is discarded, and dropped in drop mode; IPv4 and IPv6")
+{
+	for (Mode mode : {Mode::monitor, Mode::drop})
+		for (const char *src : {"198.18.0.1", "2001:db8::1"}) {
+			Receiver r(mode, 64, 1000000000ull, true);
+			CAPTURE(src);
+			for (uint64_t c = 0; c < 100; c++) {
+				CHECK(r.wg(0, c, src) == TC_ACT_UNSPEC);
+				CHECK(r.wg(1, c, src) == (mode == Mode::drop ? TC_ACT_SHOT : TC_ACT_UNSPEC));
+			}
+			CHECK(r.stat(T, ELIM_PASSED) == 100);
+			CHECK(r.stat(1, ELIM_DISCARDED) == 100);
+			CHECK(r.stat(0, ELIM_FIRST) == 100);
+			CHECK(r.stat(T, ELIM_OUT_OF_ORDER) == 0);
+			CHECK(r.gaps(1) == 100);
+			CHECK(r.streams() == 1);
+		}
+}
+
+TEST_CASE("WireGuard: streams are (source address, receiver index), the address 16 bytes")
+{
+	Receiver r(Mode::drop, 64, 1000000000ull, true);
+	CHECK(r.wg(0, 5, "198.18.0.1", 1) == TC_ACT_UNSPEC);
+	CHECK(r.wg(0, 5, "198.18.0.1", 2) == TC_ACT_UNSPEC);    // another session
+	CHECK(r.wg(0, 5, "198.18.0.2", 1) == TC_ACT_UNSPEC);    // another sender
+	CHECK(r.wg(0, 5, "::ffff:198.18.0.3", 1) == TC_ACT_UNSPEC);
+	CHECK(r.wg(0, 5, "2001:db8::1", 1) == TC_ACT_UNSPEC);
+	CHECK(r.wg(0, 5, "2001:db8::1:0:0:1", 1) == TC_ACT_UNSPEC);  // differs only in the upper half
+	CHECK(r.wg(0, 5, "198.18.0.1", 0xa1b2c301) == TC_ACT_UNSPEC);  // every byte of the index counts
+	CHECK(r.wg(0, 5, "198.18.0.1", 0x01000001) == TC_ACT_UNSPEC);
+	CHECK(r.wg(1, 5, "2001:db8::1", 1) == TC_ACT_SHOT);
+	CHECK(r.wg(1, 5, "198.18.0.2", 1) == TC_ACT_SHOT);
+	CHECK(r.wg(1, 5, "198.18.0.1", 0xa1b2c301) == TC_ACT_SHOT);
+	CHECK(r.streams() == 8);
+	bool found_v4 = false, found_v6 = false, found_wide = false;
+	for (const elim_stream_key &k : r.stream_keys()) {
+		const auto *b = reinterpret_cast<const uint8_t *>(k.saddr);
+		// 198.18.0.1, receiver 1, IPv4-mapped; 2001:db8::1, receiver 1.
+		static const uint8_t v4[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 198, 18, 0, 1};
+		static const uint8_t v6[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+		found_v4 |= memcmp(b, v4, 16) == 0 && k.id == 1;
+		found_v6 |= memcmp(b, v6, 16) == 0 && k.id == 1;
+		found_wide |= memcmp(b, v4, 16) == 0 && k.id == 0xa1b2c301;  // little-endian on the wire
+	}
+	CHECK(found_wide);
+	CHECK(found_v4);
+	CHECK(found_v6);
+}
+
+TEST_CASE("WireGuard: the counter's low 32 bits, wrapping as GRE's do")
+{
+	Receiver r(Mode::drop, 64, 1000000000ull, true);
+	for (uint64_t c = 0xfffffff0ull; c < 0x100000010ull; c++)
+		CHECK(r.wg(0, c) == TC_ACT_UNSPEC);
+	CHECK(r.stat(T, ELIM_PASSED) == 32);
+	CHECK(r.stat(T, ELIM_OUT_OF_ORDER) == 0);
+	CHECK(r.stat(T, ELIM_ROGUE) == 0);
+	// The same low half in another 2^32 block is the same number: its copy.
+	CHECK(r.wg(1, 0x200000005ull) == TC_ACT_SHOT);
+	// Far ahead of the window (a big-endian reading of 6): rogue.
+	CHECK(r.wg(1, 0x06000000ull) == TC_ACT_SHOT);
+	CHECK(r.stat(T, ELIM_ROGUE) == 1);
+}
+
+TEST_CASE("WireGuard: what one path loses the other rescues; both directions of the port")
+{
+	for (bool to_server : {true, false}) {
+		Receiver r(Mode::monitor, 64, 1000000000ull, true);
+		for (uint64_t c = 0; c < 300; c++) {
+			if (c % 10 != 3)
+				r.wg(0, c, "2001:db8::1", 9, to_server);
+			if (c % 7 != 2)
+				r.wg(1, c, "2001:db8::1", 9, to_server);
+		}
+		unsigned both = 0, only_b = 0, only_a = 0;
+		for (uint64_t c = 0; c < 300 - 64; c++) {
+			bool a_lost = c % 10 == 3, b_lost = c % 7 == 2;
+			both += a_lost && b_lost;
+			only_b += a_lost && !b_lost;
+			only_a += b_lost && !a_lost;
+		}
+		CAPTURE(to_server);
+		CHECK(r.stat(T, ELIM_LOST) == both);
+		CHECK(r.stat(1, ELIM_RESCUED) == only_b);
+		CHECK(r.stat(0, ELIM_RESCUED) == only_a);
+	}
+}
+
+TEST_CASE("WireGuard: handshakes are tagless; anything else is not the stream's")
+{
+	Receiver r(Mode::drop, 64, 1000000000ull, true);
+	CHECK(r.wg(0, 0, "198.18.0.1", 1, true, 1, 148) == TC_ACT_UNSPEC);
+	CHECK(r.wg(0, 0, "2001:db8::1", 1, false, 2, 92) == TC_ACT_UNSPEC);
+	CHECK(r.wg(0, 0, "198.18.0.1", 1, true, 3, 64) == TC_ACT_UNSPEC);
+	CHECK(r.stat(0, ELIM_TAGLESS) == 3);
+	// Near misses: sizes, type, the port, fragments; each passes, uncounted.
+	r.wg(0, 0, "198.18.0.1", 1, true, 1, 149);
+	r.wg(0, 0, "198.18.0.1", 1, true, 4, 31);
+	r.wg(0, 0, "198.18.0.1", 1, true, 5, 96);
+	Bytes frag = ipv6_frag(17, 0, true);
+	CHECK(r.wg(0, 1, "2001:db8::1", 1, true, 4, 96, frag, 44) == TC_ACT_UNSPEC);
+	CHECK(r.wg(1, 1, "2001:db8::1", 1, true, 4, 96, frag, 44) == TC_ACT_UNSPEC);
+	Udp other_port;
+	other_port.dport = 51821;
+	Ipv4 ip;
+	ip.protocol = 17;
+	for (int i = 0; i < 2; i++)
+		CHECK(r.run(i, ethernet({}, ipv4(ip, udp(other_port, wg_message(4, 96))))) == TC_ACT_UNSPEC);
+	// PPTP GRE is not the WireGuard profile's.
+	CHECK(r.arrive(0, 1) == TC_ACT_UNSPEC);
+	CHECK(r.arrive(1, 1) == TC_ACT_UNSPEC);
+	CHECK(r.stat(T, ELIM_PASSED) == 0);
+	CHECK(r.stat(0, ELIM_TAGLESS) == 3);
+	CHECK(r.streams() == 0);
+	// Behind extension headers it is one.
+	Bytes ext = ipv6_ext(60) + ipv6_ext(17, 1);
+	CHECK(r.wg(0, 1, "2001:db8::1", 1, true, 4, 96, ext, 0) == TC_ACT_UNSPEC);
+	CHECK(r.wg(1, 1, "2001:db8::1", 1, true, 4, 96, ext, 0) == TC_ACT_SHOT);
+}
+
+TEST_CASE("the PPTP profile ignores WireGuard")
+{
+	Receiver r(Mode::drop);
+	CHECK(r.wg(0, 1) == TC_ACT_UNSPEC);
+	CHECK(r.wg(1, 1) == TC_ACT_UNSPEC);
+	CHECK(r.streams() == 0);
 }

@@ -49,10 +49,10 @@ consistent() {  # the pins, the tc filter and status tell the same story
 	*'"state":"attached"'*)
 		prog=$(grep -o '"prog_id":[0-9]*' <<<"$state" | cut -d: -f2)
 		[ "$filters" = 1 ] && in_ns "$site" tc filter show dev wan0 egress | grep -q "dupgre_clone:\[$prog\]" &&
-			[ "$(ls "$PINS" | wc -l)" = 4 ]
+			[ "$(ls "$PINS" | wc -l)" = 5 ]  # prog, info, stats, peers, wg_peers
 		;;
 	*'"state":"detached"'*)
-		[ "$filters" = 0 ] && [ "$(ls "$PINS" | wc -l)" = 3 ]
+		[ "$filters" = 0 ] && [ "$(ls "$PINS" | wc -l)" = 4 ]
 		;;
 	*) false ;;
 	esac
