@@ -353,10 +353,14 @@ private:
 			st.give_up_waiting(now);
 			bool back = st.order && !st.order->held() && st.ahead.empty() && !st.handed_back;
 			uint32_t received = back ? st.received : st.ack_received;
-			if (st.order && (back || st.order->next() != st.ack_next)) {
+			// Holding, the frontier published lets through the copies of
+			// numbers skipped lately: how late they come is what lets the
+			// wait grow (Reorder::lowest_wanted).
+			uint32_t next = back ? st.order->next() : st.order ? st.order->lowest_wanted(now) : 0;
+			if (st.order && (back || next != st.ack_next)) {
 				elim_order_ack ack{};
 				ack.received = received;
-				ack.next = st.order->next();
+				ack.next = next;
 				ack.written = 1;
 				if (bpf_map_update_elem(maps_.order_ack.get(), &st.slot, &ack, BPF_F_LOCK) == 0) {
 					st.ack_received = received;

@@ -92,6 +92,14 @@ void Reorder::skip_gap(int64_t now_us, std::vector<Verdict> &out, HoldStats &st)
 	release_run(now_us, HOLD_RELEASED_BY_WAIT, out, st);
 }
 
+uint32_t Reorder::lowest_wanted(int64_t now_us) const
+{
+	for (const Skipped &g : skipped_)  // oldest first
+		if (now_us - g.since_us < 1000000)
+			return static_cast<uint32_t>(g.first);
+	return next();
+}
+
 void Reorder::expire(int64_t now_us, int64_t wait_us, std::vector<Verdict> &out, HoldStats &st)
 {
 	while (!held_.empty() && now_us - waiting_since() >= wait_us)

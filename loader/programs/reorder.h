@@ -48,6 +48,10 @@ public:
 	void skip_gap(int64_t now_us, std::vector<Verdict> &out, HoldStats &st);
 
 	uint32_t next() const { return static_cast<uint32_t>(next_); }
+	// The lowest number whose copy still interests the holder: next, or
+	// the first of a gap skipped in the last second (its late copy tells
+	// how long the wait should have been).
+	uint32_t lowest_wanted(int64_t now_us) const;
 	size_t held() const { return held_.size(); }
 	// When the packet held longest arrived (the wait for the first gap
 	// runs from there: a copy that filled a later hole may have come after

@@ -115,6 +115,9 @@ TEST_CASE("a copy that comes after its gap was skipped says how long the wait sh
 	CHECK(b.delivered == std::vector<uint32_t>{1, 3});
 	REQUIRE(b.st.fills_us.size() == 1);
 	CHECK(b.st.fills_us.back().second == 450);
+	// What the holder publishes: the skipped 2 for a second, then next.
+	CHECK(b.r.lowest_wanted(1000 + 500) == 2);
+	CHECK(b.r.lowest_wanted(1000 + 300 + 1000000) == 4);
 }
 
 TEST_CASE("one packet far ahead is dropped; three in a row move the stream")
