@@ -7,17 +7,6 @@
 
 namespace dupgre {
 
-std::vector<__u32> keys_u32(int map_fd)
-{
-	std::vector<__u32> keys;
-	__u32 key, next;
-	for (__u32 *prev = nullptr; bpf_map_get_next_key(map_fd, prev, &next) == 0; prev = &key) {
-		key = next;
-		keys.push_back(key);
-	}
-	return keys;
-}
-
 size_t count_keys(int map_fd)
 {
 	return keys_u32(map_fd).size();

@@ -30,9 +30,22 @@ template <typename T> void write_info(const std::string &pin, const T &value)
 	check(bpf_map_update_elem(map.get(), &key, &value, BPF_ANY), "writing " + display_path(pin));
 }
 
+// The keys of a hash map (Key: the map's key type).
+template <typename Key> std::vector<Key> map_keys(int map_fd)
+{
+	std::vector<Key> keys;
+	Key key, next;
+	for (Key *prev = nullptr; bpf_map_get_next_key(map_fd, prev, &next) == 0; prev = &key) {
+		key = next;
+		keys.push_back(key);
+	}
+	return keys;
+}
+inline std::vector<__u32> keys_u32(int map_fd)
+{
+	return map_keys<__u32>(map_fd);
+}
 size_t count_keys(int map_fd);
-// The __u32 keys of a hash map.
-std::vector<__u32> keys_u32(int map_fd);
 // Entries of a directory (sorted, no dot files); empty if it does not exist.
 std::vector<std::string> list_dir(const std::string &dir);
 

@@ -42,22 +42,11 @@ wg_peer_key wg_key(const IpAddr &addr, uint16_t port)
 	return k;
 }
 
-std::vector<wg_peer_key> wg_keys(int fd)
-{
-	std::vector<wg_peer_key> keys;
-	wg_peer_key key, next;
-	for (wg_peer_key *prev = nullptr; bpf_map_get_next_key(fd, prev, &next) == 0; prev = &key) {
-		key = next;
-		keys.push_back(key);
-	}
-	return keys;
-}
-
 // The endpoints, without the per-address entries (port 0).
 std::vector<Endpoint> wg_endpoints(int fd)
 {
 	std::vector<Endpoint> out;
-	for (const wg_peer_key &k : wg_keys(fd)) {
+	for (const wg_peer_key &k : map_keys<wg_peer_key>(fd)) {
 		if (!k.port)
 			continue;
 		Endpoint e;

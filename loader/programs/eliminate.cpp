@@ -297,10 +297,7 @@ std::vector<ElimStream> EliminateState::streams() const
 		return out;
 	ElimTunnel tunnel = running->tunnel;
 	Fd index = open_pinned(pin("stream_index")), streams = open_pinned(pin("streams"));
-	elim_stream_key key, next;
-	for (elim_stream_key *prev = nullptr; bpf_map_get_next_key(index.get(), prev, &next) == 0;
-	     prev = &key) {
-		key = next;
+	for (const elim_stream_key &key : map_keys<elim_stream_key>(index.get())) {
 		__u32 slot;
 		elim_slot s;
 		if (bpf_map_lookup_elem(index.get(), &key, &slot) != 0 ||
