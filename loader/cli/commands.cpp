@@ -346,28 +346,40 @@ void cmd_check(const GlobalOptions &g)
 void cmd_config(const GlobalOptions &g)
 {
 	Config c = load_config(g.config);
-	static const char *const roles[] = {"primary", "secondary", "client"};
-	Json j = {{"file", g.config}, {"role", roles[static_cast<int>(c.role)]}};
-	if (!c.wan.empty())
-		j["wan"] = c.wan;
-	if (c.role != Role::secondary)
-		j["dual_ipparam"] = c.dual_ipparam;
-	if (c.client_remote)
-		j["client_remote"] = c.client_remote->str();
-	if (c.dual_remote)
-		j["dual_remote"] = c.dual_remote->str();
-	if (c.primary)
-		j["primary"] = c.primary->str();
-	if (c.snat)
-		j["snat"] = c.snat->first.str() + "=" + c.snat->second.str();
-	j["dual_mtu"] = c.dual_mtu;
-	j["client_mtu"] = c.client_mtu;
-	j["eliminate"] = c.eliminate;
-	j["rp_filter"] = c.rp_filter;
-	if (g.json)
-		print_json(g, j);
-	else
-		std::cout << g.config << ": OK (" << roles[static_cast<int>(c.role)] << ")\n";
+	if (!g.json) {
+		std::cout << g.config << ": OK (" << role_name(c.role) << ")\n";
+		for (const auto &[key, value] : config_lines(c))
+			std::cout << key << " = " << value << "\n";
+		return;
+	}
+	// The same keys as the text, with JSON types: numbers, booleans, arrays
+	// of addresses, relay as {DEV: [sites]}.
+	Json j = {{"file", g.config}};
+	auto addrs = [](const std::vector<IpAddr> &v) {
+		Json a = Json::array();
+		for (const IpAddr &x : v)
+			a.push_back(x.str());
+		return a;
+	};
+	for (const auto &[key, value] : config_lines(c)) {
+		if (key == "tunnel_port")
+			j[key] = c.tunnel_port;
+		else if (key == "dual_mtu")
+			j[key] = c.dual_mtu;
+		else if (key == "client_mtu")
+			j[key] = c.client_mtu;
+		else if (key == "rp_filter")
+			j[key] = c.rp_filter;
+		else if (key == "clients")
+			j[key] = addrs(c.clients);
+		else if (key == "relay") {
+			j[key] = Json::object();
+			for (const auto &[dev, sites] : c.relay)
+				j[key][dev] = addrs(sites);
+		} else
+			j[key] = value;
+	}
+	print_json(g, j);
 }
 
 // Everything dupgre attached and pinned in this network namespace, gone:

@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
 #include <fstream>
 #include <functional>
 #include <map>
@@ -40,12 +41,53 @@ Cidr parse_cidr(const std::string &text)
 	return c;
 }
 
+IpAddr parse_ipaddr(const std::string &text)
+{
+	IpAddr a;
+	struct in_addr a4;
+	if (inet_pton(AF_INET, text.c_str(), &a4) == 1)
+		a = IpAddr::from_ipv4(Ipv4{a4.s_addr});
+	else if (text.find(':') == std::string::npos || inet_pton(AF_INET6, text.c_str(), a.bytes.data()) != 1)
+		throw Error("invalid address '" + text + "': expected an IPv4 or IPv6 address");
+	if (!a.is_unicast())
+		throw Error("'" + text + "' is not a public unicast address");
+	return a;
+}
+
+const char *role_name(Role r)
+{
+	static const char *const names[] = {"primary", "secondary", "client"};
+	return names[static_cast<int>(r)];
+}
+
+const char *tunnel_name(Tunnel t)
+{
+	return t == Tunnel::wireguard ? "wireguard" : "pptp";
+}
+
+const char *dual_kind_name(DualKind d)
+{
+	static const char *const names[] = {"ppp", "wireguard", "gre", "ipip"};
+	return names[static_cast<int>(d)];
+}
+
 namespace {
 
 std::string trim(const std::string &s)
 {
 	size_t b = s.find_first_not_of(" \t\r"), e = s.find_last_not_of(" \t\r");
 	return b == std::string::npos ? "" : s.substr(b, e - b + 1);
+}
+
+std::vector<std::string> words(const std::string &v, const char *seps)
+{
+	std::vector<std::string> out;
+	for (size_t b = v.find_first_not_of(seps); b != std::string::npos; b = v.find_first_not_of(seps, b)) {
+		size_t e = v.find_first_of(seps, b);
+		out.push_back(v.substr(b, e == std::string::npos ? std::string::npos : e - b));
+		b = e;
+	}
+	return out;
 }
 
 unsigned parse_mtu(const std::string &v)
@@ -67,25 +109,94 @@ bool parse_bool(const std::string &v)
 	throw Error("expected yes or no");
 }
 
+template <typename E, size_t N>
+E parse_enum(const std::string &v, const char *const (&names)[N], const char *expected)
+{
+	for (size_t i = 0; i < N; i++)
+		if (v == names[i])
+			return static_cast<E>(i);
+	throw Error(std::string("expected ") + expected);
+}
+
+std::vector<IpAddr> parse_clients(const std::string &v)
+{
+	std::vector<IpAddr> out;
+	for (const std::string &w : words(v, " \t,")) {
+		IpAddr a = parse_ipaddr(w);
+		if (std::find(out.begin(), out.end(), a) != out.end())
+			throw Error(a.str() + " given twice");
+		out.push_back(a);
+	}
+	if (out.empty())
+		throw Error("expected the clients' public addresses, ADDR ADDR ...");
+	return out;
+}
+
+// "wg0=198.18.0.1,2001:db8::1 gre1=198.18.0.5"
+std::vector<std::pair<std::string, std::vector<IpAddr>>> parse_relay(const std::string &v)
+{
+	std::vector<std::pair<std::string, std::vector<IpAddr>>> out;
+	std::map<IpAddr, std::string> site_dev;
+	for (const std::string &item : words(v, " \t")) {
+		size_t eq = item.find('=');
+		if (eq == std::string::npos || eq == 0 || eq + 1 == item.size())
+			throw Error("expected DEV=ADDR[,ADDR] ..., not '" + item + "'");
+		std::string dev = item.substr(0, eq);
+		validate_ifname(dev);
+		for (const auto &[d, sites] : out)
+			if (d == dev)
+				throw Error("device " + dev + " given twice");
+		std::vector<IpAddr> sites;
+		for (const std::string &w : words(item.substr(eq + 1), ",")) {
+			IpAddr a = parse_ipaddr(w);
+			auto [it, fresh] = site_dev.emplace(a, dev);
+			if (!fresh)
+				throw Error("site " + a.str() + " given for " + it->second +
+					    (it->second == dev ? " twice" : " and " + dev + ": one link leads to a site"));
+			sites.push_back(a);
+		}
+		if (sites.empty())
+			throw Error("expected DEV=ADDR[,ADDR] ..., not '" + item + "'");
+		out.emplace_back(dev, std::move(sites));
+	}
+	if (out.empty())
+		throw Error("expected DEV=ADDR[,ADDR] ...");
+	return out;
+}
+
 using Setter = std::function<void(Config &, const std::string &)>;
 
 const std::map<std::string, Setter> &setters()
 {
+	static const char *const roles[] = {"primary", "secondary", "client"};
+	static const char *const tunnels[] = {"pptp", "wireguard"};
+	static const char *const duals[] = {"ppp", "wireguard", "gre", "ipip"};
 	static const std::map<std::string, Setter> table = {
 		{"role", [](Config &c, const std::string &v) {
-			 if (v == "primary")
-				 c.role = Role::primary;
-			 else if (v == "secondary")
-				 c.role = Role::secondary;
-			 else if (v == "client")
-				 c.role = Role::client;
-			 else
-				 throw Error("expected primary, secondary or client");
+			 c.role = parse_enum<Role>(v, roles, "primary, secondary or client");
 		 }},
 		{"wan", [](Config &c, const std::string &v) {
 			 validate_ifname(v);
 			 c.wan = v;
 		 }},
+		{"tunnel", [](Config &c, const std::string &v) {
+			 c.tunnel = parse_enum<Tunnel>(v, tunnels, "pptp or wireguard");
+		 }},
+		{"tunnel_port", [](Config &c, const std::string &v) {
+			 if (v.empty() || v.size() > 5 || v.find_first_not_of("0123456789") != std::string::npos ||
+			     std::stoul(v) < 1 || std::stoul(v) > 65535)
+				 throw Error("expected the server's UDP port, 1-65535");
+			 c.tunnel_port = static_cast<uint16_t>(std::stoul(v));
+		 }},
+		{"clients", [](Config &c, const std::string &v) { c.clients = parse_clients(v); }},
+		{"dual", [](Config &c, const std::string &v) {
+			 c.dual = parse_enum<DualKind>(v, duals, "ppp, wireguard, gre or ipip");
+		 }},
+		{"dual_dev", [](Config &c, const std::string &v) {
+			 validate_ifname(v);
+			 c.dual_dev = v;
+		 }},
+		{"relay", [](Config &c, const std::string &v) { c.relay = parse_relay(v); }},
 		{"dual_ipparam", [](Config &c, const std::string &v) {
 			 if (v.empty() || v.find_first_of(" \t") != std::string::npos)
 				 throw Error("expected one word");
@@ -93,12 +204,7 @@ const std::map<std::string, Setter> &setters()
 		 }},
 		{"client_remote", [](Config &c, const std::string &v) { c.client_remote = parse_cidr(v); }},
 		{"dual_remote", [](Config &c, const std::string &v) { c.dual_remote = parse_cidr(v); }},
-		{"primary", [](Config &c, const std::string &v) {
-			 Ipv4 a = parse_ipv4(v);
-			 if (!a.is_unicast())
-				 throw Error("expected the primary's public unicast address");
-			 c.primary = a;
-		 }},
+		{"primary", [](Config &c, const std::string &v) { c.primary = parse_ipaddr(v); }},
 		{"snat", [](Config &c, const std::string &v) { c.snat = parse_mapping(v, "PRIVATE=PUBLIC"); }},
 		{"dual_mtu", [](Config &c, const std::string &v) { c.dual_mtu = parse_mtu(v); }},
 		{"client_mtu", [](Config &c, const std::string &v) { c.client_mtu = parse_mtu(v); }},
@@ -112,38 +218,79 @@ const std::map<std::string, Setter> &setters()
 	return table;
 }
 
-// The keys a role needs, and the ones that make no sense for it.
-void check_role(const Config &c, const std::set<std::string> &seen, const std::string &filename)
+// Where each key applies: its role, main tunnel and dual link kind. Why a
+// key makes no sense for this configuration; empty if it does.
+std::string refusal(const std::string &key, const Config &c)
 {
-	auto need = [&](const char *key, bool present) {
-		if (!present)
-			throw Error(filename + ": " + key + ": required for this role");
+	bool secondary = c.role == Role::secondary, wg = c.tunnel == Tunnel::wireguard, ppp = c.dual == DualKind::ppp;
+	std::string role = std::string("not used by role = ") + role_name(c.role);
+	std::string tunnel = std::string("not used with tunnel = ") + tunnel_name(c.tunnel);
+	std::string dual = std::string("not used with dual = ") + dual_kind_name(c.dual);
+	if (key == "wan" || key == "tunnel" || key == "eliminate")
+		return secondary ? role : "";
+	if (key == "tunnel_port")
+		return secondary ? role : !wg ? tunnel : "";
+	if (key == "clients")
+		return c.role != Role::primary ? role : !wg ? tunnel + " (client_remote finds the client connections)" : "";
+	if (key == "client_remote" || key == "client_mtu")
+		return c.role != Role::primary ? role : wg ? tunnel + " (clients lists the clients)" : "";
+	if (key == "snat")
+		return c.role != Role::primary ? role : wg ? tunnel + " (1:1 NAT is fixed for PPTP only)" : "";
+	if (key == "primary")
+		return c.role != Role::client ? role : "";
+	if (key == "dual_ipparam")
+		return secondary ? role : !ppp ? dual + " (dual_dev names the link)" : "";
+	if (key == "dual_dev")
+		return secondary ? role + " (relay names the links)" : ppp ? dual + " (dual_ipparam finds the link)" : "";
+	if (key == "dual_remote")
+		return !secondary ? role : !ppp ? dual + " (relay names the links)" : "";
+	if (key == "relay")
+		return !secondary ? role : ppp ? dual + " (dual_remote finds the links)" : "";
+	return "";  // role, dual, dual_mtu, rp_filter: every site
+}
+
+// The keys this configuration cannot do without; throws for the first missing.
+void check_required(const Config &c, const std::map<std::string, int> &seen, const std::string &filename)
+{
+	auto need = [&](const char *key, bool needed, const std::string &why) {
+		if (needed && !seen.count(key))
+			throw Error(filename + ": " + key + ": required " + why);
 	};
-	auto refuse = [&](const char *key) {
-		if (seen.count(key))
-			throw Error(filename + ": " + key + ": not used by this role");
-	};
-	need("role", seen.count("role"));
+	need("role", true, "(primary, secondary or client)");
+	std::string role = std::string("for role = ") + role_name(c.role);
+	bool wg = c.tunnel == Tunnel::wireguard, ppp = c.dual == DualKind::ppp;
 	switch (c.role) {
 	case Role::primary:
-		need("wan", !c.wan.empty());
-		need("client_remote", c.client_remote.has_value());
-		refuse("dual_remote");
-		refuse("primary");
+		need("wan", true, role);
+		need("client_remote", !wg, role + " with tunnel = pptp");
+		need("clients", wg, role + " with tunnel = wireguard");
+		need("dual_dev", !ppp, std::string("with dual = ") + dual_kind_name(c.dual));
 		break;
 	case Role::client:
-		need("wan", !c.wan.empty());
-		need("primary", c.primary.has_value());
-		for (const char *k : {"dual_remote", "client_remote", "client_mtu", "snat"})
-			refuse(k);
+		need("wan", true, role);
+		need("primary", true, role);
+		need("dual_dev", !ppp, std::string("with dual = ") + dual_kind_name(c.dual));
 		break;
 	case Role::secondary:
-		need("dual_remote", c.dual_remote.has_value());
-		for (const char *k : {"wan", "primary", "client_remote", "client_mtu", "snat", "eliminate",
-				      "dual_ipparam"})
-			refuse(k);
+		need("dual_remote", ppp, role + " with dual = ppp");
+		need("relay", !ppp, role + std::string(" with dual = ") + dual_kind_name(c.dual));
 		break;
 	}
+}
+
+// Values that are valid alone but not together.
+void check_values(const Config &c, const std::map<std::string, int> &seen, const std::string &filename)
+{
+	auto fail = [&](const char *key, const std::string &why) {
+		throw Error(filename + ":" + std::to_string(seen.at(key)) + ": " + key + ": " + why);
+	};
+	if (c.tunnel == Tunnel::wireguard && c.eliminate == "order")
+		fail("eliminate", "order is for tunnel = pptp (WireGuard's receiver takes packets in any order): "
+				  "use drop or monitor");
+	if (c.primary && !c.primary->is_ipv4() && c.tunnel == Tunnel::pptp)
+		fail("primary", "PPTP runs over IPv4: expected an IPv4 address (or tunnel = wireguard)");
+	if (!c.dual_dev.empty() && c.dual_dev == c.wan)
+		fail("dual_dev", "is the wan device: the copies need a link of their own");
 }
 
 }  // namespace
@@ -151,7 +298,7 @@ void check_role(const Config &c, const std::set<std::string> &seen, const std::s
 Config parse_config(const std::string &text, const std::string &filename)
 {
 	Config c;
-	std::set<std::string> seen;
+	std::map<std::string, int> seen;  // key -> its line
 	std::istringstream in(text);
 	int n = 0;
 	for (std::string line; std::getline(in, line);) {
@@ -167,7 +314,7 @@ Config parse_config(const std::string &text, const std::string &filename)
 		auto it = setters().find(key);
 		if (it == setters().end())
 			throw Error(where + key + ": unknown key");
-		if (!seen.insert(key).second)
+		if (!seen.emplace(key, n).second)
 			throw Error(where + key + ": given twice");
 		try {
 			it->second(c, value);
@@ -175,7 +322,20 @@ Config parse_config(const std::string &text, const std::string &filename)
 			throw Error(where + key + ": " + e.what());
 		}
 	}
-	check_role(c, seen, filename);
+	// Refusals first, in the file's order: a key in the wrong place often
+	// explains a missing one.
+	std::vector<std::pair<int, std::string>> by_line;
+	for (const auto &[key, line] : seen)
+		by_line.emplace_back(line, key);
+	std::sort(by_line.begin(), by_line.end());
+	if (seen.count("role"))
+		for (const auto &[line, key] : by_line) {
+			std::string why = refusal(key, c);
+			if (!why.empty())
+				throw Error(filename + ":" + std::to_string(line) + ": " + key + ": " + why);
+		}
+	check_required(c, seen, filename);
+	check_values(c, seen, filename);
 	return c;
 }
 
@@ -187,6 +347,46 @@ Config load_config(const std::string &path)
 	std::stringstream s;
 	s << in.rdbuf();
 	return parse_config(s.str(), path);
+}
+
+std::vector<std::pair<std::string, std::string>> config_lines(const Config &c)
+{
+	auto join = [](const std::vector<IpAddr> &v, const char *sep) {
+		std::string s;
+		for (const IpAddr &a : v)
+			s += (s.empty() ? "" : sep) + a.str();
+		return s;
+	};
+	std::vector<std::pair<std::string, std::string>> out;
+	auto add = [&](const char *key, const std::string &value) {
+		if (refusal(key, c).empty())
+			out.emplace_back(key, value);
+	};
+	add("role", role_name(c.role));
+	add("wan", c.wan);
+	add("tunnel", tunnel_name(c.tunnel));
+	add("tunnel_port", std::to_string(c.tunnel_port));
+	add("clients", join(c.clients, " "));
+	if (c.client_remote)
+		add("client_remote", c.client_remote->str());
+	if (c.primary)
+		add("primary", c.primary->str());
+	if (c.snat)
+		add("snat", c.snat->first.str() + "=" + c.snat->second.str());
+	add("dual", dual_kind_name(c.dual));
+	add("dual_ipparam", c.dual_ipparam);
+	add("dual_dev", c.dual_dev);
+	if (c.dual_remote)
+		add("dual_remote", c.dual_remote->str());
+	std::string relay;
+	for (const auto &[dev, sites] : c.relay)
+		relay += (relay.empty() ? "" : " ") + dev + "=" + join(sites, ",");
+	add("relay", relay);
+	add("dual_mtu", std::to_string(c.dual_mtu));
+	add("client_mtu", std::to_string(c.client_mtu));
+	add("eliminate", c.eliminate);
+	add("rp_filter", c.rp_filter ? "yes" : "no");
+	return out;
 }
 
 }  // namespace dupgre

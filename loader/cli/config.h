@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-// /etc/dupgre/dupgre.conf: what the pppd hooks do for this site. One
-// "key = value" per line, '#' starts a comment; see dupgre.conf.example.
+// /etc/dupgre/dupgre.conf: what the hooks do for this site, whatever its
+// link kinds. One "key = value" per line, '#' starts a comment; see
+// scripts/dupgre.conf.example and docs/setup.md.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "core/addr.h"
 
@@ -19,26 +22,46 @@ struct Cidr {
 };
 // "10.66.4.0/24" or a single address.
 Cidr parse_cidr(const std::string &text);
+// One public unicast address, IPv4 or IPv6 (no port, no brackets).
+IpAddr parse_ipaddr(const std::string &text);
 
 enum class Role { primary, secondary, client };
+enum class Tunnel { pptp, wireguard };
+enum class DualKind { ppp, wireguard, gre, ipip };
+const char *role_name(Role r);
+const char *tunnel_name(Tunnel t);
+const char *dual_kind_name(DualKind d);
 
 struct Config {
 	Role role = Role::primary;
-	std::string wan;                         // primary, client: where the tunnel's GRE leaves
-	std::string dual_ipparam = "bvpn";       // primary, client: pppd ipparam of the dual link
-	std::optional<Cidr> client_remote;       // primary: remote addresses of client connections
-	std::optional<Cidr> dual_remote;         // secondary: remote addresses of dual connections
-	std::optional<Ipv4> primary;             // client: the primary's public address
-	std::optional<std::pair<Ipv4, Ipv4>> snat;  // primary behind 1:1 NAT: PRIVATE=PUBLIC
+	std::string wan;                         // primary, client: where the tunnel's packets leave
+	Tunnel tunnel = Tunnel::pptp;            // primary, client: the main tunnel
+	uint16_t tunnel_port = 51820;            // tunnel = wireguard: the server's UDP port
+	std::vector<IpAddr> clients;             // primary, wireguard: the clients' public addresses
+	std::optional<Cidr> client_remote;       // primary, pptp: remote addresses of client connections
+	std::optional<IpAddr> primary;           // client: the primary's public address (pptp: IPv4)
+	std::optional<std::pair<Ipv4, Ipv4>> snat;  // primary, pptp, behind 1:1 NAT: PRIVATE=PUBLIC
+	DualKind dual = DualKind::ppp;           // every role: the kind of dual link
+	std::string dual_ipparam = "bvpn";       // primary, client, dual = ppp: pppd ipparam of the dual link
+	std::string dual_dev;                    // primary, client, dual != ppp: the dual link's device
+	std::optional<Cidr> dual_remote;         // secondary, dual = ppp: remote addresses of dual connections
+	// secondary, dual != ppp: each dual link device and the sites behind it,
+	// in the file's order.
+	std::vector<std::pair<std::string, std::vector<IpAddr>>> relay;
 	unsigned dual_mtu = 1448;                // 0: leave the MTU alone
-	unsigned client_mtu = 1380;
-	std::string eliminate = "off";           // off, monitor or drop
+	unsigned client_mtu = 1380;              // primary, pptp
+	std::string eliminate = "off";           // off, monitor, drop or order (pptp only)
 	bool rp_filter = true;                   // loosen rp_filter where copies arrive
 };
 
-// Throws Error("FILE:LINE: KEY: what is wrong") or Error("FILE: ...").
+// Throws Error("FILE:LINE: KEY: what is wrong"), or Error("FILE: KEY:
+// required ...") for a key that is missing.
 Config parse_config(const std::string &text, const std::string &filename);
 Config load_config(const std::string &path);
+
+// The configuration as `key = value` lines, every key that applies with its
+// effective value (defaults included): what `dupgre-ctl config` prints.
+std::vector<std::pair<std::string, std::string>> config_lines(const Config &c);
 
 inline constexpr char default_config_path[] = "/etc/dupgre/dupgre.conf";
 

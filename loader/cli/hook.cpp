@@ -4,6 +4,7 @@
 #include <syslog.h>
 
 #include <cstdlib>
+#include <cstring>
 #include <functional>
 #include <iostream>
 
@@ -76,6 +77,16 @@ Ipv4 ipparam_address(const PppLink &link)
 		throw Error("ipparam '" + link.ipparam + "' is not the peer's public address "
 			    "(pptpd passes it; for pppd, set ipparam to the peer's address)");
 	}
+}
+
+// PPTP peers are IPv4 in today's maps.
+Ipv4 ipv4_of(const IpAddr &a)
+{
+	if (!a.is_ipv4())
+		throw Error(a.str() + " is IPv6: PPTP peers are IPv4");
+	Ipv4 v;
+	std::memcpy(&v.be, a.bytes.data() + 12, 4);
+	return v;
 }
 
 bool remote_in(const std::optional<Cidr> &range, const PppLink &link)
@@ -190,7 +201,7 @@ int client_hook(bool up, const std::string &event, const PppLink &link, const Co
 			CloneState(c.wan).attach(require_device(c.wan), require_device(link.iface), std::nullopt);
 		});
 		s.run("peer add --dev " + c.wan, [&] {
-			CloneState(c.wan).add_peers(require_device(c.wan), {*c.primary});
+			CloneState(c.wan).add_peers(require_device(c.wan), {ipv4_of(*c.primary)});
 		});
 		eliminate_up(s, c, link);
 	} else {
