@@ -402,7 +402,7 @@ void cmd_flush(const GlobalOptions &g)
 
 void cmd_hook(const GlobalOptions &g, const HookOptions &o)
 {
-	hook_command(o.event, o.pppd_args, g.config);
+	hook_command(o.event, o.args, g.config);
 }
 
 }  // namespace dupgre

@@ -65,7 +65,7 @@ struct HoldOptions {
 };
 struct HookOptions {
 	std::string event;
-	std::vector<std::string> pppd_args;
+	std::vector<std::string> args;  // pppd's, or link-up/link-down's DEV
 };
 
 struct Report;
@@ -98,7 +98,7 @@ void cmd_config(const GlobalOptions &g);
 void cmd_flush(const GlobalOptions &g);
 // Runs the order stage's holder until SIGTERM or SIGINT.
 void cmd_hold(const GlobalOptions &g, const HoldOptions &o);
-// Never throws, whatever goes wrong: pppd must not fail the link.
+// Never throws, whatever goes wrong: pppd, ifupdown or systemd must not fail the link.
 void cmd_hook(const GlobalOptions &g, const HookOptions &o);
 
 }  // namespace dupgre

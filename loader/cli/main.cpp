@@ -251,14 +251,15 @@ int main(int argc, char **argv)
 		->check(CLI::Range(16u, 65536u));
 
 	HookOptions hook;
-	c = commands.add(&app, "hook", "pppd ip-pre-up/ip-up/ip-down: apply the configuration to a link; "
-				       "always exits 0",
+	c = commands.add(&app, "hook", "apply the configuration to a link: from pppd (ip-pre-up, ip-up, ip-down) or "
+				       "for links the system brings up (link-up, link-down); always exits 0",
 			 cmd_hook, hook);
-	c->add_option("event", hook.event, "ip-pre-up, ip-up or ip-down")
+	c->add_option("event", hook.event, "ip-pre-up, ip-up, ip-down, link-up or link-down")
 		->required()
-		->check(CLI::IsMember({"ip-pre-up", "ip-up", "ip-down"}));
-	c->add_option("pppd-args", hook.pppd_args,
-		      "interface tty speed local remote ipparam (else PPP_IFACE... from the environment)");
+		->check(CLI::IsMember({"ip-pre-up", "ip-up", "ip-down", "link-up", "link-down"}));
+	c->add_option("args", hook.args,
+		      "pppd: interface tty speed local remote ipparam (else PPP_IFACE... from the environment); "
+		      "link-up/link-down: DEV (else $IFACE, else $DEVICE)");
 	CLI::App *hook_cmd = c;
 
 	try {
@@ -284,7 +285,7 @@ int main(int argc, char **argv)
 		return 1;
 	} catch (const std::exception &e) {
 		print_error(g.json, e.what());
-		// A hook must never fail the pppd connection it runs for.
+		// A hook must never fail the link it runs for.
 		return hook_cmd->parsed() ? 0 : 1;
 	}
 	return 0;

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 # The pppd hooks (scripts/ppp/ip-{pre-up,up,down}.d/dupgre), run exactly
 # as Debian's /etc/ppp/ip-up runs them: pppd's six arguments, and the same
-# as PPP_* variables. TUN devices named pppN stand for the links; every
+# as PPP_* variables. PPTP and WireGuard main tunnels; PPTP dual links, and
+# the WAN from pppd with a dual link it does not bring up. TUN devices named pppN stand for the links; every
 # order pppd can produce, and after each step `status` must say what the
 # guide's scripts would have left. When all links are down, nothing is left.
 source "$(dirname "$0")/lib.sh" "$1"
@@ -187,6 +188,63 @@ check_eq "then ip-up: cloning, one filter each" "wan0:attached:ppp1:1 elim:wan0 
 	"$(clone_state "$client") $(in_ns "$client" tc filter show dev ppp1 ingress | grep -c dupgre)"
 hook "$client" "$TMP/client.conf" ip-down ppp1 10.66.4.1 bvpn
 check "down again: nothing left" nothing_left "$client"
+
+echo "# client: WireGuard as the main tunnel, the PPTP dual link from pppd"
+cat >"$TMP/client-wg.conf" <<CONF
+role = client
+wan = wan0
+tunnel = wireguard
+primary = 198.18.0.2
+eliminate = drop
+CONF
+link "$client" ppp1 pre-up
+hook "$client" "$TMP/client-wg.conf" ip-pre-up ppp1 10.66.4.1 bvpn
+link "$client" ppp1 up
+hook "$client" "$TMP/client-wg.conf" ip-up ppp1 10.66.4.1 bvpn
+check_eq "the WireGuard profile, the server's endpoint" \
+	"wan0:attached:ppp1:1 elim:wan0 elim:ppp1 wireguard wireguard:51820 [\"198.18.0.2:51820\"]" \
+	"$(clone_state "$client") $(status "$client" | jq -r '"\(.clone[0].tunnel) \(.eliminate[0].tunnel):\(.eliminate[0].port)"') $(ctl "$client" -j peer list --dev wan0 | jq -c .)"
+hook "$client" "$TMP/client-wg.conf" ip-down ppp1 10.66.4.1 bvpn
+link "$client" ppp1 down
+check "dual link down: nothing left" nothing_left "$client"
+
+echo "# client: a GRE dual link, the WAN from pppd (PPPoE)"
+cat >"$TMP/client-gre.conf" <<CONF
+role = client
+wan = ppp0
+primary = 198.18.0.2
+dual = gre
+dual_dev = gre1
+CONF
+ip -n "$client" tuntap add mode tun name gre1
+ip -n "$client" link set gre1 up
+hook "$client" "$TMP/client-gre.conf" ip-up ppp1 10.66.4.1 bvpn
+check_eq "a pppd link named bvpn is not the dual link now" "" "$(clone_state "$client")"
+hook "$client" "$TMP/client-gre.conf" ip-up ppp0 10.66.6.1 wan
+check_eq "the WAN's ip-up sets the GRE link up" "ppp0:attached:gre1:1" "$(clone_state "$client")"
+hook "$client" "$TMP/client-gre.conf" ip-down ppp0 10.66.6.1 wan
+check "its ip-down takes it down" nothing_left "$client"
+ip -n "$client" link del gre1
+
+echo "# primary: a WireGuard dual link, PPTP client connections from pppd"
+cat >"$TMP/primary-wg.conf" <<CONF
+role = primary
+wan = wan0
+client_remote = 10.66.6.0/24
+dual = wireguard
+dual_dev = wg1
+CONF
+link "$primary" ppp0 up
+hook "$primary" "$TMP/primary-wg.conf" ip-up ppp0 10.66.6.66 198.18.5.1
+link "$primary" ppp1 up
+hook "$primary" "$TMP/primary-wg.conf" ip-up ppp1 10.66.4.1 bvpn
+check_eq "a client connection's peer; a pppd link named bvpn is not the dual link" "wan0:detached:-:1" \
+	"$(clone_state "$primary")"
+hook "$primary" "$TMP/primary-wg.conf" ip-down ppp1 10.66.4.1 bvpn
+hook "$primary" "$TMP/primary-wg.conf" ip-down ppp0 10.66.6.66 198.18.5.1
+link "$primary" ppp0 down
+link "$primary" ppp1 down
+check "the client gone: nothing left" nothing_left "$primary"
 
 echo "# a broken configuration never fails the connection"
 printf 'role = primary\nwan = wan0\n' >"$TMP/broken.conf"
