@@ -21,6 +21,7 @@ PptpReorder::PptpReorder(const Options &options, Deliver deliver)
 		// As if the number before the first had just been handled.
 		started_ = true;
 		last_ = kBase + int64_t(uint32_t(*options_.first_seq - 1));
+		first_ = last_ + 1;
 	}
 }
 
@@ -36,19 +37,28 @@ Arrival PptpReorder::on_packet(uint32_t seq, uint64_t cookie, int64_t now_ns)
 	if (!started_) {
 		started_ = true;
 		last_ = kBase + int64_t(uint32_t(seq - 1));
+		first_ = last_ + 1;
 	}
 	int64_t ext = unwrap(seq);
 	if (ext <= last_) {
-		bool seen = last_ - ext < kHistory && delivered_[slot(ext)];
-		if (seen) {
+		bool recent = last_ - ext < kHistory;
+		if (recent && delivered_[slot(ext)]) {
 			stats_.duplicate++;
 			return Arrival::duplicate;
+		}
+		if (options_.any_order && recent && ext >= first_) {
+			// A gap filled: it was counted lost when it was skipped.
+			stats_.lost--;
+			delivered_[slot(ext)] = true;
+			stats_.delivered++;
+			deliver_(uint32_t(ext), cookie, now_ns);
+			return Arrival::delivered;
 		}
 		stats_.late++;
 		return Arrival::late;
 	}
 	Arrival result;
-	if (ext == last_ + 1 || options_.nobuffer) {
+	if (ext == last_ + 1 || options_.nobuffer || options_.any_order) {
 		stats_.lost += uint64_t(ext - last_ - 1);
 		deliver(ext, cookie, now_ns);
 		result = Arrival::delivered;

@@ -20,6 +20,10 @@
 // nobuffer mode follows pptp --nobuffer and the kernel PPTP module
 // (drivers/net/ppp/pptp.c): anything newer than the last delivered number
 // is delivered at once (the gap counted lost), anything else dropped.
+// any_order mode is an application behind WireGuard, whose receiver takes
+// packets in any order and drops only duplicates (its replay window): every
+// number is delivered the first time it arrives, however late; a gap is
+// counted lost until its number comes (within the last kHistory numbers).
 //
 // Differences from pptp-linux, on purpose: sequence numbers are compared
 // modulo 2^32 (serial number arithmetic; pptp-linux's WRAPPED() only
@@ -50,6 +54,7 @@ public:
 	struct Options {
 		int64_t timeout_ns = 300'000'000;
 		bool nobuffer = false;
+		bool any_order = false;
 		// The number the sender starts with. Unset, the first packet to
 		// arrive is accepted whatever its number, like pptp-linux; set,
 		// a loss of the very first packets is counted too.
@@ -76,8 +81,12 @@ public:
 
 	const ReorderStats &stats() const { return stats_; }
 	size_t buffered() const { return buffer_.size(); }
-	// Numbers whose fate is settled: delivered or lost.
-	uint64_t accounted() const { return stats_.delivered + stats_.lost; }
+	// Numbers whose fate is settled: delivered or lost (any_order: a gap
+	// may still fill, so only what was delivered).
+	uint64_t accounted() const
+	{
+		return options_.any_order ? stats_.delivered : stats_.delivered + stats_.lost;
+	}
 
 private:
 	struct Entry {
@@ -99,6 +108,7 @@ private:
 	Deliver deliver_;
 	bool started_ = false;
 	int64_t last_ = 0; // extended number of the last delivered (or given up) packet
+	int64_t first_ = 0; // extended number of the first that counts
 	std::map<int64_t, Entry> buffer_;
 	std::bitset<kHistory> delivered_;
 	ReorderStats stats_;

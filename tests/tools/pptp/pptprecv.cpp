@@ -34,6 +34,7 @@ struct Options {
 	uint16_t call_id = 0;
 	double timeout = 0.3;
 	bool nobuffer = false;
+	bool any_order = false;
 	std::optional<uint64_t> count;
 	int64_t idle_ms = 1000;
 	std::optional<uint32_t> seq_start;
@@ -172,6 +173,7 @@ int run(const Options &opt)
 	PptpReorder::Options ro;
 	ro.timeout_ns = int64_t(std::llround(opt.timeout * 1e9));
 	ro.nobuffer = opt.nobuffer;
+	ro.any_order = opt.any_order;
 	ro.first_seq = opt.seq_start;
 	PptpReorder reorder(ro, [&counters](uint32_t, uint64_t cookie, int64_t now) {
 		switch (cookie & 3) {
@@ -245,6 +247,10 @@ int main(int argc, char **argv)
 	app.add_flag("--nobuffer", opt.nobuffer,
 		     "deliver anything newer at once, drop the rest (pptp --nobuffer, "
 		     "kernel PPTP)");
+	app.add_flag("--any-order", opt.any_order,
+		     "deliver every number the first time it arrives, in any order (an "
+		     "application behind WireGuard)")
+		->excludes("--nobuffer");
 	app.add_option("--count", opt.count,
 		       "stop once this many sequence numbers are delivered or lost")
 		->check(CLI::PositiveNumber);

@@ -205,6 +205,38 @@ TEST_CASE("nobuffer: newer is delivered at once, older is dropped")
 	h.check(3, 1, 2, 1);
 }
 
+TEST_CASE("any_order: every number delivered on its first arrival, gaps filled late")
+{
+	PptpReorder::Options o = starting_at(0);
+	o.any_order = true;
+	Harness h(o);
+	CHECK(h.in(0, 0) == Arrival::delivered);
+	CHECK(h.in(2, 1) == Arrival::delivered); // 1 counted lost for now
+	CHECK(h.in(3, 2) == Arrival::delivered);
+	h.check(3, 1, 0, 0);
+	CHECK(h.reorder.accounted() == 3); // 1 may still come
+	CHECK(h.in(1, 3) == Arrival::delivered); // the gap filled, late: no wait
+	CHECK(h.out.back().at == 3);
+	CHECK(h.in(1, 4) == Arrival::duplicate);
+	CHECK(h.in(3, 5) == Arrival::duplicate);
+	CHECK(!h.reorder.next_deadline());
+	h.reorder.finish(6, 5); // 4 and 5 never came
+	CHECK(h.seqs() == Seqs{0, 2, 3, 1});
+	h.check(4, 2, 2, 0);
+}
+
+TEST_CASE("any_order: nothing before the first number counts")
+{
+	PptpReorder::Options o;
+	o.any_order = true;
+	Harness h(o); // no first_seq: the first arrival starts the count
+	CHECK(h.in(100, 0) == Arrival::delivered);
+	CHECK(h.in(99, 1) == Arrival::late);
+	CHECK(h.in(102, 2) == Arrival::delivered);
+	CHECK(h.in(101, 3) == Arrival::delivered);
+	h.check(3, 0, 0, 1);
+}
+
 TEST_CASE("without first_seq the first arrival is accepted, like pptp-linux")
 {
 	Harness h; // no first_seq
