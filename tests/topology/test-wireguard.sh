@@ -11,43 +11,17 @@
 # once: its received bytes are the passed copies', not all that arrived.
 source "$(dirname "$0")/../netns/lib.sh" "$1"
 source "$(dirname "$0")/three-site.sh"
-command -v wireguard-go >/dev/null && command -v wg >/dev/null ||
-	{ echo "$TEST_NAME: needs wireguard-go and wg (scripts/install-deps)"; exit 1; }
-WGC=wgc$$ WGP=wgp$$  # wireguard-go's UAPI sockets are global: unique names
-WG_PIDS=()
-stop_wg() {
-	local pid
-	for pid in "${WG_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-	for pid in "${WG_PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
-	rm -f "/var/run/wireguard/$WGC.sock" "/var/run/wireguard/$WGP.sock"
-}
-trap 'stop_wg; topo_down; cleanup' EXIT
+trap 'topo_down; cleanup' EXIT
 
 COUNT=1000
-PORT=51820
+PORT=$WG_PORT
 # Each packet is a WireGuard data message of MSG bytes: IPv4 20 + GRE 12 +
 # PPP 200 = 232, padded to 240, + 16 header + 16 tag.
 MSG=272
 topo_up "dg-wg-$$-" "$BUILD"
 topo_relay
-
-# wg_up NS DEV ADDR PEER_ADDR PRIVATE_KEY_FILE: WireGuard on a TUN, up.
-wg_up() {
-	ip netns exec "$1" wireguard-go -f "$2" >"$TMP/$2.log" 2>&1 &
-	WG_PIDS+=("$!")
-	local i
-	for i in $(seq 50); do [ -S "/var/run/wireguard/$2.sock" ] && break; sleep 0.1; done
-	in_ns "$1" wg set "$2" private-key "$5"
-	ip -n "$1" addr add "$3" peer "$4" dev "$2"
-	ip -n "$1" link set "$2" mtu 1380 up
-}
-(umask 077 && wg genkey >"$TMP/client.key" && wg genkey >"$TMP/primary.key")
-wg_up "$NS_CLIENT" "$WGC" 10.77.0.1 10.77.0.2 "$TMP/client.key"
-wg_up "$NS_PRIMARY" "$WGP" 10.77.0.2 10.77.0.1 "$TMP/primary.key"
-in_ns "$NS_PRIMARY" wg set "$WGP" listen-port "$PORT" \
-	peer "$(wg pubkey <"$TMP/client.key")" allowed-ips 10.77.0.1/32
-in_ns "$NS_CLIENT" wg set "$WGC" listen-port 40001 \
-	peer "$(wg pubkey <"$TMP/primary.key")" allowed-ips 10.77.0.2/32 endpoint "$PRIMARY_PUB:$PORT"
+topo_wireguard
+WGP=$WG_PRIMARY
 
 # measure SEQ_START: COUNT packets through the tunnel, client to primary,
 # at 500/s, all the same size (no acks, LCP or FF 03 frames); the report.

@@ -22,6 +22,9 @@
 # "nat" on path A owns PRIMARY_PUB and maps it (iptables DNAT/SNAT, and
 # EC2's source/destination check). Copies relayed through the secondary bypass that NAT.
 #
+# topo_wireguard (after topo_up) runs WireGuard between the client and the
+# primary over path A; topo_measure then measures inside that tunnel.
+#
 # Source this file, then: topo_up PREFIX BUILD_DIR [nat]; topo_set LINK DIR SPEC;
 # topo_stats LINK; topo_down. LINK is path_a, path_b or relay; DIR is a2b
 # (client→primary, client→secondary, primary→secondary), b2a or both.
@@ -31,6 +34,14 @@ PRIMARY_PUB=198.18.0.2
 PRIMARY_PRIVATE=10.123.82.34
 TOPO_NAMESPACES=()
 TOPO_PIDS=()
+TOPO_WG_SOCKS=()
+# Where topo_measure's traffic goes: the public addresses, or the tunnel's.
+TOPO_CLIENT_ADDR=$CLIENT_PUB
+TOPO_PRIMARY_ADDR=$PRIMARY_PUB
+# WireGuard (topo_wireguard): the server's port, the tunnel's addresses.
+WG_PORT=51820
+WG_CLIENT_ADDR=10.77.0.1
+WG_PRIMARY_ADDR=10.77.0.2
 
 _topo_link() {  # _topo_link NAME NS_A DEV_A NS_B DEV_B MTU SEED
 	local ctl="$TOPO_DIR/$1.sock" fifo="$TOPO_DIR/$1.ready" line
@@ -117,6 +128,50 @@ topo_relay() {
 	ip netns exec "$NS_SECONDARY" "$TOPO_BUILD/loader/dupgre-ctl" relay add --dev bvpn --peer "$PRIMARY_PUB"
 }
 
+# topo_wireguard: userspace WireGuard (wireguard-go on TUN: the machines
+# here have no kernel WireGuard) between the client (WG_CLIENT, WG_CLIENT_ADDR,
+# port 40001) and the primary (WG_PRIMARY, WG_PRIMARY_ADDR, listening on
+# WG_PORT), over path A; MTU 1380 as the guide's tunnels. The handshake
+# happens on the first packet. From now on topo_measure measures inside it.
+topo_wireguard() {
+	command -v wireguard-go >/dev/null && command -v wg >/dev/null ||
+		{ echo "three-site: needs wireguard-go and wg (scripts/install-deps)" >&2; return 1; }
+	# wireguard-go's UAPI sockets (/var/run/wireguard) are global: unique names.
+	WG_CLIENT=wgc$$ WG_PRIMARY=wgp$$
+	(umask 077 && wg genkey >"$TOPO_DIR/client.key" && wg genkey >"$TOPO_DIR/primary.key")
+	_topo_wg_up "$NS_CLIENT" "$WG_CLIENT" "$WG_CLIENT_ADDR" "$WG_PRIMARY_ADDR" client
+	_topo_wg_up "$NS_PRIMARY" "$WG_PRIMARY" "$WG_PRIMARY_ADDR" "$WG_CLIENT_ADDR" primary
+	ip netns exec "$NS_PRIMARY" wg set "$WG_PRIMARY" listen-port "$WG_PORT" \
+		peer "$(wg pubkey <"$TOPO_DIR/client.key")" allowed-ips "$WG_CLIENT_ADDR/32"
+	ip netns exec "$NS_CLIENT" wg set "$WG_CLIENT" listen-port 40001 \
+		peer "$(wg pubkey <"$TOPO_DIR/primary.key")" allowed-ips "$WG_PRIMARY_ADDR/32" \
+		endpoint "$PRIMARY_PUB:$WG_PORT"
+	# wireguard-go (not the kernel's WireGuard) sends by the device the
+	# peer's last packet came in by (sticky sockets: IP_PKTINFO's ifindex,
+	# and the kernel takes any destination as on-link there): once a copy
+	# comes first by the dual link, it would send by the dual link, past
+	# the clone program. A changed mark in mangle OUTPUT routes the packet
+	# again, without that device: by the WAN.
+	ip netns exec "$NS_CLIENT" iptables -t mangle -A OUTPUT -o dual0 -d "$PRIMARY_PUB" \
+		-p udp --dport "$WG_PORT" -j MARK --set-mark 0x5767
+	ip netns exec "$NS_PRIMARY" iptables -t mangle -A OUTPUT -o bvpn -d "$CLIENT_PUB" \
+		-p udp --sport "$WG_PORT" -j MARK --set-mark 0x5767
+	TOPO_CLIENT_ADDR=$WG_CLIENT_ADDR TOPO_PRIMARY_ADDR=$WG_PRIMARY_ADDR
+}
+
+_topo_wg_up() {  # _topo_wg_up NS DEV ADDR PEER_ADDR KEYNAME
+	local sock=/var/run/wireguard/$2.sock i
+	TOPO_WG_SOCKS+=("$sock")
+	ip netns exec "$1" wireguard-go -f "$2" >"$TOPO_DIR/$2.log" 2>&1 &
+	TOPO_PIDS+=("$!")
+	# wireguard-go says nothing when it is ready: its socket appears.
+	for i in $(seq 100); do [ -S "$sock" ] && break; sleep 0.05; done
+	[ -S "$sock" ] || { echo "three-site: wireguard-go $2 did not start" >&2; cat "$TOPO_DIR/$2.log" >&2; return 1; }
+	ip netns exec "$1" wg set "$2" private-key "$TOPO_DIR/$5.key"
+	ip -n "$1" addr add "$3" peer "$4" dev "$2"
+	ip -n "$1" link set "$2" mtu 1380 up
+}
+
 topo_secondary_routes() {
 	ip -n "$NS_SECONDARY" route replace "$PRIMARY_PUB" dev bvpn
 	ip -n "$NS_SECONDARY" route replace "$CLIENT_PUB" dev dual0
@@ -151,22 +206,26 @@ topo_down() {
 	for pid in "${TOPO_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
 	for pid in "${TOPO_PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
 	for ns in "${TOPO_NAMESPACES[@]}"; do ip netns del "$ns" 2>/dev/null || true; done
+	[ ${#TOPO_WG_SOCKS[@]} -gt 0 ] && rm -f "${TOPO_WG_SOCKS[@]}"
 	[ -n "${TOPO_DIR:-}" ] && rm -rf "$TOPO_DIR"
 	TOPO_NAMESPACES=()
 	TOPO_PIDS=()
+	TOPO_WG_SOCKS=()
+	TOPO_CLIENT_ADDR=$CLIENT_PUB TOPO_PRIMARY_ADDR=$PRIMARY_PUB
 }
 
 # topo_measure FROM TO COUNT RATE [pptprecv options...]: PPTP-like traffic
 # from site FROM to site TO (client or primary), COUNT packets at RATE/s,
-# numbered from MEASURE_SEQ_START (default 0);
+# numbered from MEASURE_SEQ_START (default 0), between TOPO_CLIENT_ADDR and
+# TOPO_PRIMARY_ADDR (the public addresses, or WireGuard's);
 # prints the receiver's JSON report (pptprecv models the receiving PPTP
 # stack: duplicates dropped, reordering within --timeout, 0.3 s default).
 topo_measure() {
 	local from=$1 to=$2 count=$3 rate=$4 line report fd pid
 	shift 4
-	local ns_from=$NS_CLIENT ns_to=$NS_PRIMARY src=$CLIENT_PUB dst=$PRIMARY_PUB
+	local ns_from=$NS_CLIENT ns_to=$NS_PRIMARY src=$TOPO_CLIENT_ADDR dst=$TOPO_PRIMARY_ADDR
 	if [ "$from" = primary ]; then
-		ns_from=$NS_PRIMARY ns_to=$NS_CLIENT src=$PRIMARY_PUB dst=$CLIENT_PUB
+		ns_from=$NS_PRIMARY ns_to=$NS_CLIENT src=$TOPO_PRIMARY_ADDR dst=$TOPO_CLIENT_ADDR
 	fi
 	local first=${MEASURE_SEQ_START:-0}
 	coproc RECV { ip netns exec "$ns_to" "$TOPO_BUILD/tests/tools/pptprecv" --src "$src" \
