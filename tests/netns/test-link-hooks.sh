@@ -86,6 +86,9 @@ dual_mtu = 1420
 eliminate = drop
 CONF
 UP="wan0:attached:wg1:wireguard:1 elim:wan0:wireguard:4500 elim:wg1:wireguard:4500"
+check_eq "config -j: the new keys, typed" \
+	'{"tunnel":"wireguard","tunnel_port":4500,"primary":"198.18.0.2","dual":"wireguard","dual_dev":"wg1","dual_ipparam":null}' \
+	"$("$CTL" --config "$TMP/client.conf" config -j | jq -c '{tunnel, tunnel_port, primary, dual, dual_dev, dual_ipparam}')"
 
 echo "# client: the dual link and the WAN, each event alone"
 event "$TMP/client.conf" wg1-
@@ -252,6 +255,8 @@ role = secondary
 dual = wireguard
 relay = wg0=198.18.0.1,198.18.0.2 gre1=198.18.0.5
 CONF
+check_eq "config -j: relay as {DEV: [sites]}" '{"wg0":["198.18.0.1","198.18.0.2"],"gre1":["198.18.0.5"]}' \
+	"$("$CTL" --config "$TMP/secondary.conf" config -j | jq -c .relay)"
 relays() { ctl "$secondary" -j relay list | jq -r '[.relay[] | "\(.device)>\(.peers | sort | join(","))"] | sort | join(" ")'; }
 if_up "$secondary" "$TMP/secondary.conf" wg0
 check_eq "a relayed device that is not there: nothing" "" "$(relays)"
