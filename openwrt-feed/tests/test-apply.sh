@@ -544,6 +544,12 @@ test_wireguard() {
 	attach --dev eth0.2 --clone-to vpn2 --tunnel wireguard
 	EOF
 
+	setup; rm "$T/config/network"; config "option enabled '1'" "option server '192.0.2.1'"; link vpn up; link vpn2 up
+	apply sync; expect "no /etc/config/network: PPTP, option server" <<-EOF
+	peer add --dev eth0.2 192.0.2.1
+	attach --dev eth0.2 --clone-to pptp-vpn2
+	EOF
+
 	setup; kinds wireguard wireguard; config "option enabled '1'" "option tunnel 'pptp'"; link vpn up; link vpn2 up
 	apply sync; expect "option tunnel 'pptp' on a WireGuard primary: no server address" </dev/null
 	expect_log "network.vpn.server"
