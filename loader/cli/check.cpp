@@ -4,7 +4,15 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <iostream>
+
+#include "cli/check_links.h"
+#include "cli/commands.h"
+#include "cli/report.h"
+#include "core/lock.h"
 
 #include "core/bpffs.h"
 #include "programs/clone.h"
@@ -69,9 +77,31 @@ void check_clone(std::vector<CheckResult> &out, const std::string &device)
 	out.push_back(rp_check(target->name, "copies from the peer arrive here"));
 }
 
+// The configuration's checks: skipped when the default file is absent
+// (a site set up by hand), a failure when a named one cannot be read.
+void check_config(std::vector<CheckResult> &out, const std::string &file, bool given)
+{
+	if (!given && access(file.c_str(), F_OK) != 0) {
+		out.push_back({true, "no " + file + ": the configuration's checks skipped (--config FILE)", ""});
+		return;
+	}
+	Config c;
+	try {
+		c = load_config(file);
+	} catch (const Error &e) {
+		out.push_back({false, e.what(), "dupgre-ctl config --config " + file + " (see dupgre.conf.example)"});
+		return;
+	}
+	try {
+		check_links(out, c, file);
+	} catch (const Error &e) {
+		out.push_back({false, file + ": " + e.what(), "dupgre-ctl -d check"});
+	}
+}
+
 }  // namespace
 
-std::vector<CheckResult> run_checks()
+std::vector<CheckResult> run_checks(const std::string &config, bool config_given)
 {
 	std::vector<CheckResult> out;
 	try {
@@ -107,7 +137,35 @@ std::vector<CheckResult> run_checks()
 		if (st.attached)
 			out.push_back(rp_check(d, "relayed copies arrive here"));
 	}
-	return out;
+	check_config(out, config, config_given);
+	// The configuration's checks may repeat the state's (rp_filter on a
+	// dual link): each once.
+	std::vector<CheckResult> once;
+	for (CheckResult &r : out)
+		if (std::none_of(once.begin(), once.end(), [&](const CheckResult &o) { return o.what == r.what; }))
+			once.push_back(std::move(r));
+	return once;
+}
+
+void cmd_check(const GlobalOptions &g)
+{
+	StateLock lock(StateLock::Mode::shared);
+	bool ok = true;
+	Json j = Json::array();
+	for (const CheckResult &r : run_checks(g.config, g.config_given)) {
+		ok &= r.ok;
+		Json item = {{"ok", r.ok}, {"check", r.what}};
+		if (!r.fix.empty())
+			item["fix"] = r.fix;
+		j.push_back(std::move(item));
+		if (!g.json)
+			std::cout << (r.ok ? "OK    " : "FAIL  ") << r.what
+				  << (r.fix.empty() ? "" : "\n      fix: " + r.fix) << "\n";
+	}
+	if (g.json)
+		std::cout << j.dump(g.pretty ? 2 : -1) << "\n";
+	if (!ok)
+		throw CheckFailed();
 }
 
 }  // namespace dupgre

@@ -13,6 +13,8 @@ struct CheckResult {
 	std::string fix;  // empty when ok
 };
 
-std::vector<CheckResult> run_checks();
+// What is attached in this network namespace, then, when `config` names a
+// readable file (or must: `config_given`), what its role and link kinds need.
+std::vector<CheckResult> run_checks(const std::string &config, bool config_given);
 
 }  // namespace dupgre

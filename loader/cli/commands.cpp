@@ -4,7 +4,6 @@
 #include <csignal>
 #include <iostream>
 
-#include "cli/check.h"
 #include "cli/config.h"
 #include "cli/hook.h"
 #include "cli/report.h"
@@ -320,27 +319,6 @@ void cmd_stats(const GlobalOptions &g, const DevOptions &o)
 		print_json(g, stats_json(r));
 	else
 		std::cout << stats_text(r);
-}
-
-void cmd_check(const GlobalOptions &g)
-{
-	StateLock lock(StateLock::Mode::shared);
-	bool ok = true;
-	Json j = Json::array();
-	for (const CheckResult &r : run_checks()) {
-		ok &= r.ok;
-		Json item = {{"ok", r.ok}, {"check", r.what}};
-		if (!r.fix.empty())
-			item["fix"] = r.fix;
-		j.push_back(std::move(item));
-		if (!g.json)
-			std::cout << (r.ok ? "OK    " : "FAIL  ") << r.what
-				  << (r.fix.empty() ? "" : "\n      fix: " + r.fix) << "\n";
-	}
-	if (g.json)
-		print_json(g, j);
-	if (!ok)
-		throw CheckFailed();
 }
 
 void cmd_config(const GlobalOptions &g)

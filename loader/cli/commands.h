@@ -14,7 +14,8 @@ struct GlobalOptions {
 	bool json = false;
 	bool pretty = false;  // implies json
 	bool debug = false;
-	std::string config;   // hook and config: the configuration file
+	std::string config;   // hook, config and check: the configuration file
+	bool config_given = false;  // by --config or $DUPGRE_CONFIG, not the default
 };
 
 struct AttachOptions {
@@ -93,6 +94,7 @@ void cmd_stats(const GlobalOptions &g, const DevOptions &o);
 // serve_http.cpp, top.cpp: run until SIGTERM/SIGINT, or q.
 void cmd_serve(const GlobalOptions &g, const ServeOptions &o);
 void cmd_top(const GlobalOptions &g, const TopOptions &o);
+// check.cpp (the binary: netlink through libmnl).
 void cmd_check(const GlobalOptions &g);
 void cmd_config(const GlobalOptions &g);
 void cmd_flush(const GlobalOptions &g);

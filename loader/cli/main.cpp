@@ -124,7 +124,7 @@ int main(int argc, char **argv)
 	app.add_flag("-j,--json", g.json, "JSON output (errors too)");
 	app.add_flag("-p,--pretty", g.pretty, "pretty-printed JSON output (implies --json)");
 	app.add_flag("-d,--debug", g.debug, "print libbpf's and the verifier's messages");
-	app.add_option("--config", g.config, "configuration for hook and config (or $DUPGRE_CONFIG)")
+	auto *config_opt = app.add_option("--config", g.config, "configuration for hook, config and check (or $DUPGRE_CONFIG)")
 		->capture_default_str();
 	app.require_subcommand(1);
 	Commands commands(g);
@@ -231,7 +231,9 @@ int main(int argc, char **argv)
 	c = commands.add(&app, "top", "live view of rates, rescued, lost and copy gaps; q quits", cmd_top, top);
 	dev_option(c, top.dev, false);
 
-	commands.add(&app, "check", "test every precondition: bpffs, BPF, tc, MTU, rp_filter, kernel", cmd_check);
+	commands.add(&app, "check", "test every precondition, each with its fix: bpffs, BPF, tc, kernel, and from "
+				    "--config each dual link's MTU room, WireGuard AllowedIPs, routes, rp_filter",
+		     cmd_check);
 	commands.add(&app, "config", "check the configuration file and show it", cmd_config, false);
 	commands.add(&app, "flush", "detach everything and remove all state in this network namespace", cmd_flush)
 		->alias("uninstall-state");
@@ -271,6 +273,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	g.json = g.json || g.pretty;
+	g.config_given = config_opt->count() > 0 || getenv("DUPGRE_CONFIG");
 	debug_output = g.debug;
 	libbpf_set_print(libbpf_print);
 

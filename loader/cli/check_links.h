@@ -1,0 +1,22 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+// `dupgre-ctl check` from the configuration: what this site's role and each
+// link kind need, and what is wrong (MTU room for a copy, WireGuard
+// AllowedIPs, routes into the dual link, rp_filter), each with its fix.
+#pragma once
+
+#include <vector>
+
+#include "cli/check.h"
+#include "cli/config.h"
+
+namespace dupgre {
+
+// Appends one result per check; `file` names the configuration in fixes.
+void check_links(std::vector<CheckResult> &out, const Config &c, const std::string &file);
+
+// A transport's own header, what it adds to each copy: WireGuard 60 B over
+// IPv4 (IPv4 20, UDP 8, WireGuard 32), 80 over IPv6; GRE 24 (IPv4 20, GRE
+// 4) or 44 over IPv6; IPIP 20, or 40 over IPv6.
+unsigned transport_header(DualKind kind, bool ipv6_underlay);
+
+}  // namespace dupgre
