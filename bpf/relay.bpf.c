@@ -1,12 +1,21 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-/* TC ingress on the secondary's dual links: a copy addressed to a registered
- * peer leaves straight out of that peer's link, source untouched (the
- * receiving PPTP stack matches the call by source address). This replaces
- * the guide's fwmark + "ip rule" + routing table. A copy for a site with no
- * link is dropped, where the guide's routing falls back to the main table.
- * Anything else on the link goes on to the stack unchanged.
+/* TC ingress on the secondary's dual links: a copy from a site behind this
+ * link, addressed to another registered site, leaves straight out of that
+ * site's link, source untouched (the receiving tunnel matches its session by
+ * source address). This replaces the guide's fwmark + "ip rule" + routing
+ * table. The destination's link may be the very link the copy came by: one
+ * WireGuard device leads to several sites, and WireGuard picks the peer by
+ * the inner destination.
  *
- * Dual links are ppp (or tun) devices: the IPv4 header is at offset 0.
+ * A dual link is a door into the secondary, so nothing else goes through:
+ * a packet for a site from anyone but a site registered on this link, a
+ * site's copy for an address with no link, and whatever else the stack would
+ * route onwards are dropped and counted. What the stack would not forward
+ * (for this host, or forwarding off: the kernel's own route lookup tells)
+ * goes on to it unchanged.
+ *
+ * Dual links are L3 devices (ppp, tun, wireguard, gre, ipip): the IPv4 or
+ * IPv6 header is at offset 0.
  */
 #include <stdbool.h>
 #include <linux/bpf.h>
@@ -15,12 +24,19 @@
 #include "dupgre/relay.h"
 #include "parse.h"
 
+#ifndef AF_INET
+#define AF_INET		2
+#endif
+#ifndef AF_INET6
+#define AF_INET6	10
+#endif
+
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, DUPGRE_MAX_RELAY_PEERS);
-	__type(key, __u32);	/* IPv4 address, network byte order */
+	__type(key, struct relay_site);
 	__type(value, struct relay_peer);
 } peers SEC(".maps");
 
@@ -52,55 +68,147 @@ static __always_inline int decrement_ttl(struct __sk_buff *skb, __u8 ttl, __u8 p
 	return bpf_skb_store_bytes(skb, offsetof(struct iphdr, ttl), &new_ttl, 1, 0);
 }
 
+/* Shorter than its header says: the stack drops it (ip_rcv_core, ipv6_rcv),
+ * so relaying it would only carry it further to be dropped there. The parser
+ * clamps the end to the packet; this reads the length as declared.
+ */
+static __always_inline bool cut_short(struct __sk_buff *skb, const struct ip_pkt *pkt)
+{
+	__u32 off = pkt->version == 4 ? offsetof(struct iphdr, tot_len) : offsetof(struct ipv6hdr, payload_len);
+	__u32 declared;
+	__be16 len;
+
+	if (bpf_skb_load_bytes(skb, off, &len, sizeof(len)))
+		return true;
+	declared = bpf_ntohs(len);
+	if (pkt->version == 6)
+		declared += sizeof(struct ipv6hdr);
+	return declared > skb->len;
+}
+
+static __always_inline bool same_addr(const __be32 *a, const __be32 *b)
+{
+	return a[0] == b[0] && a[1] == b[1] && a[2] == b[2] && a[3] == b[3];
+}
+
+/* Multicast (224.0.0.0/4, ff00::/8): the stack forwards it only with a
+ * multicast routing daemon, and routing protocols on the links use it.
+ */
+static __always_inline bool is_multicast(const struct ip_pkt *pkt)
+{
+	if (pkt->version == 4)
+		return (bpf_ntohl(pkt->daddr[3]) >> 28) == 0xe;
+	return (bpf_ntohl(pkt->daddr[0]) >> 24) == 0xff;
+}
+
+/* A packet for no site: would the stack forward it? The kernel's own
+ * lookup, as for a packet entering by this link. NOT_FWDED (local,
+ * broadcast...) and FWD_DISABLED (forwarding off on the link) mean it
+ * would not; anything else (a route, none, a reject route) means it would
+ * leave by a route or be refused: the relay refuses it first.
+ */
+static __always_inline enum relay_counter unrelayed(struct __sk_buff *skb, const struct ip_pkt *pkt,
+						     __u32 ifindex, bool from_site)
+{
+	struct bpf_fib_lookup fib = {};
+	long ret;
+
+	if (is_multicast(pkt))
+		return RELAY_TO_HOST;
+	fib.ifindex = ifindex;
+	if (pkt->version == 4) {
+		fib.family = AF_INET;
+		fib.ipv4_src = pkt->saddr[3];
+		fib.ipv4_dst = pkt->daddr[3];
+	} else {
+		fib.family = AF_INET6;
+		__builtin_memcpy(fib.ipv6_src, pkt->saddr, sizeof(fib.ipv6_src));
+		__builtin_memcpy(fib.ipv6_dst, pkt->daddr, sizeof(fib.ipv6_dst));
+	}
+	fib.l4_protocol = pkt->protocol;
+	ret = bpf_fib_lookup(skb, &fib, sizeof(fib), 0);
+	if (ret < 0)
+		return RELAY_LOOKUP_FAILED;
+	if (ret == BPF_FIB_LKUP_RET_NOT_FWDED || ret == BPF_FIB_LKUP_RET_FWD_DISABLED)
+		return RELAY_TO_HOST;
+	return from_site ? RELAY_NO_LINK : RELAY_STRANGER;
+}
+
+/* The verdict for a packet from a site on this link to the site behind dst. */
+static __always_inline enum relay_counter relay(struct __sk_buff *skb, const struct ip_pkt *pkt,
+						 const struct relay_peer *dst)
+{
+	__u8 hops;
+
+	if (same_addr(pkt->saddr, pkt->daddr))
+		return RELAY_LOOP;
+	if (pkt->version == 4) {
+		if (bpf_skb_load_bytes(skb, offsetof(struct iphdr, ttl), &hops, 1) || hops <= 1)
+			return RELAY_TTL_EXPIRED;
+		if (decrement_ttl(skb, hops, pkt->protocol))
+			return RELAY_REDIRECT_ERRORS;
+	} else {
+		/* No header checksum in IPv6. */
+		if (bpf_skb_load_bytes(skb, offsetof(struct ipv6hdr, hop_limit), &hops, 1) || hops <= 1)
+			return RELAY_TTL_EXPIRED;
+		hops--;
+		if (bpf_skb_store_bytes(skb, offsetof(struct ipv6hdr, hop_limit), &hops, 1, 0))
+			return RELAY_REDIRECT_ERRORS;
+	}
+	if (bpf_redirect(dst->ifindex, 0) != TC_ACT_REDIRECT)
+		return RELAY_REDIRECT_ERRORS;
+	return RELAY_RELAYED;
+}
+
 SEC("tc")
 int dupgre_relay(struct __sk_buff *skb)
 {
 	__u32 ifindex = skb->ingress_ifindex;
 	struct relay_counters *c = bpf_map_lookup_elem(&stats, &ifindex);
-	struct ipv4_pkt pkt = {};
-	struct relay_peer *peer;
-	__u8 ttl;
-	long ret;
+	struct relay_peer *src, *dst;
+	struct ip_pkt pkt = {};
+	enum relay_counter what;
+	bool from_site;
+	__u8 version;
+	__u32 l3;
 
 	if (!c)
 		return TC_ACT_UNSPEC;	/* a link being unregistered right now */
 	c->c[RELAY_SEEN]++;
-	if (parse_ipv4(skb, 0, &pkt) != IPV4_OK) {
-		c->c[RELAY_NOT_IPV4]++;
+	if (l3_offset_ip(skb, true, &l3, &version) || parse_ip(skb, l3, version, &pkt) != IP_OK ||
+	    cut_short(skb, &pkt)) {
+		c->c[RELAY_NOT_IP]++;
 		return TC_ACT_UNSPEC;
 	}
-	peer = bpf_map_lookup_elem(&peers, &pkt.daddr);
-	if (!peer) {
-		/* A site's copy for a site whose link is down. Routed, it would
-		 * leave by this server's WAN with another site's source address
-		 * and, where no provider filters that, reach a receiver that
-		 * detached its duplicate elimination with the link.
+	/* Both keys are 16 bytes, as struct relay_site. */
+	src = bpf_map_lookup_elem(&peers, pkt.saddr);
+	dst = bpf_map_lookup_elem(&peers, pkt.daddr);
+	from_site = src && src->ifindex == ifindex;
+	if (from_site && dst)
+		what = relay(skb, &pkt, dst);
+	else if (dst)
+		/* For a site, from anyone else: someone on this link (another
+		 * WireGuard peer, or a GRE/IPIP sender, unauthenticated) posing
+		 * as a site, or a site's address arriving by the wrong link.
 		 */
-		if (bpf_map_lookup_elem(&peers, &pkt.saddr)) {
-			c->c[RELAY_NO_LINK]++;
-			return TC_ACT_SHOT;
-		}
-		c->c[RELAY_NO_PEER]++;
+		what = RELAY_STRANGER;
+	else
+		/* For no site. Routed, a site's copy would leave by this
+		 * server's WAN with another site's source address and, where no
+		 * provider filters that, reach a receiver that detached its
+		 * duplicate elimination with the link; a stranger's packet
+		 * would use the secondary as an open router.
+		 */
+		what = unrelayed(skb, &pkt, ifindex, from_site);
+	c->c[what]++;
+	switch (what) {
+	case RELAY_RELAYED:
+		c->c[RELAY_RELAYED_BYTES] += skb->len;
+		return TC_ACT_REDIRECT;
+	case RELAY_TO_HOST:
+	case RELAY_LOOKUP_FAILED:
 		return TC_ACT_UNSPEC;
-	}
-	if (peer->ifindex == ifindex) {
-		c->c[RELAY_LOOP]++;
-		return TC_ACT_UNSPEC;
-	}
-	if (bpf_skb_load_bytes(skb, offsetof(struct iphdr, ttl), &ttl, 1) || ttl <= 1) {
-		c->c[RELAY_TTL_EXPIRED]++;
+	default:
 		return TC_ACT_SHOT;
 	}
-	if (decrement_ttl(skb, ttl, pkt.protocol)) {
-		c->c[RELAY_REDIRECT_ERRORS]++;
-		return TC_ACT_SHOT;
-	}
-	ret = bpf_redirect(peer->ifindex, 0);
-	if (ret != TC_ACT_REDIRECT) {
-		c->c[RELAY_REDIRECT_ERRORS]++;
-		return TC_ACT_SHOT;
-	}
-	c->c[RELAY_RELAYED]++;
-	c->c[RELAY_RELAYED_BYTES] += skb->len;
-	return ret;
 }

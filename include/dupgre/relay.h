@@ -11,7 +11,17 @@
 #define DUPGRE_MAX_RELAY_PEERS 4096
 #define DUPGRE_MAX_RELAY_LINKS 1024
 
-/* Value of the "peers" map, keyed by the site's public IPv4 address. */
+/* Key of the "peers" map: a site's public address, IPv4 or IPv6, 16 bytes
+ * in network byte order, an IPv4 one IPv4-mapped (::ffff:a.b.c.d) as
+ * eliminate's stream key and the loader's IpAddr hold it. One address is
+ * one site.
+ */
+struct relay_site {
+	__be32 addr[4];
+};
+DUPGRE_ASSERT_SIZE(struct relay_site, 16);
+
+/* Value of the "peers" map. */
 struct relay_peer {
 	__u32 ifindex;	/* the dual link that leads to the site */
 };
@@ -19,17 +29,30 @@ DUPGRE_ASSERT_SIZE(struct relay_peer, 4);
 
 /* The relay's counters (see layout.h), in the per-CPU "stats" hash: one
  * row per link, keyed by the ifindex of the link the packet entered by.
+ * Each packet counts in seen and in exactly one of the results (relayed
+ * ones also in relayed_bytes), decided in this order: not_ip; a site
+ * registered on this link to a registered site: loop, ttl_expired,
+ * redirect_errors or relayed; anything else for a registered site:
+ * stranger; then the kernel's route lookup: to_host, lookup_failed, and
+ * what would be routed onwards, no_link (from a site on this link) or
+ * stranger.
  */
 #define RELAY_COUNTERS(X) \
 	X(RELAY_SEEN, seen, seen_packets, "packets entering from the link") \
-	X(RELAY_NOT_IPV4, not_ipv4, packets, "not IPv4, or a malformed header: left to the stack") \
-	X(RELAY_NO_PEER, no_peer, packets, "to no registered peer: left to the stack") \
-	X(RELAY_NO_LINK, no_link, packets, "from a peer to an address with no link: dropped") \
-	X(RELAY_LOOP, loop, packets, "to the peer behind this very link: left to the stack") \
-	X(RELAY_TTL_EXPIRED, ttl_expired, packets, "TTL <= 1: dropped, as a router would") \
-	X(RELAY_RELAYED, relayed, packets, "sent out of the destination's link") \
+	X(RELAY_NOT_IP, not_ip, packets, \
+	  "neither IPv4 nor IPv6, a malformed header, or shorter than it says: left to the stack") \
+	X(RELAY_TO_HOST, to_host, packets, \
+	  "for no site, and the stack would not forward it (for this host, or forwarding off): left to the stack") \
+	X(RELAY_STRANGER, stranger, packets, \
+	  "not from a site registered on this link, for a site or to be routed onwards: dropped") \
+	X(RELAY_NO_LINK, no_link, packets, \
+	  "from a site on this link to an address with no link, not this host: dropped") \
+	X(RELAY_LOOP, loop, packets, "from a site to its own address: dropped") \
+	X(RELAY_TTL_EXPIRED, ttl_expired, packets, "TTL or hop limit <= 1: dropped, as a router would") \
+	X(RELAY_RELAYED, relayed, packets, "sent out of the destination's link (the same one for another site behind it)") \
 	X(RELAY_RELAYED_BYTES, relayed_bytes, relayed_bytes, "their bytes") \
-	X(RELAY_REDIRECT_ERRORS, redirect_errors, packets, "bpf_redirect() refused: dropped")
+	X(RELAY_REDIRECT_ERRORS, redirect_errors, packets, "bpf_redirect() or the TTL rewrite failed: dropped") \
+	X(RELAY_LOOKUP_FAILED, lookup_failed, packets, "for no site, bpf_fib_lookup() failed: left to the stack")
 
 #define RELAY_FAMILIES(F) \
 	F(seen_packets, "", device, "Packets entering a dual link the relay runs on.") \

@@ -280,7 +280,7 @@ int secondary_hook(bool up, const std::string &event, const PppLink &link, const
 	if (up) {
 		arrival_link_up(s, c, link.iface);
 		s.run("relay add --dev " + link.iface, [&] {
-			RelayState().add(require_device(link.iface), {ipparam_address(link)});
+			RelayState().add(require_device(link.iface), {IpAddr::from_ipv4(ipparam_address(link))});
 		});
 	} else {
 		s.run("relay del --dev " + link.iface, [&] { RelayState().del(link.iface, {}); });

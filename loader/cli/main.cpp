@@ -167,7 +167,7 @@ int main(int argc, char **argv)
 	relay_cmd->require_subcommand(1);
 	c = commands.add(relay_cmd, "add", "dual link DEV leads to the site at ADDR", cmd_relay_add, relay);
 	dev_option(c, relay.dev);
-	c->add_option("--peer", relay.peers, "the site's public IPv4 address")->required();
+	c->add_option("--peer", relay.peers, "the site's public address, IPv4 or IPv6 (repeatable)")->required();
 	rp_option(c, relay.set_rp_filter, "DEV");
 	c = commands.add(relay_cmd, "del", "unregister DEV (or only --peer ADDR)", cmd_relay_del, relay);
 	dev_option(c, relay.dev);

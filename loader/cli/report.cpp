@@ -13,10 +13,10 @@ std::string elim_mode(const ElimPath &p)
 	return p.info.order ? "order" : p.info.drop ? "drop" : "monitor";
 }
 
-std::string addr_list(const std::vector<Ipv4> &addrs)
+std::string addr_list(const std::vector<IpAddr> &addrs)
 {
 	std::string s;
-	for (const Ipv4 &a : addrs)
+	for (const IpAddr &a : addrs)
 		s += (s.empty() ? "" : " ") + a.str();
 	return s;
 }
@@ -104,7 +104,7 @@ Json status_json(const Report &r, const std::string &state_dir)
 	}
 	for (const RelayLink &l : r.relay) {
 		Json peers = Json::array();
-		for (const Ipv4 &a : l.peers)
+		for (const IpAddr &a : l.peers)
 			peers.push_back(a.str());
 		out["relay"].push_back({{"device", l.name},
 					{"state", attached_or_stale(l.attached)},

@@ -23,6 +23,37 @@ const CounterSchema &relay_schema()
 	return schema;
 }
 
+namespace {
+
+relay_site site_key(const IpAddr &a)
+{
+	relay_site k{};
+	static_assert(sizeof(k.addr) == sizeof(a.bytes));
+	memcpy(k.addr, a.bytes.data(), sizeof(k.addr));
+	return k;
+}
+
+IpAddr site_addr(const relay_site &k)
+{
+	IpAddr a;
+	memcpy(a.bytes.data(), k.addr, sizeof(k.addr));
+	return a;
+}
+
+// The sites registered on ifindex.
+std::vector<relay_site> sites_on(int peers_fd, __u32 ifindex)
+{
+	std::vector<relay_site> out;
+	for (const relay_site &k : map_keys<relay_site>(peers_fd)) {
+		relay_peer p;
+		if (bpf_map_lookup_elem(peers_fd, &k, &p) == 0 && p.ifindex == ifindex)
+			out.push_back(k);
+	}
+	return out;
+}
+
+}  // namespace
+
 // One program, loaded once and pinned, on the ingress of every link.
 const ProgramSpec relay_program = {"relay", relay_filter, {"peers", "stats", "links"}, relay_schema()};
 
@@ -46,11 +77,8 @@ void RelayState::unregister_link(__u32 ifindex, bool detach)
 {
 	Fd peers = open_pinned(pin("peers")), stats = open_pinned(pin("stats")),
 	   links = open_pinned(pin("links"));
-	for (__u32 addr : keys_u32(peers.get())) {
-		relay_peer p;
-		if (bpf_map_lookup_elem(peers.get(), &addr, &p) == 0 && p.ifindex == ifindex)
-			bpf_map_delete_elem(peers.get(), &addr);
-	}
+	for (const relay_site &k : sites_on(peers.get(), ifindex))
+		bpf_map_delete_elem(peers.get(), &k);
 	if (detach)
 		tc_detach(ifindex, relay_program.filter, prog_id(open_pinned(pin("prog")).get()));
 	else
@@ -59,11 +87,11 @@ void RelayState::unregister_link(__u32 ifindex, bool detach)
 	bpf_map_delete_elem(links.get(), &ifindex);
 }
 
-void RelayState::add(const NetDevice &dev, const std::vector<Ipv4> &addrs)
+void RelayState::add(const NetDevice &dev, const std::vector<IpAddr> &addrs)
 {
 	if (dev.has_mac_header() || !dev.takes_l3_packets())
 		throw Error("relay link " + dev.name + " is an " + dev.type_name() +
-			    " device; dual links are tunnels (ppp, tun)");
+			    " device; dual links are L3 tunnels (ppp, tun, wireguard, gre, ipip)");
 	if (dev.is_ppp())
 		require_ppp_redirect(dev.name);
 
@@ -94,15 +122,16 @@ void RelayState::add(const NetDevice &dev, const std::vector<Ipv4> &addrs)
 		clear_percpu_row(stats.get(), &ifindex, RELAY_COUNTER_MAX);
 		rollback.add([this, ifindex] { unregister_link(ifindex, true); });
 	}
-	for (const Ipv4 &a : addrs) {
+	for (const IpAddr &a : addrs) {
+		relay_site k = site_key(a);
 		relay_peer p{ifindex};
-		check(bpf_map_update_elem(peers.get(), &a.be, &p, BPF_ANY), "registering peer " + a.str());
+		check(bpf_map_update_elem(peers.get(), &k, &p, BPF_ANY), "registering peer " + a.str());
 	}
 	tc_attach(dev.ifindex, relay_program.filter, prog.get());
 	rollback.commit();
 }
 
-bool RelayState::del(const std::string &dev, const std::vector<Ipv4> &addrs)
+bool RelayState::del(const std::string &dev, const std::vector<IpAddr> &addrs)
 {
 	if (!exists())
 		return false;
@@ -119,17 +148,13 @@ bool RelayState::del(const std::string &dev, const std::vector<Ipv4> &addrs)
 			unregister_link(ifindex, here);
 			continue;
 		}
-		for (const Ipv4 &a : addrs) {
+		for (const IpAddr &a : addrs) {
+			relay_site k = site_key(a);
 			relay_peer p;
-			if (bpf_map_lookup_elem(peers.get(), &a.be, &p) == 0 && p.ifindex == ifindex)
-				bpf_map_delete_elem(peers.get(), &a.be);
+			if (bpf_map_lookup_elem(peers.get(), &k, &p) == 0 && p.ifindex == ifindex)
+				bpf_map_delete_elem(peers.get(), &k);
 		}
-		bool left = false;
-		for (__u32 addr : keys_u32(peers.get())) {
-			relay_peer p;
-			left |= bpf_map_lookup_elem(peers.get(), &addr, &p) == 0 && p.ifindex == ifindex;
-		}
-		if (!left)
+		if (sites_on(peers.get(), ifindex).empty())
 			unregister_link(ifindex, here);
 	}
 	if (count_keys(links.get()) == 0)
@@ -156,11 +181,8 @@ std::vector<RelayLink> RelayState::links() const
 		r.present = dev && dev->ifindex == static_cast<int>(ifindex);
 		r.attached = runs_here(relay_program, r.name, ifindex, prog);
 		r.created_qdisc = clsact_created_by_dupgre(ifindex);
-		for (__u32 addr : keys_u32(peers.get())) {
-			relay_peer p;
-			if (bpf_map_lookup_elem(peers.get(), &addr, &p) == 0 && p.ifindex == ifindex)
-				r.peers.push_back(Ipv4{addr});
-		}
+		for (const relay_site &k : sites_on(peers.get(), ifindex))
+			r.peers.push_back(site_addr(k));
 		std::sort(r.peers.begin(), r.peers.end());
 		auto c = sum_percpu_row(stats.get(), &ifindex, RELAY_COUNTER_MAX);
 		std::copy(c.begin(), c.end(), r.counters.begin());

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 // The secondary's relay: one program on the ingress of every registered dual
 // link, state pinned under <state_root>/relay/:
-//   peers   site address -> the link that leads to it (read by the program)
+//   peers   site address (16 bytes, IPv4-mapped or IPv6) -> the link that
+//           leads to it (read by the program)
 //   stats   per-link per-CPU counters
 //   links   user space's record of the registered links
 //   prog    the program
@@ -27,7 +28,7 @@ struct RelayLink {
 	bool present = false;   // the name still resolves to ifindex
 	bool attached = false;  // and the relay filter is on its ingress
 	bool created_qdisc = false;
-	std::vector<Ipv4> peers;
+	std::vector<IpAddr> peers;  // IPv4 first, then IPv6
 	RelayCounters counters{};
 };
 
@@ -40,11 +41,11 @@ public:
 	// relay on its ingress. Idempotent; a link that came back under the same
 	// name with a new ifindex replaces its old registration, and an address
 	// registered on another link moves to this one.
-	void add(const NetDevice &dev, const std::vector<Ipv4> &addrs);
+	void add(const NetDevice &dev, const std::vector<IpAddr> &addrs);
 	// Unregisters addrs (all of the link's if empty). A link left without
 	// peers loses the relay; with no link left, the state is removed.
 	// False if the link had no registration.
-	bool del(const std::string &dev, const std::vector<Ipv4> &addrs);
+	bool del(const std::string &dev, const std::vector<IpAddr> &addrs);
 	std::vector<RelayLink> links() const;
 
 private:
