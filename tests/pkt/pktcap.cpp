@@ -3,7 +3,8 @@
 //   pktcap --tun NAME   create TUN device NAME (no MAC header, like ppp) and
 //                       print what the kernel transmits into it
 //   pktcap --dev NAME   packets NAME receives (packet socket, link header
-//                       stripped; outgoing ones skipped)
+//                       stripped; outgoing ones skipped): IPv4, or with
+//                       --proto ipv6 IPv6, --proto all both
 // Prints "ready" on stderr once listening. Stops after --count N packets,
 // after a packet whose IPv4 id is --until-id ID (printed too), after
 // --idle-ms MS without a packet, or on SIGTERM/SIGINT.
@@ -49,14 +50,14 @@ static int open_tun(const std::string &name)
 	return fd;
 }
 
-static int open_packet(const std::string &name)
+static int open_packet(const std::string &name, uint16_t proto)
 {
-	int fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC, htons(ETH_P_IP));
+	int fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC, htons(proto));
 	if (fd < 0)
 		return -1;
 	struct sockaddr_ll ll = {};
 	ll.sll_family = AF_PACKET;
-	ll.sll_protocol = htons(ETH_P_IP);
+	ll.sll_protocol = htons(proto);
 	ll.sll_ifindex = if_nametoindex(name.c_str());
 	// Tests send bursts of thousands of packets: a default-sized buffer
 	// would overflow (see the drop report at exit).
@@ -71,7 +72,7 @@ static int open_packet(const std::string &name)
 
 int main(int argc, char **argv)
 {
-	std::string tun, dev;
+	std::string tun, dev, proto = "ipv4";
 	long count = -1, until_id = -1, idle_ms = -1;
 	for (int i = 1; i + 1 < argc; i += 2) {
 		std::string opt = argv[i], val = argv[i + 1];
@@ -85,18 +86,21 @@ int main(int argc, char **argv)
 			until_id = std::stol(val);
 		else if (opt == "--idle-ms")
 			idle_ms = std::stol(val);
+		else if (opt == "--proto" && (val == "ipv4" || val == "ipv6" || val == "all"))
+			proto = val;
 		else
 			return fail("unknown option " + opt);
 	}
 	if (argc % 2 == 0 || tun.empty() == dev.empty())
-		return fail("usage: pktcap --tun NAME|--dev NAME [--count N] [--until-id ID] [--idle-ms MS]");
+		return fail("usage: pktcap --tun NAME|--dev NAME [--proto ipv4|ipv6|all] [--count N] [--until-id ID] [--idle-ms MS]");
 
 	struct sigaction sa = {};
 	sa.sa_handler = [](int) { stop = 1; };
 	sigaction(SIGTERM, &sa, nullptr);
 	sigaction(SIGINT, &sa, nullptr);
 
-	int fd = tun.empty() ? open_packet(dev) : open_tun(tun);
+	uint16_t eth_p = proto == "ipv4" ? ETH_P_IP : proto == "ipv6" ? ETH_P_IPV6 : ETH_P_ALL;
+	int fd = tun.empty() ? open_packet(dev, eth_p) : open_tun(tun);
 	if (fd < 0)
 		return fail("cannot open " + (tun.empty() ? dev : tun) + ": " + strerror(errno));
 	std::cerr << "ready" << std::endl;

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-// pktsend: send IPv4 packets given as hex lines on stdin, one per line.
+// pktsend: send IPv4 packets given as hex lines on stdin, one per line
+// (with --dev, IPv6 ones too: the version nibble picks the protocol).
 //   pktsend               through the IP stack (raw socket, IP_HDRINCL):
 //                         OUTPUT hooks, routing; the kernel sets tot_len,
 //                         the checksum, and an id if it is 0
@@ -84,6 +85,7 @@ int main(int argc, char **argv)
 			memcpy(&to.sin_addr, &p[16], 4);
 			n = sendto(fd, p.data(), p.size(), 0, reinterpret_cast<sockaddr *>(&to), sizeof(to));
 		} else {
+			ll.sll_protocol = htons(!p.empty() && p[0] >> 4 == 6 ? ETH_P_IPV6 : ETH_P_IP);
 			n = sendto(fd, p.data(), p.size(), 0, reinterpret_cast<sockaddr *>(&ll), sizeof(ll));
 		}
 		if (n != static_cast<ssize_t>(p.size()))
