@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 #include "cli/commands.h"
 
-#include <arpa/inet.h>
-
 #include <csignal>
 #include <iostream>
 
@@ -28,24 +26,6 @@ std::vector<Ipv4> parse_addrs(const std::vector<std::string> &texts)
 		Ipv4 a = parse_ipv4(t);
 		if (!a.is_unicast())
 			throw Error("'" + t + "' is not a unicast IPv4 address");
-		out.push_back(a);
-	}
-	return out;
-}
-
-// The relay's sites: IPv4 or IPv6 unicast addresses, no port.
-std::vector<IpAddr> parse_sites(const std::vector<std::string> &texts)
-{
-	std::vector<IpAddr> out;
-	for (const auto &t : texts) {
-		IpAddr a;
-		struct in_addr a4;
-		if (inet_pton(AF_INET, t.c_str(), &a4) == 1)
-			a = IpAddr::from_ipv4(Ipv4{a4.s_addr});
-		else if (inet_pton(AF_INET6, t.c_str(), a.bytes.data()) != 1)
-			throw Error("'" + t + "' is not an IPv4 or IPv6 address");
-		if (!a.is_unicast())
-			throw Error("'" + t + "' is not a unicast address");
 		out.push_back(a);
 	}
 	return out;
@@ -241,7 +221,9 @@ void cmd_peer_list(const GlobalOptions &g, const PeerOptions &o)
 
 void cmd_relay_add(const GlobalOptions &g, const RelayOptions &o)
 {
-	auto addrs = parse_sites(o.peers);
+	std::vector<IpAddr> addrs;
+	for (const auto &p : o.peers)
+		addrs.push_back(parse_ipaddr(p));
 	StateLock lock(StateLock::Mode::exclusive);
 	NetDevice dev = require_device(o.dev);
 	RelayState().add(dev, addrs);
@@ -252,7 +234,9 @@ void cmd_relay_add(const GlobalOptions &g, const RelayOptions &o)
 
 void cmd_relay_del(const GlobalOptions &g, const RelayOptions &o)
 {
-	auto addrs = parse_sites(o.peers);
+	std::vector<IpAddr> addrs;
+	for (const auto &p : o.peers)
+		addrs.push_back(parse_ipaddr(p));
 	StateLock lock(StateLock::Mode::exclusive);
 	removed(g, o.dev, RelayState().del(o.dev, addrs), "relay registered");
 }

@@ -97,7 +97,7 @@ Ipv4 ipparam_address(const PppLink &link)
 	}
 }
 
-// PPTP peers and the relay's sites are IPv4 in today's maps.
+// PPTP peers are IPv4.
 Ipv4 ipv4_of(const IpAddr &a, const char *what)
 {
 	if (!a.is_ipv4())
@@ -315,12 +315,7 @@ int relay_link_hook(bool up, const std::string &event, const std::string &dev, c
 			return 0;
 		}
 		arrival_link_up(s, c, dev);
-		s.run("relay add --dev " + dev, [&] {
-			std::vector<Ipv4> addrs;
-			for (const IpAddr &a : sites)
-				addrs.push_back(ipv4_of(a, "relay sites"));
-			RelayState().add(require_device(dev), addrs);
-		});
+		s.run("relay add --dev " + dev, [&] { RelayState().add(require_device(dev), sites); });
 		return s.problems();
 	}
 	return 0;
