@@ -99,6 +99,13 @@ dupgre_links() {  # dupgre_links ip-pre-up|ip-up|ip-down
 mode_dupgre_up() {
 	ln -sf "$CTL" /usr/sbin/dupgre-ctl
 	local event ns
+	if _dupgre_direct; then
+		dual_site secondary up
+		dual_site client up
+		dual_site primary up
+		for ns in client primary secondary; do nsx $ns "$CTL" status; done
+		return
+	fi
 	for event in ip-pre-up ip-up ip-down; do
 		install -m 0755 "$HOOKS/$event.d/dupgre" "/etc/ppp/$event.d/dupgre"
 	done
@@ -108,8 +115,71 @@ mode_dupgre_up() {
 }
 
 mode_dupgre_down() {
+	local ns
+	if _dupgre_direct; then
+		for ns in client primary secondary; do dual_site $ns down; done
+		rm -f /usr/sbin/dupgre-ctl
+		return
+	fi
 	dupgre_links ip-down
 	rm -f /etc/ppp/ip-{pre-up,up,down}.d/dupgre /usr/sbin/dupgre-ctl
+}
+
+# Dual links that pppd does not bring up (WireGuard, GRE, IPIP), or a
+# WireGuard tunnel to the primary: the pppd hooks above do not apply, so the
+# commands dupgre's link hooks would run, per site, by hand. The
+# secondary runs no pppd here, so the relay needs no dual_remote.
+_dupgre_direct() { [ "$TRANSPORT" != ppp ] || [ "$TUNNEL" != pptp ]; }
+
+# dual_site SITE up|down: dupgre on SITE for its dual link(s).
+dual_site() {
+	local site=$1 tun=() wan=wan peer=$PRIMARY_PUB dev=$DUAL_CLIENT elim=drop snat=()
+	[ "$TUNNEL" = wireguard ] && tun=(--tunnel wireguard)
+	if [ "$site" = secondary ]; then
+		if [ "$2" = up ]; then
+			nsx secondary "$CTL" relay add --dev "$DUAL_SEC_C" --peer "$CLIENT_PUB"
+			nsx secondary "$CTL" relay add --dev "$DUAL_SEC_P" --peer "$PRIMARY_PUB"
+		else
+			nsx secondary "$CTL" flush
+		fi
+		return
+	fi
+	if [ "$site" = primary ]; then
+		wan=$PRIMARY_WAN peer=$CLIENT_PUB dev=$DUAL_PRIMARY
+		# The primary's receiver: counters only for PPTP (pptpd discards
+		# duplicates itself); WireGuard is spared decrypting them.
+		[ "$TUNNEL" = pptp ] && elim=monitor
+		[ "$PRIMARY_WAN" = wan ] && snat=(--snat "$PRIMARY_PRIVATE=$PRIMARY_PUB")
+	fi
+	# WireGuard: the server's endpoint (on the server, matched as the source port).
+	[ "$TUNNEL" = wireguard ] && peer=$peer:$WG_PORT
+	if [ "$2" = up ]; then
+		# Eliminate first: not one duplicate reaches the receiver before it.
+		nsx "$site" "$CTL" eliminate add --dev "$wan" --mode $elim "${tun[@]}"
+		nsx "$site" "$CTL" eliminate add --dev "$dev" --mode $elim "${tun[@]}"
+		[ ${#snat[@]} = 0 ] || nsx "$site" "$CTL" dnat --dev "$dev" "$PRIMARY_PUB=$PRIMARY_PRIVATE"
+		nsx "$site" "$CTL" attach --dev "$wan" --clone-to "$dev" "${tun[@]}" "${snat[@]}"
+		nsx "$site" "$CTL" peer add --dev "$wan" "$peer"
+	else
+		nsx "$site" "$CTL" flush
+	fi
+}
+
+# dual_client_link up|down: what the client's link hook does when its dual
+# link comes up or goes away (the flap scenario).
+dual_client_link() {
+	local tun=()
+	[ "$TUNNEL" = wireguard ] && tun=(--tunnel wireguard)
+	if [ "$1" = up ]; then
+		nsx client "$CTL" eliminate add --dev wan --mode drop "${tun[@]}"
+		nsx client "$CTL" eliminate add --dev "$DUAL_CLIENT" --mode drop "${tun[@]}"
+		nsx client "$CTL" attach --dev wan --clone-to "$DUAL_CLIENT" "${tun[@]}"
+		nsx client "$CTL" peer add --dev wan "$PRIMARY_PUB${tun:+:$WG_PORT}"
+	else
+		nsx client "$CTL" detach --dev wan
+		nsx client "$CTL" eliminate del --dev "$DUAL_CLIENT"
+		nsx client "$CTL" eliminate del --dev wan
+	fi
 }
 
 # --- order: dupgre with the order stage on the receivers ---------------------
@@ -158,6 +228,7 @@ mode_order_down() {
 
 # mode_counters MODE: what the mode's machinery saw (for the log).
 mode_counters() {
+	local ns
 	ip -n client -s link show ppp-pri | sed -n '3,6p'
 	dmesg | grep -iE 'mppe|ppp' | tail -5 || true
 	case $1 in
@@ -167,6 +238,9 @@ mode_counters() {
 		nsx client iptables -t mangle -L dupgre -v -n -x | awk 'NR > 2 { s += $1 } END { print "client teed packets:", s }'
 		;;
 	dupgre | order)
+		for ns in client primary secondary; do
+			ip netns exec $ns wg show all 2>/dev/null | sed "s/^/$ns: /"
+		done
 		nsx client "$CTL" -j stats
 		nsx primary "$CTL" -j stats
 		nsx secondary "$CTL" -j stats

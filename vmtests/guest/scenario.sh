@@ -4,7 +4,8 @@
 # measurements and takes them down again; every measurement sends probe
 # packets both ways at once through the client's tunnel to the primary and
 # appends one JSON line per direction to /run/vmout/results.jsonl.
-# Parameters (params.sh): SCENARIOS ROWS MODES RECEIVERS PACKETS RATE CTL PROBE KPPTP.
+# Parameters (params.sh): SCENARIOS ROWS MODES RECEIVERS TRANSPORTS TUNNELS
+# PACKETS RATE CTL PROBE KPPTP.
 #
 #   table     the guide's loss table: ROWS x MODES, for each of RECEIVERS
 #   nat       the primary behind 1:1 NAT: row 2 with the guide's recipe
@@ -15,6 +16,15 @@
 #   kernel    ROWS x MODES with the kernel's PPTP (pptp.c) receiving on both
 #             ends of the client's link to the primary (kpptp); mode "order"
 #             is dupgre with the order stage and its holder
+#   dual      dupgre with dual links of each of TRANSPORTS (wireguard, gre,
+#             ipip; ppp too) for each of TUNNELS (pptp: the client's PPTP
+#             link with pptp's buffer; wireguard: the kernel's WireGuard):
+#             ROWS for wireguard and ppp, row 3 for gre and ipip
+#   dual-nat  the primary behind 1:1 NAT with the first non-ppp transport's
+#             dual links (wireguard by default): rows 2 and 3
+#   dual-flap the client's dual link (first non-ppp transport) deleted 5 s
+#             into a row-1 measurement and re-created, its link hook run;
+#             then row 1 again
 here=$(dirname "${BASH_SOURCE[0]}")
 source "$here/topology.sh"
 source "$here/modes.sh"
@@ -91,16 +101,17 @@ record() {
 			--arg rname "$(receiver_name "$4" $dir)" --arg dir $dir \
 			--argjson al "$a_loss" --argjson ad "$a_delay" --argjson bl "$b_loss" \
 			--argjson bd "$b_delay" --argjson g "$guide" --argjson rate "$RATE" \
-			--argjson extra "$extra" \
+			--argjson extra "$extra" --arg tunnel "$TUNNEL" --arg transport "$TRANSPORT" \
 			'{scenario: $sc, row: $row, mode: $mode, order: $order, receiver: $recv, receiver_stack: $rname,
-			  direction: $dir, path_a: {loss_pct: $al, delay_ms: $ad},
+			  tunnel: $tunnel, transport: $transport, direction: $dir, path_a: {loss_pct: $al, delay_ms: $ad},
 			  path_b: {loss_pct: $bl, delay_ms: $bd}, guide_loss_pct: $g, rate_pps: $rate}
 			 + $extra + .' <<<"$res" >>"$LOG/results.jsonl"
 	done
 }
 
 receiver_name() {  # the receiving PPTP stack for a direction
-	if [ "$1" = kernel ]; then echo "kernel pptp.c + ppp_mppe"
+	if [ "$1" = wireguard ]; then echo "kernel WireGuard"
+	elif [ "$1" = kernel ]; then echo "kernel pptp.c + ppp_mppe"
 	elif [ "$2" = up ]; then echo "pptpd (pptpctrl buffer)"
 	elif [ "$1" = nobuffer ]; then echo "pptp --nobuffer"
 	else echo "pptp --timeout 0.3"; fi
@@ -108,9 +119,13 @@ receiver_name() {  # the receiving PPTP stack for a direction
 
 # run_rows SCENARIO MODE RECEIVER ROWS: one measurement per row.
 run_rows() {
-	local row t0
+	local row t0 PACKETS=$PACKETS all=$PACKETS
 	for row in ${4//,/ }; do
 		set_row "$row"
+		# Short rows where the bounds decide with fewer packets: in the
+		# dual scenarios all but row 3 (1 % against pptpd's 6-7 % needs them).
+		PACKETS=$all
+		case $1-$row in dual*-[124] | after-dual-flap-*) PACKETS=$((all * 2 / 3)) ;; esac
 		t0=$(date +%s)
 		measure_start
 		measure_finish
@@ -135,12 +150,19 @@ run_rows() {
 measure_rows() {
 	local rows dials=$4	# each word: the rows of one set of tunnels
 	[ "$2-$3" = guide-buffer ] && dials=${4//,/ }
+	local t0 t1 t2 t3
 	for rows in $dials; do
+		t0=$(date +%s)
 		topo_up "$3" "${5:-}"
+		t1=$(date +%s)
 		"mode_${2}_up"
+		t2=$(date +%s)
 		run_rows "$1" "$2" "$3" "$rows"
+		t3=$(date +%s)
 		"mode_${2}_down"
 		topo_down
+		echo "scenario: $1 $2 $3 (tunnel $TUNNEL, dual links $TRANSPORT): links up $((t1 - t0)) s," \
+			"mode up $((t2 - t1)) s, rows $((t3 - t2)) s, down $(($(date +%s) - t3)) s"
 	done
 }
 
@@ -241,12 +263,121 @@ scenario_kernel() {
 	topo_down
 }
 
+# The first non-ppp transport in TRANSPORTS (for dual-nat and dual-flap).
+_dual_transport() {
+	local t
+	for t in ${TRANSPORTS//,/ }; do [ "$t" = ppp ] || { echo "$t"; return; }; done
+	echo wireguard
+}
+
+# Dual links of other kinds than PPP (issue 16), and the kernel's WireGuard
+# as the client's tunnel (issue 17): dupgre only, one set of links per
+# tunnel and transport. PPTP with pptp's buffer (its default) on the
+# client; WireGuard's receiver reorders and drops duplicates itself.
+scenario_dual() {
+	local tunnel transport kinds receiver t0 t1 rows
+	for tunnel in ${TUNNELS//,/ }; do
+		receiver=buffer
+		[ "$tunnel" = wireguard ] && receiver=wireguard
+		TUNNEL=$tunnel
+		# PPP dual links are dialled on their own (the hooks' way).
+		if [[ ,$TRANSPORTS, == *,ppp,* ]]; then
+			TRANSPORT=ppp
+			measure_rows dual dupgre "$receiver" "$ROWS"
+		fi
+		# The other kinds side by side on one set of links, one after
+		# the other (a mode is set up and taken down for each).
+		kinds=$(tr ',' '\n' <<<"$TRANSPORTS" | grep -vx ppp | xargs)
+		[ -n "$kinds" ] || continue
+		TRANSPORT=${kinds%% *}
+		t0=$(date +%s)
+		DUAL_KINDS=$kinds topo_up "$receiver"
+		echo "scenario: dual: links up ($kinds, tunnel $tunnel) in $(($(date +%s) - t0)) s"
+		for transport in $kinds; do
+			dual_select "$transport"
+			t1=$(date +%s)
+			mode_dupgre_up
+			rows=$(_dual_rows "$transport")
+			[ -z "$rows" ] || run_rows dual dupgre "$receiver" "$rows"
+			mode_dupgre_down
+			echo "scenario: dual: $transport (tunnel $tunnel) took $(($(date +%s) - t1)) s"
+		done
+		topo_down
+	done
+	TUNNEL=pptp TRANSPORT=ppp
+}
+
+# _dual_rows KIND: ROWS for wireguard (and ppp); GRE and IPIP: row 3, the
+# row that tells dual links apart (row 3 upstream: 1 %, where pptpd's hold
+# on PPP dual links gives 6-7 %).
+_dual_rows() {
+	local row rows=
+	for row in ${ROWS//,/ }; do
+		case $1-$row in gre-[124] | ipip-[124]) continue ;; esac
+		rows+=${rows:+,}$row
+	done
+	echo "$rows"
+}
+
+# The NAT case with dual links that cross NAT on their own (WireGuard's
+# endpoints; the primary dials the secondary): dupgre's NAT fix as in nat.
+scenario_dual-nat() {
+	TUNNEL=pptp TRANSPORT=$(_dual_transport)
+	measure_rows dual-nat dupgre buffer 2,3 nat
+	TUNNEL=pptp TRANSPORT=ppp
+}
+
+# The client's dual link goes away 5 s into a row-1 measurement, as with
+# wg-quick down or ifdown (the device is deleted), and comes back 2 s later
+# as a new device; each time the client's link hook runs (dual_client_link:
+# detach, and attach to the new device). Recorded: that measurement, how
+# long duplication was away, and row 1 again.
+scenario_dual-flap() {
+	local old new t0 outage i
+	TUNNEL=pptp TRANSPORT=$(_dual_transport)
+	topo_up buffer
+	mode_dupgre_up
+	set_row 1
+	old=$(ip -n client -o link show "$DUAL_CLIENT" | cut -d: -f1)
+	# Twice as long as a row: the flap and the return of duplication (22 s
+	# under TCG on a busy machine: the hook's dupgre-ctl calls) within it.
+	local full=$PACKETS PACKETS=$((PACKETS * 2))
+	measure_start
+	sleep 5
+	t0=$(date +%s%N)
+	echo "scenario: dual-flap: deleting the client's $TRANSPORT dual link (ifindex $old)"
+	ip -n client link del "$DUAL_CLIENT"
+	dual_client_link down
+	sleep 2
+	dual_client_up "$TRANSPORT"
+	[ "$TRANSPORT" != wireguard ] || _wg_wait client "$DUAL_CLIENT"
+	dual_client_link up
+	new=$(ip -n client -o link show "$DUAL_CLIENT" | cut -d: -f1)
+	for ((i = 0; i < 100; i++)); do
+		[ "$(nsx client "$CTL" -j status | jq '.clone[0].target_ifindex // 0')" = "$new" ] && break
+		sleep 0.1
+	done
+	outage=$((($(date +%s%N) - t0) / 1000000))
+	[ "$i" -lt 100 ] || { echo "scenario: dual-flap: duplication did not come back" >&2; return 1; }
+	echo "scenario: dual-flap: dual ifindex $old -> $new; duplication back after $outage ms"
+	measure_finish
+	record dual-flap 1 dupgre buffer "$(jq -nc --argjson o "$outage" \
+		'{outage_ms: $o, note: "the client'"'"'s dual link deleted 5 s in and re-created 2 s later; its link hook detached and re-attached duplication"}')"
+	mode_counters dupgre || true
+	PACKETS=$full
+	run_rows after-dual-flap dupgre buffer 1
+	mode_dupgre_down
+	topo_down
+	TUNNEL=pptp TRANSPORT=ppp
+}
+
 scenario_main() {
 	local sc t0
 	echo "scenario: $SCENARIOS; rows $ROWS, modes $MODES, receivers $RECEIVERS," \
+		"transports $TRANSPORTS, tunnels $TUNNELS," \
 		"$PACKETS packets each way at $RATE/s"
 	for m in veth sch_netem ppp_generic ppp_async ppp_mppe xt_u32 xt_TEE xt_mark cls_bpf sch_ingress \
-		iptable_nat pptp nfnetlink_queue xt_NFQUEUE xt_comment iptable_raw; do
+		iptable_nat pptp nfnetlink_queue xt_NFQUEUE xt_comment iptable_raw wireguard ip_gre ipip; do
 		modprobe "$m"
 	done
 	# On tmpfs: pptp logs every buffered packet through syslog(), and a

@@ -18,6 +18,21 @@
 # Tunnel pools as in the guide: 10.66.6.0/24 on the primary, 10.66.4.0/24
 # on the secondary (sdual → .67, cdual → .65).
 #
+# TUNNEL (pptp, wireguard) is the client's tunnel to the primary: with
+# "wireguard" the kernel's WireGuard at both ends (wg-pri 10.66.6.66 on the
+# client, wg-client 10.66.6.1 on the primary, UDP port 51820), no PPTP.
+# TRANSPORT (ppp, wireguard, gre, ipip) is the kind of the dual links
+# (client-secondary, primary-secondary): "ppp" as above; otherwise one
+# device "dual-KIND" (dual-wg, dual-gre, dual-ipip) on the client and on the
+# primary, and on the secondary one device per site (dual-wg-c, dual-wg-p)
+# or, for WireGuard with WG_SHARED=1, one device "dual-wg" with both sites
+# as peers; the secondary then runs no pptpd and no pppd. DUAL_KINDS
+# (default: TRANSPORT) may name several kinds, brought up side by side
+# (dual_select picks the one the modes use). WireGuard's AllowedIPs hold the other
+# sites' public addresses with no routes for them (Table = off), so the
+# sites' own traffic still takes the WAN; GRE and IPIP carry no sequence
+# numbers, keys or checksums.
+#
 # With "nat" the primary is a cloud instance behind 1:1 NAT: a namespace
 # "ec2" owns 198.18.1.1 on the two links above (DNAT to the instance, SNAT
 # from it, and the cloud's source/destination check), and the primary has
@@ -25,8 +40,14 @@
 
 CLIENT_PUB=198.18.0.1 PRIMARY_PUB=198.18.1.1 SECONDARY_PUB=198.18.2.1
 PRIMARY_PRIVATE=10.123.82.34 INET=198.18.3.1
+TUNNEL=pptp TRANSPORT=ppp WG_SHARED=${WG_SHARED:-0}
+# WireGuard ports: the main tunnel's (eliminate --tunnel wireguard matches
+# it), the dual links' on the secondary (per site: +1 client, +2 primary).
+WG_PORT=51820 WG_DUAL_PORT=51830
 # Set by topo_up: NAMESPACES, PRIMARY_WAN (the primary's device towards the
-# client: "wan" behind NAT), PATH_A_FAR (the namespace at path A's far end).
+# client: "wan" behind NAT), PATH_A_FAR (the namespace at path A's far end),
+# DUAL_CLIENT, DUAL_PRIMARY (the dual links' devices there), DUAL_SEC_C,
+# DUAL_SEC_P (the secondary's devices to the client and the primary).
 TOPO_PIDS=()
 LOG=/run/vmout
 
@@ -86,6 +107,12 @@ topo_ppp_config() {
 	done
 	# Hooks: none of Debian's; the modes install what they need.
 	rm -f /etc/ppp/ip-{pre-up,up,down}.d/* 2>/dev/null || true
+	# WireGuard keys, one per device (the dual link's on the secondary per site too).
+	local k
+	for k in main-client main-primary dual-client dual-primary dual-secondary dual-c dual-p; do
+		(umask 077 && wg genkey >"/etc/vmtests/wg-$k.key")
+		wg pubkey <"/etc/vmtests/wg-$k.key" >"/etc/vmtests/wg-$k.pub"
+	done
 	grep -q '^30 dual' /etc/iproute2/rt_tables 2>/dev/null || echo "30 dual" >>/etc/iproute2/rt_tables
 }
 
@@ -221,44 +248,192 @@ topo_up() {
 		done
 	done
 
-	[ "$1" = kernel ] ||
+	# pptpd where PPTP is dialled: on the primary for the client's PPTP
+	# link (not the kernel's, not WireGuard), on the secondary for PPP dual
+	# links.
+	local main_pptp=1
+	[ "$1" = kernel ] || [ "$TUNNEL" = wireguard ] && main_pptp=0
+	[ $main_pptp = 0 ] ||
 		_bg primary pptpd-primary pptpd -f -c /etc/vmtests/pptpd-primary.conf -l "$listen" \
 			-p /run/pptpd-primary.pid
-	_bg secondary pptpd-secondary pptpd -f -c /etc/vmtests/pptpd-secondary.conf \
-		-l "$SECONDARY_PUB" -p /run/pptpd-secondary.pid
-	[ "$1" = kernel ] || _wait_listen primary "$listen"
-	_wait_listen secondary "$SECONDARY_PUB"
-	_bg primary pppd-bvpn pppd call bvpn ifname bvpn noipv6 nodetach logfile "$LOG/ppp-bvpn.log"
-	# The client's two links (the guide's OpenWrt: "client" and "cdual").
-	# shellcheck disable=SC2086
-	_bg client pppd-dual pppd pty "pptp $SECONDARY_PUB --nolaunchpppd --nobuffer" name cdual \
-		remotename secondary ipparam dual ifname ppp-dual file /etc/ppp/options.pptp \
-		require-mschap-v2 require-mppe-128 noauth nodefaultroute persist maxfail 0 \
-		holdoff 2 noipv6 nodetach logfile "$LOG/ppp-dual.log"
-	if [ "$1" = kernel ]; then
+	[ "$TRANSPORT" != ppp ] ||
+		_bg secondary pptpd-secondary pptpd -f -c /etc/vmtests/pptpd-secondary.conf \
+			-l "$SECONDARY_PUB" -p /run/pptpd-secondary.pid
+	[ $main_pptp = 0 ] || _wait_listen primary "$listen"
+	if [ "$TRANSPORT" = ppp ]; then
+		_wait_listen secondary "$SECONDARY_PUB"
+		_bg primary pppd-bvpn pppd call bvpn ifname bvpn noipv6 nodetach logfile "$LOG/ppp-bvpn.log"
+		# The client's two links (the guide's OpenWrt: "client" and "cdual").
+		# shellcheck disable=SC2086
+		_bg client pppd-dual pppd pty "pptp $SECONDARY_PUB --nolaunchpppd --nobuffer" name cdual \
+			remotename secondary ipparam dual ifname ppp-dual file /etc/ppp/options.pptp \
+			require-mschap-v2 require-mppe-128 noauth nodefaultroute persist maxfail 0 \
+			holdoff 2 noipv6 nodetach logfile "$LOG/ppp-dual.log"
+	else
+		_dual_links_up "${2:-}"
+	fi
+	if [ "$TUNNEL" = wireguard ]; then
+		_wg_main_up
+	elif [ "$1" = kernel ]; then
 		_kpptp_up
 	else
+		# shellcheck disable=SC2086
 		_bg client pppd-pri pppd pty "pptp $PRIMARY_PUB --nolaunchpppd $recv_opt" name client \
 			remotename primary ipparam primary ifname ppp-pri file /etc/ppp/options.pptp \
 			require-mschap-v2 require-mppe-128 noauth nodefaultroute persist maxfail 0 \
 			holdoff 2 noipv6 nodetach logfile "$LOG/ppp-pri.log"
 	fi
 	_wait_ppp client 10.66.6.1 90
-	_wait_ppp client 10.66.4.1 90
-	_wait_ppp primary 10.66.4.1 90
-	_wait_ppp primary 10.66.6.66 30
-	_wait_ppp secondary 10.66.4.65 30
-	_wait_ppp secondary 10.66.4.67 30
-	# MTUs from the guide's hooks: 1380 on the primary's client link, 1448 on
-	# the dual links.
-	ip -n primary link set "$(ppp_dev primary 10.66.6.66)" mtu 1380
-	ip -n primary link set bvpn mtu 1448
-	ip -n secondary link set "$(ppp_dev secondary 10.66.4.65)" mtu 1448
-	ip -n secondary link set "$(ppp_dev secondary 10.66.4.67)" mtu 1448
-	echo "topology: up (receiver $1${2:+, $2}), links:"
+	[ $main_pptp = 0 ] || _wait_ppp primary 10.66.6.66 30
+	if [ "$TRANSPORT" = ppp ]; then
+		_wait_ppp client 10.66.4.1 90
+		_wait_ppp primary 10.66.4.1 90
+		_wait_ppp secondary 10.66.4.65 30
+		_wait_ppp secondary 10.66.4.67 30
+		DUAL_CLIENT=ppp-dual DUAL_PRIMARY=bvpn
+		DUAL_SEC_C=$(ppp_dev secondary 10.66.4.65) DUAL_SEC_P=$(ppp_dev secondary 10.66.4.67)
+		# MTUs from the guide's hooks: 1448 on the dual links.
+		ip -n primary link set bvpn mtu 1448
+		ip -n secondary link set "$DUAL_SEC_C" mtu 1448
+		ip -n secondary link set "$DUAL_SEC_P" mtu 1448
+	else
+		# Issue 16's point: the secondary needs no PPTP for copies.
+		if ip netns pids secondary | xargs -r -I{} cat /proc/{}/comm | grep -qE '^(pptpd|pptpctrl|pppd)$'; then
+			echo "topology: the secondary runs pptpd or pppd with $TRANSPORT dual links" >&2
+			return 1
+		fi
+	fi
+	# The guide's hooks: 1380 on the primary's client link.
+	[ $main_pptp = 0 ] || ip -n primary link set "$(ppp_dev primary 10.66.6.66)" mtu 1380
+	echo "topology: up (receiver $1${2:+, $2}; tunnel $TUNNEL, dual links $TRANSPORT), links:"
 	for ns in "${NAMESPACES[@]}"; do
 		ip -n "$ns" -br -4 addr show | sed "s/^/  $ns: /"
 	done
+}
+
+# _wg_dev NS DEV PORT KEY [MTU]: a WireGuard device listening on PORT, up,
+# with no address and no route (what wg-quick's Table = off leaves).
+_wg_dev() {
+	ip -n "$1" link add "$2" type wireguard
+	nsx "$1" wg set "$2" listen-port "$3" private-key "/etc/vmtests/wg-$4.key"
+	ip -n "$1" link set "$2" mtu "${5:-1420}" up
+}
+
+# A dual link's MTU: room for a copy of the largest tunnel packet the
+# 1500-byte WAN carries, WireGuard's 60 bytes of IPv4 + UDP + header on top
+# (GRE and IPIP keep the kernel's 1476 and 1480).
+WG_DUAL_MTU=1440
+
+# _wg_peer NS DEV KEY ENDPOINT ALLOWED_IPS [KEEPALIVE]: a peer. A keepalive
+# (the dialling side's, as behind NAT) also starts the handshake at once.
+_wg_peer() {
+	nsx "$1" wg set "$2" peer "$(cat "/etc/vmtests/wg-$3.pub")" endpoint "$4" \
+		allowed-ips "$5" ${6:+persistent-keepalive "$6"}
+}
+
+# _wg_wait NS DEV: until every peer of DEV has completed a handshake.
+_wg_wait() {
+	local i
+	for ((i = 0; i < 150; i++)); do
+		nsx "$1" wg show "$2" latest-handshakes | awk '$2 == 0 { bad = 1 } END { exit bad }' && return 0
+		sleep 0.1
+	done
+	echo "topology: WireGuard $2 in $1: no handshake within 15 s" >&2
+	nsx "$1" wg show "$2" >&2
+	return 1
+}
+
+# _tunnel_dev NS DEV KIND LOCAL REMOTE: a GRE or IPIP device (no sequence
+# numbers, no key, no checksum), up, no address and no route.
+_tunnel_dev() {
+	ip -n "$1" link add "$2" type "$3" local "$4" remote "$5" ttl 64
+	ip -n "$1" link set "$2" up
+}
+
+# Device names per kind, so that the kinds can share one topology:
+# "dual-wg", "dual-gre", "dual-ipip" on the client and the primary;
+# "dual-wg-c", "dual-wg-p", ... on the secondary (one "dual-wg" there with
+# WG_SHARED=1: both sites as peers of one WireGuard device).
+_dual_tag() { case $1 in wireguard) echo wg ;; *) echo "$1" ;; esac; }
+
+# dual_select KIND: the dual links the modes use (and the results record).
+dual_select() {
+	local tag
+	tag=$(_dual_tag "$1")
+	TRANSPORT=$1 DUAL_CLIENT=dual-$tag DUAL_PRIMARY=dual-$tag
+	DUAL_SEC_C=dual-$tag-c DUAL_SEC_P=dual-$tag-p
+	[ "$1" = wireguard ] && [ "$WG_SHARED" = 1 ] && DUAL_SEC_C=dual-wg DUAL_SEC_P=dual-wg
+	return 0
+}
+
+# dual_client_up KIND: the client's dual link of KIND on its own: the flap
+# scenario deletes and re-creates it, as wg-quick down/up or ifdown/ifup do.
+dual_client_up() {
+	local port=$WG_DUAL_PORT key=dual-secondary dev
+	dev=dual-$(_dual_tag "$1")
+	[ "$WG_SHARED" = 1 ] || port=$((WG_DUAL_PORT + 1)) key=dual-c
+	case $1 in
+	wireguard)
+		_wg_dev client "$dev" $((WG_DUAL_PORT + 1)) dual-client $WG_DUAL_MTU
+		_wg_peer client "$dev" $key "$SECONDARY_PUB:$port" "$PRIMARY_PUB/32" 25
+		;;
+	gre | ipip) _tunnel_dev client "$dev" "$1" "$CLIENT_PUB" "$SECONDARY_PUB" ;;
+	esac
+}
+
+# Dual links of each kind in DUAL_KINDS (wireguard, gre, ipip; default
+# TRANSPORT) for every site, the secondary's first, so the others'
+# handshakes find their peers; then TRANSPORT's are selected.
+_dual_links_up() {  # [nat]
+	local prim_local=$PRIMARY_PUB kind port key
+	[ "${1:-}" = nat ] && prim_local=$PRIMARY_PRIVATE
+	for kind in ${DUAL_KINDS:-$TRANSPORT}; do
+		case $kind in
+		wireguard)
+			if [ "$WG_SHARED" = 1 ]; then
+				# One device, both sites as peers: the relay sends a copy
+				# back out of the device it came in by, to the other peer.
+				_wg_dev secondary dual-wg $WG_DUAL_PORT dual-secondary $WG_DUAL_MTU
+				_wg_peer secondary dual-wg dual-client "$CLIENT_PUB:$((WG_DUAL_PORT + 1))" "$CLIENT_PUB/32"
+				_wg_peer secondary dual-wg dual-primary "$PRIMARY_PUB:$((WG_DUAL_PORT + 2))" "$PRIMARY_PUB/32"
+				port=$WG_DUAL_PORT key=dual-secondary
+			else
+				_wg_dev secondary dual-wg-c $((WG_DUAL_PORT + 1)) dual-c $WG_DUAL_MTU
+				_wg_peer secondary dual-wg-c dual-client "$CLIENT_PUB:$((WG_DUAL_PORT + 1))" "$CLIENT_PUB/32"
+				_wg_dev secondary dual-wg-p $((WG_DUAL_PORT + 2)) dual-p $WG_DUAL_MTU
+				_wg_peer secondary dual-wg-p dual-primary "$PRIMARY_PUB:$((WG_DUAL_PORT + 2))" "$PRIMARY_PUB/32"
+				port=$((WG_DUAL_PORT + 2)) key=dual-p
+			fi
+			_wg_dev primary dual-wg $((WG_DUAL_PORT + 2)) dual-primary $WG_DUAL_MTU
+			_wg_peer primary dual-wg $key "$SECONDARY_PUB:$port" "$CLIENT_PUB/32" 25
+			;;
+		gre | ipip)
+			_tunnel_dev secondary "dual-$kind-c" "$kind" "$SECONDARY_PUB" "$CLIENT_PUB"
+			_tunnel_dev secondary "dual-$kind-p" "$kind" "$SECONDARY_PUB" "$PRIMARY_PUB"
+			_tunnel_dev primary "dual-$kind" "$kind" "$prim_local" "$SECONDARY_PUB"
+			;;
+		*) echo "topology: unknown dual link transport '$kind'" >&2; return 1 ;;
+		esac
+		dual_client_up "$kind"
+		if [ "$kind" = wireguard ]; then
+			_wg_wait client dual-wg
+			_wg_wait primary dual-wg
+		fi
+	done
+	dual_select "$TRANSPORT"
+}
+
+# The client's tunnel to the primary as the kernel's WireGuard: addresses
+# as pptpd gives them (so the probe runs unchanged), port 51820 at both
+# ends, the client keeping the handshake alive.
+_wg_main_up() {
+	_wg_dev primary wg-client $WG_PORT main-primary
+	_wg_peer primary wg-client main-client "$CLIENT_PUB:$WG_PORT" 10.66.6.66/32
+	ip -n primary addr add 10.66.6.1 peer 10.66.6.66 dev wg-client
+	_wg_dev client wg-pri $WG_PORT main-client
+	_wg_peer client wg-pri main-primary "$PRIMARY_PUB:$WG_PORT" 10.66.6.1/32 25
+	ip -n client addr add 10.66.6.66 peer 10.66.6.1 dev wg-pri
+	_wg_wait client wg-pri
 }
 
 # The client's link to the primary carried by the kernel's PPTP
