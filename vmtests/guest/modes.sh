@@ -100,10 +100,13 @@ mode_dupgre_up() {
 	ln -sf "$CTL" /usr/sbin/dupgre-ctl
 	local event ns
 	if _dupgre_direct; then
-		dual_site secondary up
-		dual_site client up
-		dual_site primary up
+		_dupgre_site_confs
+		for event in ip-pre-up ip-up ip-down; do
+			install -m 0755 "$HOOKS/$event.d/dupgre" "/etc/ppp/$event.d/dupgre"
+		done
+		_dupgre_links_up
 		for ns in client primary secondary; do nsx $ns "$CTL" status; done
+		dupgre_attached
 		return
 	fi
 	for event in ip-pre-up ip-up ip-down; do
@@ -117,8 +120,10 @@ mode_dupgre_up() {
 mode_dupgre_down() {
 	local ns
 	if _dupgre_direct; then
-		for ns in client primary secondary; do dual_site $ns down; done
-		rm -f /usr/sbin/dupgre-ctl
+		_dupgre_links_down
+		# The next kind of dual links starts from nothing.
+		for ns in client primary secondary; do nsx $ns "$CTL" flush; done
+		rm -f /etc/ppp/ip-{pre-up,up,down}.d/dupgre /usr/sbin/dupgre-ctl
 		return
 	fi
 	dupgre_links ip-down
@@ -126,60 +131,121 @@ mode_dupgre_down() {
 }
 
 # Dual links that pppd does not bring up (WireGuard, GRE, IPIP), or a
-# WireGuard tunnel to the primary: the pppd hooks above do not apply, so the
-# commands dupgre's link hooks would run, per site, by hand. The
-# secondary runs no pppd here, so the relay needs no dual_remote.
+# WireGuard tunnel to the primary: each site's dupgre.conf says so
+# (tunnel, dual, dual_dev; relay on the secondary), and the link hooks do
+# what the system's (ifupdown, networkd-dispatcher, wg-quick's unit) would
+# run them for: `dupgre-ctl hook link-up DEV` once the link is there,
+# `link-down` when it goes. A PPTP primary's client connection is still
+# pppd's: its ip-up hook adds the client as a peer.
 _dupgre_direct() { [ "$TRANSPORT" != ppp ] || [ "$TUNNEL" != pptp ]; }
 
-# dual_site SITE up|down: dupgre on SITE for its dual link(s).
-dual_site() {
-	local site=$1 tun=() wan=wan peer=$PRIMARY_PUB dev=$DUAL_CLIENT elim=drop snat=()
-	[ "$TUNNEL" = wireguard ] && tun=(--tunnel wireguard)
-	if [ "$site" = secondary ]; then
-		if [ "$2" = up ]; then
-			nsx secondary "$CTL" relay add --dev "$DUAL_SEC_C" --peer "$CLIENT_PUB"
-			nsx secondary "$CTL" relay add --dev "$DUAL_SEC_P" --peer "$PRIMARY_PUB"
-		else
-			nsx secondary "$CTL" flush
-		fi
-		return
-	fi
-	if [ "$site" = primary ]; then
-		wan=$PRIMARY_WAN peer=$CLIENT_PUB dev=$DUAL_PRIMARY
-		# The primary's receiver: counters only for PPTP (pptpd discards
-		# duplicates itself); WireGuard is spared decrypting them.
-		[ "$TUNNEL" = pptp ] && elim=monitor
-		[ "$PRIMARY_WAN" = wan ] && snat=(--snat "$PRIMARY_PRIVATE=$PRIMARY_PUB")
-	fi
-	# WireGuard: the server's endpoint (on the server, matched as the source port).
-	[ "$TUNNEL" = wireguard ] && peer=$peer:$WG_PORT
-	if [ "$2" = up ]; then
-		# Eliminate first: not one duplicate reaches the receiver before it.
-		nsx "$site" "$CTL" eliminate add --dev "$wan" --mode $elim "${tun[@]}"
-		nsx "$site" "$CTL" eliminate add --dev "$dev" --mode $elim "${tun[@]}"
-		[ ${#snat[@]} = 0 ] || nsx "$site" "$CTL" dnat --dev "$dev" "$PRIMARY_PUB=$PRIMARY_PRIVATE"
-		nsx "$site" "$CTL" attach --dev "$wan" --clone-to "$dev" "${tun[@]}" "${snat[@]}"
-		nsx "$site" "$CTL" peer add --dev "$wan" "$peer"
+# _dupgre_site_confs [nat]: the three sites' dupgre.conf for TUNNEL and
+# TRANSPORT and the dual links dual_select chose, rewritten in place (pppd's
+# mount namespaces bind-mount them), each checked by `dupgre-ctl config`.
+_dupgre_site_confs() {
+	local site f dual_lines relay
+	if [ "$TRANSPORT" = ppp ]; then
+		dual_lines=("dual = ppp")
 	else
-		nsx "$site" "$CTL" flush
+		dual_lines=("dual = $TRANSPORT")
 	fi
+	{
+		echo "role = client"
+		echo "wan = wan"
+		echo "primary = $PRIMARY_PUB"
+		echo "tunnel = $TUNNEL"
+		printf '%s\n' "${dual_lines[@]}"
+		if [ "$TRANSPORT" = ppp ]; then echo "dual_ipparam = dual"; else echo "dual_dev = $DUAL_CLIENT"; fi
+		echo "dual_mtu = 0"
+		echo "eliminate = drop"
+	} >/etc/vmtests/dupgre-client.conf.new
+	{
+		echo "role = primary"
+		echo "wan = $PRIMARY_WAN"
+		echo "tunnel = $TUNNEL"
+		if [ "$TUNNEL" = wireguard ]; then
+			echo "clients = $CLIENT_PUB"
+			# WireGuard: spare it decrypting the duplicates.
+			echo "eliminate = drop"
+		else
+			echo "client_remote = 10.66.6.66"
+			echo "client_mtu = 0"
+			# PPTP: pptpd discards duplicates itself: counters only.
+			echo "eliminate = monitor"
+			[ "$PRIMARY_WAN" != wan ] || echo "snat = $PRIMARY_PRIVATE=$PRIMARY_PUB"
+		fi
+		printf '%s\n' "${dual_lines[@]}"
+		if [ "$TRANSPORT" = ppp ]; then echo "dual_ipparam = bvpn"; else echo "dual_dev = $DUAL_PRIMARY"; fi
+		echo "dual_mtu = 0"
+	} >/etc/vmtests/dupgre-primary.conf.new
+	relay="$DUAL_SEC_C=$CLIENT_PUB $DUAL_SEC_P=$PRIMARY_PUB"
+	[ "$DUAL_SEC_C" != "$DUAL_SEC_P" ] || relay="$DUAL_SEC_C=$CLIENT_PUB,$PRIMARY_PUB"
+	{
+		echo "role = secondary"
+		printf '%s\n' "${dual_lines[@]}"
+		if [ "$TRANSPORT" = ppp ]; then echo "dual_remote = 10.66.4.64/29"; else echo "relay = $relay"; fi
+		echo "dual_mtu = 0"
+	} >/etc/vmtests/dupgre-secondary.conf.new
+	for site in client primary secondary; do
+		f=/etc/vmtests/dupgre-$site.conf
+		"$CTL" --config "$f.new" config >/dev/null
+		cat "$f.new" >"$f"
+		rm "$f.new"
+	done
 }
 
-# dual_client_link up|down: what the client's link hook does when its dual
-# link comes up or goes away (the flap scenario).
-dual_client_link() {
-	local tun=()
-	[ "$TUNNEL" = wireguard ] && tun=(--tunnel wireguard)
-	if [ "$1" = up ]; then
-		nsx client "$CTL" eliminate add --dev wan --mode drop "${tun[@]}"
-		nsx client "$CTL" eliminate add --dev "$DUAL_CLIENT" --mode drop "${tun[@]}"
-		nsx client "$CTL" attach --dev wan --clone-to "$DUAL_CLIENT" "${tun[@]}"
-		nsx client "$CTL" peer add --dev wan "$PRIMARY_PUB${tun:+:$WG_PORT}"
-	else
-		nsx client "$CTL" detach --dev wan
-		nsx client "$CTL" eliminate del --dev "$DUAL_CLIENT"
-		nsx client "$CTL" eliminate del --dev wan
+# link_hook SITE up|down DEV: what the system runs when DEV comes or goes.
+link_hook() {
+	nsx "$1" env DUPGRE_CONFIG="/etc/vmtests/dupgre-$1.conf" "$CTL" hook "link-$2" "$3"
+}
+
+# The sites' dual links through their link hooks, or, for PPP dual links
+# under a WireGuard tunnel, through pppd's hooks.
+_dupgre_links_up() {
+	if [ "$TRANSPORT" = ppp ]; then
+		dupgre_links ip-pre-up
+		dupgre_links ip-up
+		return
 	fi
+	link_hook secondary up "$DUAL_SEC_C"
+	[ "$DUAL_SEC_P" = "$DUAL_SEC_C" ] || link_hook secondary up "$DUAL_SEC_P"
+	link_hook client up "$DUAL_CLIENT"
+	link_hook primary up "$DUAL_PRIMARY"
+	# The PPTP client connection: pptpd's pppd runs ip-up with the client's
+	# public address as ipparam.
+	[ "$TUNNEL" != pptp ] ||
+		dupgre_hook primary ip-up "$(ppp_dev primary 10.66.6.66)" 10.66.6.1 10.66.6.66 "$CLIENT_PUB"
+}
+
+_dupgre_links_down() {
+	if [ "$TRANSPORT" = ppp ]; then
+		dupgre_links ip-down
+		return
+	fi
+	[ "$TUNNEL" != pptp ] ||
+		dupgre_hook primary ip-down "$(ppp_dev primary 10.66.6.66)" 10.66.6.1 10.66.6.66 "$CLIENT_PUB"
+	link_hook primary down "$DUAL_PRIMARY"
+	link_hook client down "$DUAL_CLIENT"
+	link_hook secondary down "$DUAL_SEC_C"
+	[ "$DUAL_SEC_P" = "$DUAL_SEC_C" ] || link_hook secondary down "$DUAL_SEC_P"
+}
+
+# _ifindex NS DEV
+_ifindex() { ip -n "$1" -o link show "$2" | cut -d: -f1; }
+
+# dupgre_attached: the hooks' work is in place (a hook always exits 0 and
+# only logs what failed): the client and the primary clone into their dual
+# links with a peer, and the secondary relays from each of its links.
+dupgre_attached() {
+	local site dev n
+	for site in client primary; do
+		dev=$DUAL_CLIENT
+		[ $site = primary ] && dev=$DUAL_PRIMARY
+		[ "$(nsx $site "$CTL" -j status | jq '.clone[0].target_ifindex // 0')" = "$(_ifindex $site "$dev")" ] ||
+			{ echo "modes: $site does not clone into $dev" >&2; return 1; }
+	done
+	n=$(nsx secondary "$CTL" -j status | jq '[.relay[] | select(.state == "attached")] | length')
+	[ "$n" -ge 1 ] || { echo "modes: the secondary relays from no link" >&2; return 1; }
 }
 
 # --- order: dupgre with the order stage on the receivers ---------------------

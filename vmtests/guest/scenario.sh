@@ -329,8 +329,8 @@ scenario_dual-nat() {
 
 # The client's dual link goes away 5 s into a row-1 measurement, as with
 # wg-quick down or ifdown (the device is deleted), and comes back 2 s later
-# as a new device; each time the client's link hook runs (dual_client_link:
-# detach, and attach to the new device). Recorded: that measurement, how
+# as a new device; each time the client's link hook runs (`hook link-down`:
+# detach; `hook link-up`: attach to the new device). Recorded: that measurement, how
 # long duplication was away, and row 1 again.
 scenario_dual-flap() {
 	local old new t0 outage i
@@ -347,22 +347,22 @@ scenario_dual-flap() {
 	t0=$(date +%s%N)
 	echo "scenario: dual-flap: deleting the client's $TRANSPORT dual link (ifindex $old)"
 	ip -n client link del "$DUAL_CLIENT"
-	dual_client_link down
+	link_hook client down "$DUAL_CLIENT"
 	sleep 2
 	dual_client_up "$TRANSPORT"
-	[ "$TRANSPORT" != wireguard ] || _wg_wait client "$DUAL_CLIENT"
-	dual_client_link up
+	link_hook client up "$DUAL_CLIENT"
 	new=$(ip -n client -o link show "$DUAL_CLIENT" | cut -d: -f1)
 	for ((i = 0; i < 100; i++)); do
 		[ "$(nsx client "$CTL" -j status | jq '.clone[0].target_ifindex // 0')" = "$new" ] && break
 		sleep 0.1
 	done
+	[ "$TRANSPORT" != wireguard ] || _wg_wait client "$DUAL_CLIENT"
 	outage=$((($(date +%s%N) - t0) / 1000000))
 	[ "$i" -lt 100 ] || { echo "scenario: dual-flap: duplication did not come back" >&2; return 1; }
 	echo "scenario: dual-flap: dual ifindex $old -> $new; duplication back after $outage ms"
 	measure_finish
 	record dual-flap 1 dupgre buffer "$(jq -nc --argjson o "$outage" \
-		'{outage_ms: $o, note: "the client'"'"'s dual link deleted 5 s in and re-created 2 s later; its link hook detached and re-attached duplication"}')"
+		'{outage_ms: $o, note: "the client'"'"'s dual link deleted 5 s in and re-created 2 s later; its hook link-down detached duplication, hook link-up attached it to the new device"}')"
 	mode_counters dupgre || true
 	PACKETS=$full
 	run_rows after-dual-flap dupgre buffer 1

@@ -284,7 +284,7 @@ topo_up() {
 			holdoff 2 noipv6 nodetach logfile "$LOG/ppp-pri.log"
 	fi
 	_wait_ppp client 10.66.6.1 90
-	[ $main_pptp = 0 ] || _wait_ppp primary 10.66.6.66 30
+	[ "$TUNNEL" = wireguard ] || _wait_ppp primary 10.66.6.66 30
 	if [ "$TRANSPORT" = ppp ]; then
 		_wait_ppp client 10.66.4.1 90
 		_wait_ppp primary 10.66.4.1 90
@@ -304,7 +304,7 @@ topo_up() {
 		fi
 	fi
 	# The guide's hooks: 1380 on the primary's client link.
-	[ $main_pptp = 0 ] || ip -n primary link set "$(ppp_dev primary 10.66.6.66)" mtu 1380
+	[ "$TUNNEL" = wireguard ] || ip -n primary link set "$(ppp_dev primary 10.66.6.66)" mtu 1380
 	echo "topology: up (receiver $1${2:+, $2}; tunnel $TUNNEL, dual links $TRANSPORT), links:"
 	for ns in "${NAMESPACES[@]}"; do
 		ip -n "$ns" -br -4 addr show | sed "s/^/  $ns: /"
