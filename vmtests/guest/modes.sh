@@ -157,7 +157,11 @@ _dupgre_site_confs() {
 		printf '%s\n' "${dual_lines[@]}"
 		if [ "$TRANSPORT" = ppp ]; then echo "dual_ipparam = dual"; else echo "dual_dev = $DUAL_CLIENT"; fi
 		echo "dual_mtu = 0"
-		echo "eliminate = drop"
+		# PPTP: pptp 1.10's queue stalls on duplicates. WireGuard: its
+		# replay window (8128) drops them and takes copies far behind,
+		# which drop mode discards as stale beyond its 64 numbers (row 4:
+		# 2-3 % lost at 100 packets/s with drop).
+		if [ "$TUNNEL" = wireguard ]; then echo "eliminate = monitor"; else echo "eliminate = drop"; fi
 	} >/etc/vmtests/dupgre-client.conf.new
 	{
 		echo "role = primary"
@@ -165,8 +169,8 @@ _dupgre_site_confs() {
 		echo "tunnel = $TUNNEL"
 		if [ "$TUNNEL" = wireguard ]; then
 			echo "clients = $CLIENT_PUB"
-			# WireGuard: spare it decrypting the duplicates.
-			echo "eliminate = drop"
+			# WireGuard drops duplicates itself: counters only (as on the client).
+			echo "eliminate = monitor"
 		else
 			echo "client_remote = 10.66.6.66"
 			echo "client_mtu = 0"
