@@ -107,8 +107,8 @@ std::vector<DualLink> dual_links(const Config &c)
 		} else {
 			for (const RelayLink &r : RelayState().links()) {
 				DualLink l{r.name, {}};
-				for (Ipv4 a : r.peers)
-					l.sites.push_back({IpAddr::from_ipv4(a), "the site " + a.str()});
+				for (const IpAddr &a : r.peers)
+					l.sites.push_back({a, "the site " + a.str()});
 				links.push_back(std::move(l));
 			}
 		}
