@@ -14,6 +14,11 @@
 // copying): the classification alone. An empty program on the same packet
 // gives the harness' own cost, which the figures include.
 //
+// The WireGuard profile (tunnel = CLONE_TUNNEL_WIREGUARD) is loaded the same
+// two ways, with one IPv4 and one IPv6 endpoint on port 51820, and measured
+// in the same rounds as PPTP: data messages to a peer over IPv4 and IPv6
+// (cloned), to a non-peer, and to a peer's address on another port.
+//
 // Output: "sample CASE REP NS" lines, then "check ..." lines; exit 1 if the
 // program's counters do not show exactly the expected decisions.
 #include <arpa/inet.h>
@@ -49,7 +54,10 @@ namespace {
 
 const char *const kPeer = "198.19.0.1";
 const char *const kOther = "198.19.255.1";
+const char *const kPeer6 = "2001:db8:1::1";
+const char *const kOther6 = "2001:db8:ff::1";
 constexpr size_t kIpLen = 512;
+constexpr uint16_t kWgPort = 51820;
 
 [[noreturn]] void die(const std::string &msg)
 {
@@ -73,7 +81,27 @@ int make_tun(const char *name, int *ifindex)
 	return fd;
 }
 
-clone_bpf *load(unsigned clone_ifindex)
+// A WireGuard endpoint: its address entry (port 0: how many ports) and
+// the endpoint itself, as `peer add` writes them.
+void add_wg_peer(clone_bpf *skel, const char *address, uint16_t port)
+{
+	wg_peer_key key = {};
+	if (strchr(address, ':')) {
+		if (inet_pton(AF_INET6, address, key.addr) != 1)
+			die(std::string("bad address ") + address);
+	} else {
+		key.addr[2] = htonl(0xffff);
+		key.addr[3] = htonl(pkt::addr(address));
+	}
+	__u32 one = 1;
+	if (bpf_map__update_elem(skel->maps.wg_peers, &key, sizeof(key), &one, sizeof(one), BPF_ANY))
+		die("wg peer");
+	key.port = htons(port);
+	if (bpf_map__update_elem(skel->maps.wg_peers, &key, sizeof(key), &one, sizeof(one), BPF_ANY))
+		die("wg peer");
+}
+
+clone_bpf *load(unsigned clone_ifindex, __u32 tunnel = CLONE_TUNNEL_PPTP)
 {
 	clone_bpf *skel = clone_bpf__open();
 	if (!skel)
@@ -81,8 +109,14 @@ clone_bpf *load(unsigned clone_ifindex)
 	skel->rodata->clone_ifindex = clone_ifindex;
 	skel->rodata->clone_mtu = 1500;
 	skel->rodata->l3_device = false;
+	skel->rodata->tunnel = tunnel;
 	if (clone_bpf__load(skel))
 		die("clone_bpf__load");
+	if (tunnel == CLONE_TUNNEL_WIREGUARD) {
+		add_wg_peer(skel, kPeer, kWgPort);
+		add_wg_peer(skel, kPeer6, kWgPort);
+		return skel;
+	}
 	__u32 key = htonl(pkt::addr(kPeer));
 	__u8 one = 1;
 	if (bpf_map__update_elem(skel->maps.peers, &key, sizeof(key), &one, 1, BPF_ANY))
@@ -118,6 +152,22 @@ pkt::Bytes ipv4_to(const char *daddr, uint8_t protocol, const pkt::Bytes &l4)
 	ip.daddr = pkt::addr(daddr);
 	ip.protocol = protocol;
 	return pkt::ethernet({}, pkt::ipv4(ip, l4));
+}
+
+// A WireGuard data message to daddr:dport, kIpLen bytes of IP packet.
+pkt::Bytes wg_to(const char *daddr, uint16_t dport)
+{
+	pkt::Udp u;
+	u.dport = dport;
+	if (strchr(daddr, ':')) {
+		pkt::Ipv6 ip;
+		ip.daddr = daddr;
+		return pkt::ethernet({{}, 0x86dd}, pkt::ipv6(ip, pkt::udp(u, pkt::wg_message(4, kIpLen - 48))));
+	}
+	pkt::Ipv4 ip;
+	ip.daddr = pkt::addr(daddr);
+	ip.protocol = 17;
+	return pkt::ethernet({}, pkt::ipv4(ip, pkt::udp(u, pkt::wg_message(4, kIpLen - 28))));
 }
 
 struct Case {
@@ -166,9 +216,13 @@ int main(int argc, char **argv)
 			if (bpf_map__update_elem(big->maps.peers, &key, sizeof(key), &one, 1, BPF_ANY))
 				die("peer");
 		}
+		clone_bpf *wg_to_tun = load(tun_ifindex, CLONE_TUNNEL_WIREGUARD);
+		clone_bpf *wg_to_nowhere = load(0x7fffff00, CLONE_TUNNEL_WIREGUARD);
 		int empty = load_empty();
 		int fd_tun = bpf_program__fd(to_tun->progs.dupgre_clone);
 		int fd_nowhere = bpf_program__fd(to_nowhere->progs.dupgre_clone);
+		int fd_wg = bpf_program__fd(wg_to_tun->progs.dupgre_clone);
+		int fd_wg_nowhere = bpf_program__fd(wg_to_nowhere->progs.dupgre_clone);
 
 		pkt::Gre g;  // K, S, MPPE data: what a PPTP tunnel carries
 		pkt::Bytes gre = pkt::gre(g, pkt::ppp_mppe(kIpLen - 20 - pkt::gre_header_len(g.word0)));
@@ -191,8 +245,17 @@ int main(int argc, char **argv)
 			{"gre_no_peer", fd_tun, ipv4_to(kOther, 47, gre)},
 			{"udp_to_peer", fd_tun, ipv4_to(kPeer, 17, udp)},
 			{"not_ipv4", fd_tun, ipv6},
+			{"wg4_data_clone", fd_wg, wg_to(kPeer, kWgPort)},
+			{"wg6_data_clone", fd_wg, wg_to(kPeer6, kWgPort)},
+			{"wg4_data_no_target", fd_wg_nowhere, wg_to(kPeer, kWgPort)},
+			{"wg6_data_no_target", fd_wg_nowhere, wg_to(kPeer6, kWgPort)},
+			{"wg4_no_peer", fd_wg, wg_to(kOther, kWgPort)},
+			{"wg6_no_peer", fd_wg, wg_to(kOther6, kWgPort)},
+			{"wg4_peer_other_port", fd_wg, wg_to(kPeer, 9)},
+			{"wg6_peer_other_port", fd_wg, wg_to(kPeer6, 9)},
 		};
 		auto before = counters(to_tun);
+		auto wg_before = counters(wg_to_tun);
 		std::mt19937 rng(4);
 		std::vector<size_t> order(cases.size());
 		for (size_t i = 0; i < order.size(); i++)
@@ -219,6 +282,8 @@ int main(int argc, char **argv)
 		// Every run of a case must have taken the expected path.
 		auto after = counters(to_tun);
 		auto d = [&](int k) { return after[k] - before[k]; };
+		auto wg_after = counters(wg_to_tun);
+		auto wd = [&](int k) { return wg_after[k] - wg_before[k]; };
 		std::map<std::string, long long> runs;
 		for (const Case &c : cases)
 			runs[c.name] = c.runs;
@@ -235,6 +300,15 @@ int main(int argc, char **argv)
 			{"not_ipv4", d(CLONE_NOT_IPV4), runs["not_ipv4"]},
 			{"no-target instance: clone_errors", counters(to_nowhere)[CLONE_ERRORS],
 			 runs["match_clone_no_target"]},
+			{"wireguard copies (cloned + dropped by the full TUN queue)",
+			 wd(CLONE_CLONED) + wd(CLONE_XMIT_DROPS), runs["wg4_data_clone"] + runs["wg6_data_clone"]},
+			{"wireguard wg_data", wd(CLONE_MATCH_WG_DATA), runs["wg4_data_clone"] + runs["wg6_data_clone"]},
+			{"wireguard clone_errors", wd(CLONE_ERRORS), 0},
+			{"wireguard no_peer", wd(CLONE_NO_PEER), runs["wg4_no_peer"] + runs["wg6_no_peer"]},
+			{"wireguard no_match", wd(CLONE_NO_MATCH),
+			 runs["wg4_peer_other_port"] + runs["wg6_peer_other_port"]},
+			{"wireguard no-target instance: clone_errors", counters(wg_to_nowhere)[CLONE_ERRORS],
+			 runs["wg4_data_no_target"] + runs["wg6_data_no_target"]},
 		};
 		int rc = 0;
 		for (auto &c : checks) {
@@ -246,6 +320,8 @@ int main(int argc, char **argv)
 		clone_bpf__destroy(to_tun);
 		clone_bpf__destroy(to_nowhere);
 		clone_bpf__destroy(big);
+		clone_bpf__destroy(wg_to_tun);
+		clone_bpf__destroy(wg_to_nowhere);
 		close(empty);
 		close(tun_fd);
 		return rc;

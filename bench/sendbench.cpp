@@ -4,13 +4,16 @@
 //
 //   sendbench --cpu N --rounds R --target-ms T
 //             --tun NETNS:TUN ...              hold TUN (a persistent tun) open, never read
-//             --cell NAME:NETNS:gre|udp:DADDR ...
+//             --cell NAME:NETNS:gre|udp|wg|udp6|wg6:DADDR ...
 //
 // A socket is opened in each cell's namespace (setns), so switching cells
 // costs nothing and every round measures every cell once, in a shuffled
 // order. gre: a raw IPPROTO_GRE socket, as the userspace pptp client sends
-// (enhanced GRE, K+S, PPP frame FD = MPPE data); udp: a connected UDP socket.
-// Both send 512-byte IPv4 packets with sendmmsg, 64 at a time, from a thread
+// (enhanced GRE, K+S, PPP frame FD = MPPE data); udp: a connected UDP socket
+// (port 9); wg: a connected UDP socket to port 51820 sending WireGuard data
+// messages (type 4, as wireguard-go sends them); udp6, wg6: the same over
+// IPv6 (DADDR the rest of the argument, colons included). All send 512-byte
+// IP packets (IPv4 or IPv6 total length) with sendmmsg, 64 at a time, from a thread
 // pinned to one CPU. Each sample is CLOCK_THREAD_CPUTIME_ID (user + sys: the
 // stack, netfilter and TC egress all run in the sending syscall) and wall
 // time over a block sized to take about T ms.
@@ -56,11 +59,12 @@ struct Cell {
 	throw std::runtime_error(msg + ": " + strerror(errno));
 }
 
-std::vector<std::string> split(const std::string &s, char sep)
+// At most max fields: the last takes the rest (an IPv6 address).
+std::vector<std::string> split(const std::string &s, char sep, size_t max = 0)
 {
 	std::vector<std::string> out;
 	size_t start = 0, pos;
-	while ((pos = s.find(sep, start)) != std::string::npos) {
+	while ((max == 0 || out.size() + 1 < max) && (pos = s.find(sep, start)) != std::string::npos) {
 		out.push_back(s.substr(start, pos - start));
 		start = pos + 1;
 	}
@@ -94,8 +98,31 @@ int attach_tun(const std::string &name)
 	return fd;
 }
 
+constexpr uint16_t kWgPort = 51820;
+
+void open_cell6(Cell &c)
+{
+	sockaddr_in6 sin6 = {};
+	sin6.sin6_family = AF_INET6;
+	if (inet_pton(AF_INET6, c.daddr.c_str(), &sin6.sin6_addr) != 1)
+		die("bad address " + c.daddr);
+	c.fd = in_netns(c.netns, [] { return socket(AF_INET6, SOCK_DGRAM, 0); });
+	size_t len = kIpLen - 40 - 8;
+	if (c.kind == "wg6") {
+		sin6.sin6_port = htons(kWgPort);
+		c.payload = pkt::wg_message(4, len);
+	} else {
+		sin6.sin6_port = htons(9);
+		c.payload.assign(len, 0x5a);
+	}
+	if (c.fd < 0 || connect(c.fd, reinterpret_cast<sockaddr *>(&sin6), sizeof(sin6)) < 0)
+		die("socket for " + c.name);
+}
+
 void open_cell(Cell &c)
 {
+	if (c.kind == "udp6" || c.kind == "wg6")
+		return open_cell6(c);
 	sockaddr_in sin = {};
 	sin.sin_family = AF_INET;
 	if (inet_pton(AF_INET, c.daddr.c_str(), &sin.sin_addr) != 1)
@@ -108,8 +135,12 @@ void open_cell(Cell &c)
 		c.fd = in_netns(c.netns, [] { return socket(AF_INET, SOCK_DGRAM, 0); });
 		sin.sin_port = htons(9);
 		c.payload.assign(kIpLen - 28, 0x5a);
+	} else if (c.kind == "wg") {
+		c.fd = in_netns(c.netns, [] { return socket(AF_INET, SOCK_DGRAM, 0); });
+		sin.sin_port = htons(kWgPort);
+		c.payload = pkt::wg_message(4, kIpLen - 28);
 	} else {
-		die("kind must be gre or udp: " + c.kind);
+		die("kind must be gre, udp, wg, udp6 or wg6: " + c.kind);
 	}
 	if (c.fd < 0 || connect(c.fd, reinterpret_cast<sockaddr *>(&sin), sizeof(sin)) < 0)
 		die("socket for " + c.name);
@@ -171,9 +202,9 @@ int main(int argc, char **argv)
 					die("--tun NETNS:TUN");
 				tun_fds.push_back(in_netns(f[0], [&] { return attach_tun(f[1]); }));
 			} else if (opt == "--cell") {
-				auto f = split(val, ':');
+				auto f = split(val, ':', 4);
 				if (f.size() != 4)
-					die("--cell NAME:NETNS:gre|udp:DADDR");
+					die("--cell NAME:NETNS:KIND:DADDR");
 				Cell c;
 				c.name = f[0];
 				c.netns = f[1];
