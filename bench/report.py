@@ -76,6 +76,19 @@ def main():
               "duplicate_single_run": net("duplicate_1", "empty_program_1")}
     el_net["passed"] = summ([d - e + p1 - d1 for d, e, p1, d1 in
                              zip(el["duplicate"], el["empty_program"], el["passed_1"], el["duplicate_1"])])
+    # The same classes in order mode (elimbench --order 1): what order mode
+    # adds while a stream has no gap, net of the harness measured with it.
+    elo = defaultdict(list)
+    for line in open(os.path.join(w, "elim-order.txt")):
+        f = line.split()
+        if f[0] == "sample":
+            elo[f[1]].append(float(f[3]))
+    elo_net = {k: summ([a - b for a, b in zip(elo[k], elo[h])])
+               for k, h in (("duplicate", "empty_program"), ("tagless", "empty_program"),
+                            ("udp", "empty_program"), ("passed_1", "empty_program_1"),
+                            ("duplicate_1", "empty_program_1"))}
+    elo_net["passed"] = summ([d - e + p1 - d1 for d, e, p1, d1 in
+                              zip(elo["duplicate"], elo["empty_program"], elo["passed_1"], elo["duplicate_1"])])
     rates = [json.loads(line.split(" ", 1)[1]) for line in open(os.path.join(w, "elimrate.txt"))
              if line.startswith("elimrate ")]
 
@@ -169,6 +182,38 @@ def main():
                 "cpu_pps": summ([1e9 / x for x in per[f"{c}/gre"].values()])}
             for c in ("base", "ipt-1", "bpf-1", "ipt-10000", "bpf-10000")}
 
+    # --- The WireGuard profile against PPTP's, same run: added ns per packet
+    #     (paired to the baseline sending the same kind), the ratio to that
+    #     baseline (paired per round), and the rate of one core.
+    def ratio_to_base(cell):
+        kind = cell.split("/")[1]
+        b = per[f"base/{kind}"]
+        return summ([per[cell][r] / b[r] for r in per[cell] if r in b])
+
+    wg_rows = [  # (key, cell, label, PPTP counterpart's key)
+        ("pptp_dup", "bpf-1/gre", "PPTP GRE data to the peer (duplicated)", None),
+        ("wg4_dup", "wg-1/wg", "WireGuard data, IPv4, to the endpoint (duplicated)", "pptp_dup"),
+        ("wg6_dup", "wg-1/wg6", "WireGuard data, IPv6, to the endpoint (duplicated)", "pptp_dup"),
+        ("pptp_nonmatch", "bpf-1/udp", "PPTP profile: UDP to a non-peer", None),
+        ("wg4_nonmatch", "wg-1/udp", "WireGuard profile: UDP to a non-peer, IPv4", "pptp_nonmatch"),
+        ("wg6_nonmatch", "wg-1/udp6", "WireGuard profile: UDP to a non-peer, IPv6", "pptp_nonmatch"),
+    ]
+    wg = {}
+    for key, cell, label, ref in wg_rows:
+        d = paired(cell)
+        wg[key] = {"cell": cell, "label": label, "ref": ref, "added": summ(d), "p99": q(d, 0.99),
+                   "ratio_to_base": ratio_to_base(cell),
+                   "base": absolute(f"base/{cell.split('/')[1]}")}
+    wg_aa = {k: added("base2", k) for k in ("wg", "wg6", "udp6")}
+    wg_rate = {c: {"wall_pps": summ(pps[c]), "cpu_pps": summ([1e9 / x for x in per[c].values()])}
+               for c in ("base/gre", "bpf-1/gre", "base/wg", "wg-1/wg", "base/wg6", "wg-1/wg6")}
+    wg_cls = [  # (WireGuard class, PPTP class measured alike)
+        ("wg4_data_clone", "match_clone"), ("wg6_data_clone", "match_clone"),
+        ("wg4_data_no_target", "match_clone_no_target"), ("wg6_data_no_target", "match_clone_no_target"),
+        ("wg4_no_peer", "gre_no_peer"), ("wg6_no_peer", "gre_no_peer"),
+        ("wg4_peer_other_port", "udp_to_peer"), ("wg6_peer_other_port", "udp_to_peer"),
+    ]
+
     out = {
         "quick": args.rounds < 20,
         "checks_ok": not args.failed,
@@ -190,6 +235,15 @@ def main():
         "peer_map_memlock_bytes": {n: mem[n]["memlock_bytes"].get("peers") for n in PEERS},
         "ctl_peak_rss_kib": {n: mem[n]["ctl_peer_add_rss_kib"] for n in PEERS},
         "eliminate_ns": {k: round(v["median"], 1) for k, v in sorted(el_net.items())},
+        "eliminate_order_ns": {k: round(v["median"], 1) for k, v in sorted(elo_net.items())},
+        "wireguard": {
+            "added_ns": {k: round(v["added"]["median"], 1) for k, v in wg.items()},
+            "added_ns_p99": {k: round(v["p99"], 1) for k, v in wg.items()},
+            "ratio_to_baseline": {k: round(v["ratio_to_base"]["median"], 3) for k, v in wg.items()},
+            "max_dup_pps_cpu": {c: round(v["cpu_pps"]["median"]) for c, v in wg_rate.items()},
+            "classifier_net_ns": {k: round(cls_s[k]["median"] - cls_s["empty_program"]["median"], 1)
+                                  for k, _ in wg_cls},
+        },
         "eliminate_max_pps_ok": max(ok_rates) if ok_rates else None,
         "eliminate_rates_correct": all(r["correct"] for r in rates),
         "targets": {"nonmatch_within_noise": nonmatch_ok, "dupgre_at_most_third": third_ok,
@@ -318,6 +372,16 @@ def main():
         L.append(f"| {label} | {how} | {fmt(el_s[k], '', 0)} | {nv} |")
     L.append(f"| new number, passed (warm estimate) | derived | | {fmt(el_net['passed'], '', 0)} |")
     L.append("")
+    L.append("Order mode (`elimbench --order 1`, the same classes, measured after drop mode "
+             "in the same run; nothing is held: every batch is in order, so this is what order "
+             "mode adds while a stream has no gap), net of its harness:\n")
+    L.append("| class | drop mode | order mode | order − drop |")
+    L.append("|---|---|---|---|")
+    for k, label in (("duplicate", "duplicate (repeat)"), ("tagless", "tagless (repeat)"),
+                     ("udp", "not GRE (repeat)"), ("passed", "new number, passed (warm estimate)")):
+        L.append(f"| {label} | {el_net[k]['median']:.0f} | {fmt(elo_net[k], '', 0)} | "
+                 f"{elo_net[k]['median'] - el_net[k]['median']:+.0f} |")
+    L.append("")
     L.append(f"For scale, the clone program (figure 1, same kind of figure, net of its harness): "
              f"`match_clone` {cls_s['match_clone']['median'] - e:.0f} ns, "
              f"`match_clone_no_target` {cls_s['match_clone_no_target']['median'] - e:.0f} ns, "
@@ -361,6 +425,47 @@ def main():
              "could not read while CPU-bound senders held both CPUs, its 8 MiB socket buffer "
              "filled and the tail was dropped there (SO_RXQ_OVFL reports drops only with a later "
              "packet); compare `passed`, which is eliminate's own count for the stream.\n")
+    L.append("## 7. The WireGuard profile against PPTP's (same run)\n")
+    L.append("`wg-1`: `dupgre-ctl attach --dev d0 --clone-to t0 --tunnel wireguard` and `peer add "
+             "--dev d0 198.19.0.1:51820 [2001:db8:1::1]:51820`, in a namespace like the others; "
+             "the baselines (`base`, A/A `base2`) send the same kinds. WireGuard data messages "
+             "(type 4) from a connected UDP socket to port 51820, 512-byte IP packets (IPv4 or "
+             "IPv6 total length); non-matching: UDP to a non-peer. PPTP's rows are `bpf-1` "
+             "(figure 2).\n")
+    L.append("### 7a. Classifier (BPF_PROG_TEST_RUN, measured with figure 1)\n")
+    L.append("| class | ns/run | minus harness | PPTP's class | minus harness | WireGuard / PPTP |")
+    L.append("|---|---|---|---|---|---|")
+    for k, ref in wg_cls:
+        a, b = cls_s[k]["median"] - e, cls_s[ref]["median"] - e
+        L.append(f"| `{k}` | {fmt(cls_s[k])} | {a:.0f} | `{ref}` | {b:.0f} | "
+                 f"{a / b if b > 0 else float('nan'):.2f} |")
+    L.append("")
+    L.append("### 7b. CPU cost per packet on the send path\n")
+    L.append("Added ns per packet over the baseline sending the same kind in the same round: "
+             "median [p25, p75] and p99 over the rounds; `× baseline` = the configuration's "
+             "ns per packet over the baseline's, paired per round; `/ PPTP` = the median "
+             "over PPTP's median in this run. A/A (base2 − base): WireGuard IPv4 " +
+             fmt(wg_aa["wg"], " ns", 1) + ", IPv6 " + fmt(wg_aa["wg6"], " ns", 1) +
+             ", UDP IPv6 " + fmt(wg_aa["udp6"], " ns", 1) + ".\n")
+    L.append("| traffic | baseline ns/packet | added ns | p99 | × baseline | / PPTP |")
+    L.append("|---|---|---|---|---|---|")
+    for key, cell, label, ref in wg_rows:
+        v = wg[key]
+        rel = (f"{v['added']['median'] / wg[ref]['added']['median']:.2f}"
+               if ref and wg[ref]["added"]["median"] > 0 else "")
+        L.append(f"| {label} | {v['base']['median']:.0f} | {fmt(v['added'], '', 1)} | {v['p99']:.1f} | "
+                 f"{fmt(v['ratio_to_base'], '', 3)} | {rel} |")
+    L.append("")
+    L.append("### 7c. Duplicated WireGuard packets per second on one pinned core\n")
+    L.append("As figure 4: `CPU` = 1e9 / (CPU ns per packet), `wall` = packets / elapsed time.\n")
+    L.append("| configuration | packets/s (CPU) | packets/s (wall) | wall, best block |")
+    L.append("|---|---|---|---|")
+    for c, label in (("base/wg", "WireGuard IPv4, no duplication"), ("wg-1/wg", "WireGuard IPv4, dupgre"),
+                     ("base/wg6", "WireGuard IPv6, no duplication"), ("wg-1/wg6", "WireGuard IPv6, dupgre"),
+                     ("base/gre", "PPTP GRE, no duplication"), ("bpf-1/gre", "PPTP GRE, dupgre")):
+        r = wg_rate[c]
+        L.append(f"| {label} | {fmt(r['cpu_pps'])} | {fmt(r['wall_pps'])} | {r['wall_pps']['max']:.0f} |")
+    L.append("")
     L.append("## Checks\n")
     L.append("Clone counts after the run (the run fails if any is wrong):\n")
     L.append("```")
