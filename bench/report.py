@@ -471,8 +471,14 @@ def main():
     L.append("```")
     L.extend(checks)
     L.append("```")
+    # bench/relaycost's section (the relay, run on its own) is kept at the end.
+    kept = ""
+    if os.path.exists(args.out):
+        prev = open(args.out).read()
+        if "<!-- relaycost:" in prev:
+            kept = "\n" + prev[prev.index("<!-- relaycost:"):]
     with open(args.out, "w") as fh:
-        fh.write("\n".join(L) + "\n")
+        fh.write("\n".join(L) + "\n" + kept)
     print(json.dumps(out, separators=(",", ":")))
 
 
