@@ -97,11 +97,11 @@ Ipv4 ipparam_address(const PppLink &link)
 	}
 }
 
-// PPTP peers are IPv4.
-Ipv4 ipv4_of(const IpAddr &a, const char *what)
+// PPTP peers are IPv4 (config refuses an IPv6 primary with PPTP).
+Ipv4 ipv4_of(const IpAddr &a)
 {
 	if (!a.is_ipv4())
-		throw Error(a.str() + " is IPv6: " + what + " are IPv4 only");
+		throw Error(a.str() + " is IPv6: PPTP peers are IPv4 only");
 	Ipv4 v;
 	std::memcpy(&v.be, a.bytes.data() + 12, 4);
 	return v;
@@ -193,7 +193,7 @@ void clone_up(Steps &s, const Config &c, const std::string &dual)
 	} else if (c.role == Role::client) {
 		s.run("peer add --dev " + c.wan, [&] {
 			CloneState st(c.wan);
-			Ipv4 primary = ipv4_of(*c.primary, "PPTP peers");
+			Ipv4 primary = ipv4_of(*c.primary);
 			std::vector<Ipv4> stale;
 			for (const Ipv4 &p : st.peers())
 				if (!(p == primary))

@@ -248,14 +248,14 @@ if_post_down "$primary" "$TMP/primary.conf" wg1
 check_eq "both down: only the peers wait" "wan0:detached:-:wireguard:2" "$(clone_state "$primary")"
 ctl "$primary" flush >/dev/null
 
-echo "# secondary: one WireGuard device to two sites, a GRE device to one"
+echo "# secondary: one WireGuard device to two sites, a GRE device to one (IPv4 and IPv6)"
 ns_add secondary
 cat >"$TMP/secondary.conf" <<CONF
 role = secondary
 dual = wireguard
-relay = wg0=198.18.0.1,198.18.0.2 gre1=198.18.0.5
+relay = wg0=198.18.0.1,198.18.0.2 gre1=198.18.0.5,2001:db8::5
 CONF
-check_eq "config -j: relay as {DEV: [sites]}" '{"wg0":["198.18.0.1","198.18.0.2"],"gre1":["198.18.0.5"]}' \
+check_eq "config -j: relay as {DEV: [sites]}" '{"wg0":["198.18.0.1","198.18.0.2"],"gre1":["198.18.0.5","2001:db8::5"]}' \
 	"$("$CTL" --config "$TMP/secondary.conf" config -j | jq -c .relay)"
 relays() { ctl "$secondary" -j relay list | jq -r '[.relay[] | "\(.device)>\(.peers | sort | join(","))"] | sort | join(" ")'; }
 if_up "$secondary" "$TMP/secondary.conf" wg0
@@ -265,16 +265,16 @@ for d in wg0 gre1 wg7; do
 	ip -n "$secondary" link set "$d" up
 	if_up "$secondary" "$TMP/secondary.conf" "$d"
 done
-check_eq "each named device relayed with its sites, the others not" "gre1>198.18.0.5 wg0>198.18.0.1,198.18.0.2" "$(relays)"
+check_eq "each named device relayed with its sites, the others not" "gre1>198.18.0.5,2001:db8::5 wg0>198.18.0.1,198.18.0.2" "$(relays)"
 check_eq "its MTU" 1448 "$(mtu "$secondary" wg0)"
 check_eq "one relay filter each" "1 1 0" "$(for d in wg0 gre1 wg7; do in_ns "$secondary" tc filter show dev "$d" ingress | grep -c dupgre || true; done | tr '\n' ' ' | sed 's/ $//')"
 if_up "$secondary" "$TMP/secondary.conf" wg0
 if_down "$secondary" "$TMP/secondary.conf" wg7
-check_eq "repeated up, another device's down: the same" "gre1>198.18.0.5 wg0>198.18.0.1,198.18.0.2" "$(relays)"
+check_eq "repeated up, another device's down: the same" "gre1>198.18.0.5,2001:db8::5 wg0>198.18.0.1,198.18.0.2" "$(relays)"
 if_down "$secondary" "$TMP/secondary.conf" wg0
 ip -n "$secondary" link del wg0
 if_post_down "$secondary" "$TMP/secondary.conf" wg0
-check_eq "wg0 down" "gre1>198.18.0.5" "$(relays)"
+check_eq "wg0 down" "gre1>198.18.0.5,2001:db8::5" "$(relays)"
 if_down "$secondary" "$TMP/secondary.conf" gre1
 check "all down: nothing left" nothing_left "$secondary"
 
