@@ -15,7 +15,8 @@
 #                wgs (one WireGuard device, a peer per site)
 #
 # The dual links' AllowedIPs hold the other sites' public addresses, with
-# no routes for them (wg-quick's Table = off). Nothing is sent: check
+# no routes for them (wg-quick's Table = off). One case moves the client's
+# dual link onto IPv6 (2001:db8:1::/64 on ul0). Nothing is sent: check
 # reads configuration, and no packet ever leaves the namespaces.
 source "$(dirname "$0")/lib.sh" "$1"
 command -v wireguard-go >/dev/null && command -v wg >/dev/null ||
@@ -192,6 +193,17 @@ fails "$NS_C" client "client: underlay MTU 1500 < 1448 + 60" \
 	"ip link set dev ul0 mtu 1508"
 apply "$NS_C"
 passes "$NS_C" client "client: the fix makes it pass"
+
+echo "# the same dual link reaching the secondary over IPv6: WireGuard adds 80 B"
+in_ns "$NS_C" sysctl -qw net.ipv6.conf.all.disable_ipv6=0 net.ipv6.conf.ul0.disable_ipv6=0
+ip -n "$NS_C" addr add 2001:db8:1::1/64 dev ul0 nodad
+in_ns "$NS_C" wg set "$WGD_C" peer "$(pub "$WGS")" endpoint "[2001:db8:1::2]:51821"
+fails "$NS_C" client "client: IPv6 underlay MTU 1508 < 1448 + 80" \
+	"WireGuard over IPv6 adds 80 B: $WGD_C's 1448 B packets to [2001:db8:1::2]:51821 need 1528, more than the MTU of ul0 under it, 1508" \
+	"ip link set dev ul0 mtu 1528"
+apply "$NS_C"
+passes "$NS_C" client "client: the fix makes it pass"
+in_ns "$NS_C" wg set "$WGD_C" peer "$(pub "$WGS")" endpoint 198.18.1.2:51821
 
 echo "# dual_mtu in the configuration below the largest tunnel packet"
 sed -i 's/^dual_mtu = .*/dual_mtu = 1420/' "$TMP/client.conf"
