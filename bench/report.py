@@ -471,12 +471,14 @@ def main():
     L.append("```")
     L.extend(checks)
     L.append("```")
-    # bench/relaycost's section (the relay, run on its own) is kept at the end.
+    # bench/relaycost's and bench/relaywg's sections (the relay, run on
+    # their own) are kept at the end.
     kept = ""
     if os.path.exists(args.out):
         prev = open(args.out).read()
-        if "<!-- relaycost:" in prev:
-            kept = "\n" + prev[prev.index("<!-- relaycost:"):]
+        marks = [prev.index(m) for m in ("<!-- relaycost:", "<!-- relaywg:") if m in prev]
+        if marks:
+            kept = "\n" + prev[min(marks):]
     with open(args.out, "w") as fh:
         fh.write("\n".join(L) + "\n" + kept)
     print(json.dumps(out, separators=(",", ":")))
