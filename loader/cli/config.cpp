@@ -336,7 +336,29 @@ Config parse_config(const std::string &text, const std::string &filename)
 		}
 	check_required(c, seen, filename);
 	check_values(c, seen, filename);
+	if (!seen.count("dual_mtu"))
+		c.dual_mtu = default_dual_mtu(c.dual);
 	return c;
+}
+
+// Room for a whole copy on a 1500-byte path: the largest PPTP packet of a
+// client_mtu 1380 tunnel (1424 B) or WireGuard packet fits, and the dual
+// link's own packet stays within 1500: ppp over PPTP as the guide set it,
+// WireGuard over IPv4 (60 B; over IPv6 it needs 80: dual_mtu = 1420 and a
+// main tunnel at most 1340), GRE (24 B) and IPIP (20 B).
+unsigned default_dual_mtu(DualKind kind)
+{
+	switch (kind) {
+	case DualKind::ppp:
+		return 1448;
+	case DualKind::wireguard:
+		return 1440;
+	case DualKind::gre:
+		return 1476;
+	case DualKind::ipip:
+		return 1480;
+	}
+	return 1448;
 }
 
 Config load_config(const std::string &path)

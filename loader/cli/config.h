@@ -48,11 +48,15 @@ struct Config {
 	// secondary, dual != ppp: each dual link device and the sites behind it,
 	// in the file's order.
 	std::vector<std::pair<std::string, std::vector<IpAddr>>> relay;
-	unsigned dual_mtu = 1448;                // 0: leave the MTU alone
+	unsigned dual_mtu = 1448;                // 0: leave the MTU alone; default by kind
 	unsigned client_mtu = 1380;              // primary, pptp
 	std::string eliminate = "off";           // off, monitor, drop or order (pptp only)
 	bool rp_filter = true;                   // loosen rp_filter where copies arrive
 };
+
+// dual_mtu when the file gives none: the most a copy can have on a
+// 1500-byte path over that kind of dual link.
+unsigned default_dual_mtu(DualKind kind);
 
 // Throws Error("FILE:LINE: KEY: what is wrong"), or Error("FILE: KEY:
 // required ...") for a key that is missing.

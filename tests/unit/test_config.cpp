@@ -389,3 +389,14 @@ TEST_CASE("the shipped example parses")
 {
 	CHECK_NOTHROW(load_config(std::string(EXAMPLE_CONFIG)));
 }
+
+TEST_CASE("dual_mtu defaults to what a copy can have over the dual link's kind")
+{
+	const std::string client = "role = client\nwan = eth0\nprimary = 198.18.0.2\n";
+	CHECK(parse_config(client, "t.conf").dual_mtu == 1448);
+	CHECK(parse_config(client + "dual = wireguard\ndual_dev = wg1\n", "t.conf").dual_mtu == 1440);
+	CHECK(parse_config(client + "dual = gre\ndual_dev = gre1\n", "t.conf").dual_mtu == 1476);
+	CHECK(parse_config(client + "dual = ipip\ndual_dev = ipip1\n", "t.conf").dual_mtu == 1480);
+	CHECK(parse_config(client + "dual = wireguard\ndual_dev = wg1\ndual_mtu = 1420\n", "t.conf").dual_mtu == 1420);
+	CHECK(parse_config(client + "dual = gre\ndual_dev = gre1\ndual_mtu = 0\n", "t.conf").dual_mtu == 0);
+}
