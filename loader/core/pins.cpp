@@ -26,4 +26,25 @@ std::vector<std::string> list_dir(const std::string &path)
 	return names;
 }
 
+std::string device_pin_name(std::string device)
+{
+	std::replace(device.begin(), device.end(), '.', ':');
+	return device;
+}
+
+std::string device_from_pin_name(std::string name)
+{
+	std::replace(name.begin(), name.end(), ':', '.');
+	return name;
+}
+
+std::vector<std::string> list_device_dirs(const std::string &dir)
+{
+	std::vector<std::string> devices;
+	for (const std::string &name : list_dir(dir))
+		devices.push_back(device_from_pin_name(name));
+	std::sort(devices.begin(), devices.end());
+	return devices;
+}
+
 }  // namespace dupgre

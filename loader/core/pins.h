@@ -49,4 +49,13 @@ size_t count_keys(int map_fd);
 // Entries of a directory (sorted, no dot files); empty if it does not exist.
 std::vector<std::string> list_dir(const std::string &dir);
 
+// A device's state directory under bpffs, and back. bpffs refuses names with
+// a dot (kernel/bpf/inode.c: reserved for its own files), and VLAN devices
+// have one (eth0.2, OpenWrt's usual WAN): the directory has ':' for '.',
+// which no device name contains (the kernel's dev_valid_name).
+std::string device_pin_name(std::string device);
+std::string device_from_pin_name(std::string name);
+// The devices whose state directories are in dir.
+std::vector<std::string> list_device_dirs(const std::string &dir);
+
 }  // namespace dupgre

@@ -70,12 +70,12 @@ std::string CloneStatus::state() const
 CloneState::CloneState(const std::string &device) : device_(device)
 {
 	validate_ifname(device);
-	dir_ = state_root() + "/clone/" + device;
+	dir_ = state_root() + "/clone/" + device_pin_name(device);
 }
 
 std::vector<std::string> CloneState::devices()
 {
-	return list_dir(state_root() + "/clone");
+	return list_device_dirs(state_root() + "/clone");
 }
 
 bool CloneState::exists() const

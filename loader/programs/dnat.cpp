@@ -26,12 +26,12 @@ const ProgramSpec dnat_program = {"dnat", dnat_filter, {"stats", "info"}, dnat_s
 DnatState::DnatState(const std::string &device) : device_(device)
 {
 	validate_ifname(device);
-	dir_ = state_root() + "/dnat/" + device;
+	dir_ = state_root() + "/dnat/" + device_pin_name(device);
 }
 
 std::vector<std::string> DnatState::devices()
 {
-	return list_dir(state_root() + "/dnat");
+	return list_device_dirs(state_root() + "/dnat");
 }
 
 bool DnatState::exists() const
