@@ -316,7 +316,8 @@ topo_up() {
 _wg_dev() {
 	ip -n "$1" link add "$2" type wireguard
 	nsx "$1" wg set "$2" listen-port "$3" private-key "/etc/vmtests/wg-$4.key"
-	ip -n "$1" link set "$2" mtu "${5:-1420}" up
+	ip -n "$1" link set "$2" mtu "${5:-1420}"
+	[ "${LINK_DOWN:-0}" = 1 ] || ip -n "$1" link set "$2" up
 }
 
 # A dual link's MTU: room for a copy of the largest tunnel packet the
@@ -347,7 +348,7 @@ _wg_wait() {
 # numbers, no key, no checksum), up, no address and no route.
 _tunnel_dev() {
 	ip -n "$1" link add "$2" type "$3" local "$4" remote "$5" ttl 64
-	ip -n "$1" link set "$2" up
+	[ "${LINK_DOWN:-0}" = 1 ] || ip -n "$1" link set "$2" up
 }
 
 # Device names per kind, so that the kinds can share one topology:
@@ -367,7 +368,8 @@ dual_select() {
 }
 
 # dual_client_up KIND: the client's dual link of KIND on its own: the flap
-# scenario deletes and re-creates it, as wg-quick down/up or ifdown/ifup do.
+# scenario deletes and re-creates it, as wg-quick down/up or ifdown/ifup do
+# (LINK_DOWN=1: configured, not yet up).
 dual_client_up() {
 	local port=$WG_DUAL_PORT key=dual-secondary dev
 	dev=dual-$(_dual_tag "$1")
