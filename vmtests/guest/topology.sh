@@ -25,7 +25,7 @@
 # (client-secondary, primary-secondary): "ppp" as above; otherwise one
 # device "dual-KIND" (dual-wg, dual-gre, dual-ipip) on the client and on the
 # primary, and on the secondary one device per site (dual-wg-c, dual-wg-p)
-# or, for WireGuard with WG_SHARED=1, one device "dual-wg" with both sites
+# or, for WireGuard with WG_SHARED=1 (the default), one device "dual-wg" with both sites
 # as peers; the secondary then runs no pptpd and no pppd. DUAL_KINDS
 # (default: TRANSPORT) may name several kinds, brought up side by side
 # (dual_select picks the one the modes use). WireGuard's AllowedIPs hold the other
@@ -40,7 +40,7 @@
 
 CLIENT_PUB=198.18.0.1 PRIMARY_PUB=198.18.1.1 SECONDARY_PUB=198.18.2.1
 PRIMARY_PRIVATE=10.123.82.34 INET=198.18.3.1
-TUNNEL=pptp TRANSPORT=ppp WG_SHARED=${WG_SHARED:-0}
+TUNNEL=pptp TRANSPORT=ppp WG_SHARED=${WG_SHARED:-1}
 # WireGuard ports: the main tunnel's (eliminate --tunnel wireguard matches
 # it), the dual links' on the secondary (per site: +1 client, +2 primary).
 WG_PORT=51820 WG_DUAL_PORT=51830
