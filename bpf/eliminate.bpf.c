@@ -420,6 +420,20 @@ static __always_inline int wg_sequence(struct __sk_buff *skb, struct elim_stream
 	return 0;
 }
 
+/* Drop mode. PPTP's receivers take nothing out of their window, and one of
+ * them (pptp 1.10) stalls on duplicates: everything not passed goes. A
+ * WireGuard receiver takes any packet its 8128-packet replay window has not
+ * seen, a copy far behind this window or a stream's jump ahead, and drops
+ * forged ones by their authentication: only what this window knows to be a
+ * duplicate goes, and the rest is WireGuard's to judge.
+ */
+static __always_inline bool drop_in_drop_mode(const struct outcome *out)
+{
+	if (tunnel == ELIM_TUNNEL_WIREGUARD)
+		return out->counter == ELIM_DISCARDED;
+	return out->counter != ELIM_PASSED;
+}
+
 SEC("tc")
 int dupgre_eliminate(struct __sk_buff *skb)
 {
@@ -506,7 +520,7 @@ int dupgre_eliminate(struct __sk_buff *skb)
 	if (out.counter == ELIM_DISCARDED)
 		count_gap(out.gap_us);
 	if (!order)
-		return drop && out.counter != ELIM_PASSED ? TC_ACT_SHOT : TC_ACT_UNSPEC;
+		return drop && drop_in_drop_mode(&out) ? TC_ACT_SHOT : TC_ACT_UNSPEC;
 	if (out.counter != ELIM_PASSED && !out.stale)
 		return TC_ACT_SHOT;
 	if (verdict == ORDER_DROP) {

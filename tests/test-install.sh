@@ -8,7 +8,7 @@ trap 'rm -rf "$root"' EXIT
 DESTDIR=$root cmake --install "$BUILD" >/dev/null
 failed=0 passed=0
 hooks="etc/ppp/ip-pre-up.d/dupgre etc/ppp/ip-up.d/dupgre etc/ppp/ip-down.d/dupgre
-	etc/network/if-up.d/dupgre etc/network/if-down.d/dupgre etc/network/if-post-down.d/dupgre
+	etc/network/if-pre-up.d/dupgre etc/network/if-up.d/dupgre etc/network/if-down.d/dupgre etc/network/if-post-down.d/dupgre
 	etc/networkd-dispatcher/carrier.d/dupgre etc/networkd-dispatcher/degraded.d/dupgre
 	etc/networkd-dispatcher/routable.d/dupgre etc/networkd-dispatcher/off.d/dupgre
 	etc/networkd-dispatcher/no-carrier.d/dupgre"

@@ -55,7 +55,7 @@ enum elim_tunnel {
 	X(ELIM_OUT_OF_ORDER, out_of_order, out_of_order_packets, \
 	  "OutOfOrderPackets: passed, but not last + 1") \
 	X(ELIM_ROGUE, rogue, packets, \
-	  "RoguePackets: outside the window. Older: a stale copy, dropped in drop mode. " \
+	  "RoguePackets: outside the window. Older: a stale copy, dropped in drop mode (PPTP; WireGuard judges its own). " \
 	  "Newer: passed, and the stream starts over from it (counted in passed too)") \
 	X(ELIM_LOST, lost, lost_packets, "LostPackets: left the window never seen on any path") \
 	X(ELIM_TAGLESS, tagless, packets, \

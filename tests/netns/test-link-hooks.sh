@@ -26,6 +26,7 @@ ifupdown_hook() {
 		2>>"$TMP/hook.err" || rc=$?
 	[ "$rc" = 0 ] || { echo "FAIL - $dir $iface exited $rc"; FAILURES=$((FAILURES + 1)); }
 }
+if_pre_up() { ifupdown_hook "$1" "$2" if-pre-up.d "$3" start pre-up; }
 if_up() { ifupdown_hook "$1" "$2" if-up.d "$3" start post-up; }
 if_down() { ifupdown_hook "$1" "$2" if-down.d "$3" stop pre-down; }
 if_post_down() { ifupdown_hook "$1" "$2" if-post-down.d "$3" stop post-down; }
@@ -116,6 +117,17 @@ check "the WAN goes: nothing left" nothing_left "$client"
 event "$TMP/client.conf" wan+
 check_eq "it comes back: all set up again" "$UP / wan0:1/1 wg1:0/1" "$(clone_state "$client") / $(filters "$client")"
 check_eq "no problem logged so far" 0 "$(problems)"
+# ifup of a dual link whose stanza makes the device (pre-up ip link add):
+# set up at pre-up, while the device is still down, before anything
+# arrives by it.
+event "$TMP/client.conf" wg1-
+ip -n "$client" tuntap add mode tun name wg1
+if_pre_up "$client" "$TMP/client.conf" wg1
+check_eq "pre-up: set up while the dual link is still down" "false $UP" \
+	"$(ip -n "$client" -j link show wg1 | jq -r '.[0].flags | index("UP") != null') $(clone_state "$client")"
+ip -n "$client" link set wg1 up
+if_up "$client" "$TMP/client.conf" wg1
+check_eq "post-up then changes nothing" "$UP / wan0:1/1 wg1:0/1" "$(clone_state "$client") / $(filters "$client")"
 for dev in lo eth7 --all; do if_up "$client" "$TMP/client.conf" "$dev"; done
 check_eq "other interfaces (and ifup -a's --all) are not dupgre's" "$UP" "$(clone_state "$client")"
 
