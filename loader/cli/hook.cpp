@@ -302,8 +302,10 @@ int client_hook(bool up, const std::string &event, const PppLink &link, const Co
 
 int relay_link_hook(bool up, const std::string &event, const std::string &dev, const Config &c)
 {
-	for (const auto &[name, sites] : c.relay) {
-		if (name != dev)
+	for (const auto &link : c.relay) {
+		// Not a structured binding: C++17 lambdas cannot capture one.
+		const std::vector<IpAddr> &sites = link.second;
+		if (link.first != dev)
 			continue;
 		Steps s(event, dev, "dual link");
 		if (!up) {
