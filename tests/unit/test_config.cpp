@@ -341,7 +341,8 @@ TEST_CASE("every role x tunnel x dual kind: the keys it needs, takes and refuses
 				}
 				// Each other key, added: taken if it applies, else refused
 				// on its line, by name.
-				for (const auto &[key, v] : valid_values) {
+				for (const auto &kv : valid_values) {
+					const std::string &key = kv.first;  // INFO captures it: no structured binding in C++17
 					if (std::find(base.begin(), base.end(), key) != base.end())
 						continue;
 					std::vector<std::string> more = base;
