@@ -247,16 +247,21 @@ int pre_up_hook(const std::string &event, const PppLink &link, const Config &c)
 	return s.problems();
 }
 
+// ip-up/ip-down of a PPTP dual link: the same steps on a primary and a client.
+int ppp_dual_hook(bool up, const std::string &event, const PppLink &link, const Config &c)
+{
+	Steps s(event, link.iface, "dual link");
+	if (up)
+		dual_up(s, c, link.iface);
+	else
+		dual_down(s, c, link.iface);
+	return s.problems();
+}
+
 int primary_hook(bool up, const std::string &event, const PppLink &link, const Config &c)
 {
-	if (is_ppp_dual(c, link)) {
-		Steps s(event, link.iface, "dual link");
-		if (up)
-			dual_up(s, c, link.iface);
-		else
-			dual_down(s, c, link.iface);
-		return s.problems();
-	}
+	if (is_ppp_dual(c, link))
+		return ppp_dual_hook(up, event, link, c);
 	if (!wireguard(c) && remote_in(c.client_remote, link)) {
 		Steps s(event, link.iface, "client connection");
 		if (up) {
@@ -290,14 +295,7 @@ int secondary_hook(bool up, const std::string &event, const PppLink &link, const
 
 int client_hook(bool up, const std::string &event, const PppLink &link, const Config &c)
 {
-	if (!is_ppp_dual(c, link))
-		return 0;
-	Steps s(event, link.iface, "dual link");
-	if (up)
-		dual_up(s, c, link.iface);
-	else
-		dual_down(s, c, link.iface);
-	return s.problems();
+	return is_ppp_dual(c, link) ? ppp_dual_hook(up, event, link, c) : 0;
 }
 
 int relay_link_hook(bool up, const std::string &event, const std::string &dev, const Config &c)
