@@ -30,10 +30,15 @@ const volatile __u64 reset_ns = 1000000000ull;
 const volatile bool order = false;	/* implies drop */
 const volatile __u32 tunnel = ELIM_TUNNEL_PPTP;	/* enum elim_tunnel */
 const volatile __be16 wg_port = 0;	/* WireGuard: the server's port, as source or destination */
+const volatile __u64 jump_quiet_ns = ELIM_JUMP_QUIET_NS;	/* the tests shorten it */
 
+/* A plain hash, not an LRU: an LRU may evict a live stream's key. An entry
+ * goes when its slot is claimed for another stream; twice the slots leave
+ * room for the entries a race can strand.
+ */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, ELIM_MAX_STREAMS);
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 2 * ELIM_MAX_STREAMS);
 	__type(key, struct elim_stream_key);
 	__type(value, __u32);	/* index into streams */
 } stream_index SEC(".maps");
@@ -46,7 +51,7 @@ struct {
 	__type(value, struct elim_slot);
 } streams SEC(".maps");
 
-/* Next slot to hand out, shared by every interface's program. */
+/* Where the next claim starts looking, shared by every interface's program. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
@@ -116,6 +121,7 @@ struct outcome {
 	bool out_of_order;
 	bool rogue;			/* PASSED, but ahead of the window */
 	bool reset;
+	bool taken_back;		/* order mode: from a holder that stopped beating */
 	__u32 lost;
 	__u32 rescued[ELIM_MAX_PATHS];
 	__u32 gap_us;			/* for DISCARDED: since the first copy */
@@ -169,20 +175,22 @@ static __always_inline void take_any(struct elim_slot *s, __u32 seq, __u32 now_u
 /* A packet newer than the window: a window's worth lost on every path, or
  * the sender renumbered, or a forged packet. The stream moves there only
  * when ELIM_JUMP_CONFIRM such packets come in a row, each within the
- * window after the one before; in-window packets in between start the
- * count over. So one forged packet costs itself, never the stream.
+ * window after the one before, and nothing came in the window for
+ * ELIM_JUMP_QUIET_NS (last_ns moves only for in-window packets): forged
+ * packets, however many, cost themselves while the stream's traffic flows.
  */
-static __always_inline void jump_ahead(struct elim_slot *s, __u32 seq, __u32 now_us, struct outcome *out)
+static __always_inline void jump_ahead(struct elim_slot *s, __u32 seq, __u64 now_ns, struct outcome *out)
 {
 	__u32 step = seq - s->jump_seq;
+	__u64 quiet = reset_ns < jump_quiet_ns ? reset_ns : jump_quiet_ns;
 
 	if (s->jump_count && step && step < window)
 		s->jump_count++;
 	else
 		s->jump_count = 1;
 	s->jump_seq = seq;
-	if (s->jump_count >= ELIM_JUMP_CONFIRM) {
-		take_any(s, seq, now_us, out);
+	if (s->jump_count >= ELIM_JUMP_CONFIRM && (__s64)(now_ns - s->last_ns) >= (__s64)quiet) {
+		take_any(s, seq, now_ns / 1000, out);
 		out->rogue = true;	/* passed, and counted as rogue too */
 		return;
 	}
@@ -212,19 +220,13 @@ static __always_inline void leave_window(struct elim_slot *s, __u64 leaving, str
 /* 802.1CB 7.4.3.4, VectorRecoveryAlgorithm, under the slot's lock: plain
  * arithmetic only (no helper may be called while it is held).
  */
-static __always_inline void recover(struct elim_slot *s, const struct elim_stream_key *key,
-				    __u32 seq, __u64 now_ns, struct outcome *out)
+static __always_inline void recover(struct elim_slot *s, __u32 seq, __u64 now_ns, struct outcome *out)
 {
 	__u64 mask = window >= 64 ? ~0ull : (1ull << window) - 1;
 	__u32 now_us = now_ns / 1000;
 	__s32 delta;
 
-	if (!same_stream(&s->owner, key)) {
-		/* A new stream, or its slot went to another one meanwhile. */
-		__builtin_memset(s->counters, 0, sizeof(s->counters));
-		s->owner = *key;
-		s->take_any = 1;
-	} else if ((__s64)(now_ns - s->last_ns) > (__s64)reset_ns) {
+	if ((__s64)(now_ns - s->last_ns) > (__s64)reset_ns) {
 		/* No packet in the window for the reset time: whatever the
 		 * stream does now (renumbered, say) is taken. Signed: the clock
 		 * is read before the lock, so the copy on the other CPU may have
@@ -242,14 +244,16 @@ static __always_inline void recover(struct elim_slot *s, const struct elim_strea
 
 	delta = seq - s->recov_seq;	/* serial number arithmetic: wraps at 2^32 */
 	if (delta <= -(__s32)window) {
-		/* Older than the window: a stale copy no PPTP receiver takes. */
+		/* Older than the window: a stale copy no PPTP receiver takes.
+		 * It says nothing of copies: a stream's own late packet does
+		 * this too, and a stream marked copied is held at every gap.
+		 */
 		out->counter = ELIM_ROGUE;
 		out->stale = true;
-		s->copied = 1;
 		return;
 	}
 	if (delta >= (__s32)window) {
-		jump_ahead(s, seq, now_us, out);
+		jump_ahead(s, seq, now_ns, out);
 		if (out->restarted)
 			s->last_ns = now_ns;
 		return;
@@ -300,21 +304,47 @@ enum order_verdict {
 	ORDER_HOLDER,	/* to the holder */
 };
 
+/* What the program knows of the holder and its hand-back when a packet
+ * comes (read under their own locks, before the slot's).
+ */
+struct holder_view {
+	__u32 received, next, gen;	/* the hand-back; for the slot's owner only if gen matches */
+	bool written;
+	bool beating;			/* the heartbeat is fresh */
+	bool draining;			/* the holder is stopping: no new gap for it */
+};
+
 /* Order mode, under the slot's lock, for a packet recovery did not drop:
  * may it reach the receiver now? While the holder has packets of the
  * stream (or some are on their way to it: queued != received), every
- * packet goes to the holder, in arrival order behind them. Otherwise the
- * stream is the program's: the next number passes, an earlier one is
- * late, a later one opens a gap and goes to the holder.
+ * packet goes to the holder, in arrival order behind them; if its beat
+ * stopped, the stream is taken back at once. Otherwise the stream is the
+ * program's: the next number passes, an earlier one is late, a later one
+ * opens a gap and goes to the holder (if one beats and takes new gaps).
  */
-static __always_inline enum order_verdict order_packet(struct elim_slot *s, const struct outcome *out,
-						       __u32 seq, __u32 received, __u32 next, bool written)
+static __always_inline enum order_verdict order_packet(struct elim_slot *s, struct outcome *out, __u32 seq,
+						       const struct holder_view *h)
 {
+	bool ours = h->written && h->gen == s->gen;	/* a record for another owner says nothing */
+	__u32 received = ours ? h->received : 0, next = ours ? h->next : 0;
+
 	if (s->queued != received) {
+		if (!h->beating) {
+			/* The holder is gone: what it held went with its socket,
+			 * or was released before it stopped. Nothing at or below
+			 * the newest number recovery passed may follow now.
+			 */
+			s->queued = received;
+			s->synced = received;
+			s->next = s->recov_seq + 1;
+			s->next_valid = 1;
+			out->taken_back = true;
+			return seq == s->recov_seq ? ORDER_PASS : ORDER_DROP;
+		}
 		/* The holder publishes its frontier as it goes: a copy below
 		 * it is late, and need not take a place in the queue.
 		 */
-		if (written && (__s32)(seq - next) < 0)
+		if (ours && (__s32)(seq - next) < 0)
 			return ORDER_DROP;
 		s->queued++;
 		return ORDER_HOLDER;
@@ -332,9 +362,10 @@ static __always_inline enum order_verdict order_packet(struct elim_slot *s, cons
 	if ((__s32)(seq - s->next) < 0)
 		return ORDER_DROP;
 	/* A stream that never had a second copy (the dual link's own
-	 * tunnel, say) has nothing to wait for: its gaps never fill.
+	 * tunnel, say) has nothing to wait for: its gaps never fill. Nor has
+	 * one whose holder is gone or stopping.
 	 */
-	if (!s->copied) {
+	if (!s->copied || !h->beating || h->draining) {
 		s->next = seq + 1;
 		return ORDER_PASS;
 	}
@@ -342,30 +373,108 @@ static __always_inline enum order_verdict order_packet(struct elim_slot *s, cons
 	return ORDER_HOLDER;
 }
 
-static __always_inline struct elim_slot *stream_slot(const struct elim_stream_key *key, __u32 *index)
+/* Claims slot index for key if its stream has been idle past the reset
+ * time (or it never had one): every field is reset under the lock, and gen
+ * moves on, so nothing of the owner before survives. The owner before
+ * loses its index entry.
+ */
+static __always_inline struct elim_slot *claim(const struct elim_stream_key *key, __u32 index, __u64 now)
 {
-	__u32 zero = 0, *next, *idx = bpf_map_lookup_elem(&stream_index, key);
+	struct elim_stream_key old;
+	struct elim_slot *s = bpf_map_lookup_elem(&streams, &index);
+	bool free, had_owner;
+	__u32 gen, *idx;
 
-	if (!idx) {
-		next = bpf_map_lookup_elem(&alloc, &zero);
-		if (!next)
-			return NULL;
-		__u32 slot = __sync_fetch_and_add(next, 1) % ELIM_MAX_STREAMS;
-		/* The other copy may have won the race on another CPU: use its. */
-		bpf_map_update_elem(&stream_index, key, &slot, BPF_NOEXIST);
-		idx = bpf_map_lookup_elem(&stream_index, key);
-		if (!idx)
-			return NULL;
+	if (!s)
+		return NULL;
+	bpf_spin_lock(&s->lock);
+	had_owner = s->gen != 0;
+	free = !had_owner || (__s64)(now - s->last_ns) > (__s64)reset_ns;
+	if (free) {
+		old = s->owner;
+		gen = s->gen + 1;
+		__builtin_memset(&s->owner, 0, sizeof(s->owner));
+		__builtin_memset(&s->recov_seq, 0, sizeof(*s) - offsetof(struct elim_slot, recov_seq));
+		s->owner = *key;
+		s->gen = gen ? gen : 1;
+		s->take_any = 1;
+		s->last_ns = now;
 	}
-	*index = *idx;
-	return bpf_map_lookup_elem(&streams, idx);
+	bpf_spin_unlock(&s->lock);
+	if (!free)
+		return NULL;
+	if (had_owner) {
+		idx = bpf_map_lookup_elem(&stream_index, &old);
+		if (idx && *idx == index)
+			bpf_map_delete_elem(&stream_index, &old);
+	}
+	return s;
+}
+
+/* The slot of key's stream, claimed on its first packet. NULL when no slot
+ * is to be had: every one tried is live (counted), or a race lost.
+ */
+static __always_inline struct elim_slot *stream_slot(const struct elim_stream_key *key, __u64 now, __u32 *index)
+{
+	__u32 zero = 0, *cursor, *idx = bpf_map_lookup_elem(&stream_index, key);
+	struct elim_slot *s = NULL;
+	__u32 slot = 0;
+
+	if (idx) {
+		*index = *idx;
+		return bpf_map_lookup_elem(&streams, idx);
+	}
+	cursor = bpf_map_lookup_elem(&alloc, &zero);
+	if (!cursor)
+		return NULL;
+#pragma unroll
+	for (int i = 0; i < ELIM_CLAIM_PROBES; i++) {
+		slot = __sync_fetch_and_add(cursor, 1) % ELIM_MAX_STREAMS;
+		s = claim(key, slot, now);
+		if (s)
+			break;
+	}
+	if (!s) {
+		count(ELIM_TOTAL_ROW, ELIM_TABLE_FULL, 1);
+		return NULL;
+	}
+	/* The other copy may have claimed a slot too, on another CPU: the
+	 * first to record its claim wins, and the other slot is idle again
+	 * after the reset time.
+	 */
+	if (bpf_map_update_elem(&stream_index, key, &slot, BPF_NOEXIST)) {
+		idx = bpf_map_lookup_elem(&stream_index, key);
+		if (!idx) {
+			count(ELIM_TOTAL_ROW, ELIM_TABLE_FULL, 1);
+			return NULL;
+		}
+		slot = *idx;
+	}
+	*index = slot;
+	return bpf_map_lookup_elem(&streams, &slot);
+}
+
+/* The kernel's PPTP receiver takes an LCP echo request or reply however
+ * late it comes (pptp_rcv_core() in drivers/net/ppp/pptp.c: address and
+ * control 0xff 0x03, protocol 0xc021, code 9 or 10): neither drop nor
+ * order mode may hold one back as late. payload: the PPP frame's offset.
+ */
+static __always_inline bool lcp_echo(struct __sk_buff *skb, __u32 payload, __u32 end)
+{
+	__u8 ppp[5];
+
+	if (load_in(skb, payload, end, ppp, sizeof(ppp)))
+		return false;
+	return ppp[0] == 0xff && ppp[1] == 0x03 && ppp[2] == 0xc0 && ppp[3] == 0x21 &&
+	       (ppp[4] == 9 || ppp[4] == 10);
 }
 
 /* The GRE sequence number and stream of a PPTP data packet; -1 if not
- * PPTP GRE, 1 if it carries no sequence number.
+ * PPTP GRE, 1 if it carries no sequence number. *echo: an LCP echo (only
+ * looked for when something may be dropped).
  */
 static __always_inline int pptp_sequence(struct __sk_buff *skb, struct elim_stream_key *key,
-					 __u32 *seq)
+					 __u32 *seq, bool *echo)
 {
 	struct ipv4_pkt pkt = {};
 	__u32 l3, word0, word1;
@@ -382,7 +491,12 @@ static __always_inline int pptp_sequence(struct __sk_buff *skb, struct elim_stre
 	key->id = word1 & 0xffff;
 	if (!(word0 & 0x10000000))
 		return 1;
-	return load_be32(skb, pkt.l4 + 8, pkt.end, seq) ? -1 : 0;
+	if (load_be32(skb, pkt.l4 + 8, pkt.end, seq))
+		return -1;
+	/* After the sequence number, the acknowledgment if A is set. */
+	if (drop)
+		*echo = lcp_echo(skb, pkt.l4 + (word0 & 0x80 ? 16 : 12), pkt.end);
+	return 0;
 }
 
 /* The stream and sequence number of a WireGuard data message to or from
@@ -427,11 +541,36 @@ static __always_inline int wg_sequence(struct __sk_buff *skb, struct elim_stream
  * forged ones by their authentication: only what this window knows to be a
  * duplicate goes, and the rest is WireGuard's to judge.
  */
-static __always_inline bool drop_in_drop_mode(const struct outcome *out)
+static __always_inline bool drop_in_drop_mode(const struct outcome *out, bool echo)
 {
 	if (tunnel == ELIM_TUNNEL_WIREGUARD)
 		return out->counter == ELIM_DISCARDED;
-	return out->counter != ELIM_PASSED;
+	return out->counter != ELIM_PASSED && !(echo && out->stale);
+}
+
+/* The holder's hand-back of the stream in slot index, and its beat. */
+static __always_inline void read_holder(__u32 index, __u64 now, struct holder_view *h)
+{
+	struct elim_order_ack *ack = bpf_map_lookup_elem(&order_ack, &index);
+	struct hold_info *info;
+	__u32 zero = 0;
+
+	if (ack) {
+		bpf_spin_lock(&ack->lock);
+		h->received = ack->received;
+		h->next = ack->next;
+		h->written = ack->written;
+		h->gen = ack->gen;
+		bpf_spin_unlock(&ack->lock);
+	}
+	info = bpf_map_lookup_elem(&hold_info, &zero);
+	if (info) {
+		/* Signed: the holder may have read the clock after us. */
+		__u64 beat = info->heartbeat_ns;
+
+		h->beating = beat && (__s64)(now - beat) < (__s64)HOLD_STALE_NS;
+		h->draining = info->draining;
+	}
 }
 
 SEC("tc")
@@ -439,11 +578,11 @@ int dupgre_eliminate(struct __sk_buff *skb)
 {
 	struct elim_stream_key key = {};
 	enum order_verdict verdict = ORDER_PASS;
-	struct elim_order_ack *ack;
-	__u32 received = 0, next = 0, index = 0, queued = 0;
-	bool written = false;
+	struct holder_view holder = {};
+	__u32 index = 0, queued = 0;
 	struct outcome out = {};
 	struct elim_slot *s;
+	bool echo = false;
 	__u32 seq = 0;
 	__u64 now;
 	int ret;
@@ -451,7 +590,7 @@ int dupgre_eliminate(struct __sk_buff *skb)
 	if (tunnel == ELIM_TUNNEL_WIREGUARD)
 		ret = wg_sequence(skb, &key, &seq);
 	else
-		ret = pptp_sequence(skb, &key, &seq);
+		ret = pptp_sequence(skb, &key, &seq, &echo);
 	if (ret < 0)
 		return TC_ACT_UNSPEC;
 	if (ret > 0) {
@@ -459,34 +598,41 @@ int dupgre_eliminate(struct __sk_buff *skb)
 		count(ELIM_TOTAL_ROW, ELIM_TAGLESS, 1);
 		return TC_ACT_UNSPEC;
 	}
+	/* The mark is another tool's (the order mark is set below, after
+	 * this hook): ordering would overwrite it.
+	 */
+	if (order && skb->mark) {
+		count(ELIM_TOTAL_ROW, ELIM_FOREIGN_MARK, 1);
+		return TC_ACT_UNSPEC;
+	}
 	now = bpf_ktime_get_ns();
-	s = stream_slot(&key, &index);
+	s = stream_slot(&key, now, &index);
 	if (!s)
 		return TC_ACT_UNSPEC;
-	if (order) {
-		/* Its own lock: one lock at a time. A stale read only delays
-		 * the hand-back to a later packet.
-		 */
-		ack = bpf_map_lookup_elem(&order_ack, &index);
-		if (ack) {
-			bpf_spin_lock(&ack->lock);
-			received = ack->received;
-			next = ack->next;
-			written = ack->written;
-			bpf_spin_unlock(&ack->lock);
-		}
-	}
+	if (order)
+		read_holder(index, now, &holder);	/* one lock at a time */
 
 	bpf_spin_lock(&s->lock);
-	recover(s, &key, seq, now, &out);
+	if (!same_stream(&s->owner, &key)) {
+		/* The slot went to another stream after the lookup (this one
+		 * was idle past the reset time): pass, and let the next packet
+		 * claim a slot anew.
+		 */
+		bpf_spin_unlock(&s->lock);
+		__u32 *idx = bpf_map_lookup_elem(&stream_index, &key);
+		if (idx && *idx == index)
+			bpf_map_delete_elem(&stream_index, &key);
+		return TC_ACT_UNSPEC;
+	}
+	recover(s, seq, now, &out);
 	/* Duplicates and unconfirmed jumps are dropped; a stale copy goes
 	 * to the order logic, which drops it unless the holder still waits
 	 * for its number (copies a window or more behind, at high rates).
 	 */
 	if (order && (out.counter == ELIM_PASSED || out.stale))
-		verdict = order_packet(s, &out, seq, received, next, written);
+		verdict = order_packet(s, &out, seq, &holder);
 	queued = s->queued;
-	s->counters[out.counter]++;
+	s->counters[out.counter & 3]++;	/* PASSED, DISCARDED or ROGUE */
 	if (out.out_of_order)
 		s->counters[ELIM_OUT_OF_ORDER]++;
 	if (out.rogue)
@@ -508,6 +654,8 @@ int dupgre_eliminate(struct __sk_buff *skb)
 	}
 	if (out.reset)
 		count(ELIM_TOTAL_ROW, ELIM_RESETS, 1);
+	if (out.taken_back)
+		count(ELIM_TOTAL_ROW, ELIM_HOLDER_GONE, 1);
 	if (out.lost)
 		count(ELIM_TOTAL_ROW, ELIM_LOST, out.lost);
 #pragma unroll
@@ -520,10 +668,12 @@ int dupgre_eliminate(struct __sk_buff *skb)
 	if (out.counter == ELIM_DISCARDED)
 		count_gap(out.gap_us);
 	if (!order)
-		return drop && drop_in_drop_mode(&out) ? TC_ACT_SHOT : TC_ACT_UNSPEC;
+		return drop && drop_in_drop_mode(&out, echo) ? TC_ACT_SHOT : TC_ACT_UNSPEC;
 	if (out.counter != ELIM_PASSED && !out.stale)
 		return TC_ACT_SHOT;
 	if (verdict == ORDER_DROP) {
+		if (echo)
+			return TC_ACT_UNSPEC;	/* late, but the receiver takes it */
 		count(path, ELIM_LATE, 1);
 		count(ELIM_TOTAL_ROW, ELIM_LATE, 1);
 		return TC_ACT_SHOT;

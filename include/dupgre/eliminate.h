@@ -11,10 +11,14 @@
 
 #include "dupgre/layout.h"
 
-/* Streams tracked at once. Beyond that, the slot allocated longest ago is
- * reused, and its stream starts over (as after a reset).
+/* Streams tracked at once. A new stream takes a slot whose stream has been
+ * idle past the reset time (or never used); when every slot it tries is
+ * live, the new stream is not tracked (stream_table_full): its packets pass
+ * as without dupgre, and no live call loses its slot.
  */
 #define ELIM_MAX_STREAMS 4096
+/* Slots a new stream tries, from the allocation cursor on. */
+#define ELIM_CLAIM_PROBES 8
 /* Interfaces one receiver eliminates across (the WAN, the secondary link...). */
 #define ELIM_MAX_PATHS 4
 /* Sequence history: the largest window. */
@@ -67,7 +71,13 @@ enum elim_tunnel {
 	X(ELIM_LATE, late, order_packets, \
 	  "order mode: came after the receiver took a later number (the gap was skipped): dropped") \
 	X(ELIM_TO_HOLDER, to_holder, order_packets, \
-	  "order mode: a gap before it, or packets held: handed to the holder")
+	  "order mode: a gap before it, or packets held: handed to the holder") \
+	X(ELIM_TABLE_FULL, stream_table_full, untracked_packets, \
+	  "a new stream found no slot idle past the reset time: passed untracked") \
+	X(ELIM_FOREIGN_MARK, foreign_mark, untracked_packets, \
+	  "order mode: the packet carried another tool's mark: passed unordered, its mark kept") \
+	X(ELIM_HOLDER_GONE, holder_gone, takebacks, \
+	  "order mode: streams taken back from a holder whose heartbeat stopped")
 
 #define ELIM_FAMILIES(F) \
 	F(packets, "result", device, \
@@ -81,7 +91,11 @@ enum elim_tunnel {
 	F(resets, "", total, "Streams idle longer than the reset time.") \
 	F(order_packets, "result", device, \
 	  "Order mode: packets handed to the holder, and packets that came after a later number was " \
-	  "delivered (dropped).")
+	  "delivered (dropped).") \
+	F(untracked_packets, "reason", total, \
+	  "Tunnel data packets passed without sequence recovery or ordering, by why: no free stream slot, " \
+	  "or another tool's mark.") \
+	F(takebacks, "", total, "Order mode: streams the program took back from a holder that stopped beating.")
 
 enum elim_counter {
 	ELIM_COUNTERS(DUPGRE_COUNTER_ENUM)
@@ -89,11 +103,16 @@ enum elim_counter {
 };
 /* A stream's own counters: those up to the per-path ones. */
 #define ELIM_STREAM_COUNTERS ELIM_FIRST
-/* Packets outside the window move the stream there only when this many
- * come in a row, each within the window of the one before: one forged
- * packet far ahead (or behind) costs that packet, never the stream.
+/* Packets ahead of the window move the stream there only when this many
+ * come in a row, each within the window of the one before, and no packet
+ * came in the window for ELIM_JUMP_QUIET_NS: while the stream's own
+ * traffic flows, no run of forged packets moves it, however long. A
+ * genuine jump (both paths out for longer than the window) resumes within
+ * that time; a stream idle that long takes a jump as the kernel's receiver
+ * alone would.
  */
 #define ELIM_JUMP_CONFIRM 3
+#define ELIM_JUMP_QUIET_NS 200000000ull
 
 struct elim_counters {
 	__u64 c[ELIM_COUNTER_MAX];
@@ -108,7 +127,10 @@ struct elim_gaps {
 #define ELIM_GAP_ROW_LEN (ELIM_GAP_BUCKETS + 1)
 
 /* One stream's recovery state, in the "streams" array. The lock serialises
- * the two copies of a packet arriving on two CPUs at the same time.
+ * the two copies of a packet arriving on two CPUs at the same time. The
+ * slot is claimed under its lock (stream_slot() in eliminate.bpf.c), which
+ * resets every field but the lock and bumps gen: nothing of the owner
+ * before survives, the order state and the holder's hand-back included.
  */
 struct elim_slot {
 	struct bpf_spin_lock lock;
@@ -116,8 +138,9 @@ struct elim_slot {
 	__u32 recov_seq;		/* RecovSeqNum: highest number passed */
 	__u8 take_any;			/* TakeAnyFlag */
 	__u8 copied;			/* a second copy of a number came: the stream is duplicated */
-	__u8 pad[2];			/* last_ns at 32 on every CPU, 32-bit ones too */
-	__u64 last_ns;			/* last packet, for the reset timer */
+	__u8 next_valid;		/* next was set in order mode (the stream may predate it) */
+	__u8 pad;
+	__u64 last_ns;			/* last packet in the window: the reset and jump timers */
 	__u64 history;			/* bit i: recov_seq - i was passed */
 	__u64 valid;			/* bit i: recov_seq - i belongs to this run of the stream */
 	__u64 seen[ELIM_MAX_PATHS];	/* bit i: a copy of recov_seq - i came via path p */
@@ -128,8 +151,8 @@ struct elim_slot {
 	__u32 next;			/* the number the receiver takes next, while nothing is held */
 	__u32 queued;			/* index of the last packet handed to the holder */
 	__u32 synced;			/* the holder's "received" when it last handed back */
-	__u32 next_valid;		/* next was set in order mode (the stream may predate it) */
-	__u64 counters[ELIM_COUNTER_MAX];
+	__u32 gen;			/* owners the slot has had: a hand-back names the one it is for */
+	__u64 counters[ELIM_STREAM_COUNTERS];
 };
 DUPGRE_ASSERT_OFFSET(struct elim_slot, owner, 4);
 DUPGRE_ASSERT_OFFSET(struct elim_slot, recov_seq, 24);
@@ -137,8 +160,9 @@ DUPGRE_ASSERT_OFFSET(struct elim_slot, last_ns, 32);
 DUPGRE_ASSERT_OFFSET(struct elim_slot, seen, 56);
 DUPGRE_ASSERT_OFFSET(struct elim_slot, jump_seq, 344);
 DUPGRE_ASSERT_OFFSET(struct elim_slot, next, 352);
+DUPGRE_ASSERT_OFFSET(struct elim_slot, gen, 364);
 DUPGRE_ASSERT_OFFSET(struct elim_slot, counters, 368);
-DUPGRE_ASSERT_SIZE(struct elim_slot, 368 + 8 * ELIM_COUNTER_MAX);
+DUPGRE_ASSERT_SIZE(struct elim_slot, 368 + 8 * ELIM_STREAM_COUNTERS);
 
 /* Order mode. A receiver like the kernel's PPTP (drivers/net/ppp/pptp.c)
  * drops every packet numbered at or below the newest it took, so a copy
@@ -151,23 +175,32 @@ DUPGRE_ASSERT_SIZE(struct elim_slot, 368 + 8 * ELIM_COUNTER_MAX);
  * has passed. Every later packet of the stream goes the same way until the
  * holder has received every packet handed to it (index) and holds nothing:
  * it then writes this record, and the program takes the stream back with
- * the holder's frontier. Without a holder, the rule's bypass lets marked
- * packets through unordered, as without dupgre.
+ * the holder's frontier. The holder beats (hold_info.heartbeat_ns, the
+ * clock bpf_ktime_get_ns reads) ten times a second: when the beat is older
+ * than HOLD_STALE_NS, or the holder says it is draining, no new gap is
+ * handed over; with a stale beat the program takes its streams back at once
+ * from what it has passed (a dead holder's queue is gone with its socket).
+ * Without a holder, the rule's bypass lets marked packets through
+ * unordered, as without dupgre. A packet that already carries a mark
+ * (another tool's) is never ordered: its mark is kept.
  */
 #define ELIM_ORDER_MARK 0xd06e0000u
 #define ELIM_ORDER_MARK_MASK 0xffff0000u
 #define ELIM_ORDER_QUEUE 13
 
 /* The holder's hand-back of a stream, in the "order_ack" array at the
- * stream's slot index. Written by user space with BPF_F_LOCK.
+ * stream's slot index. Written by user space with BPF_F_LOCK; the program
+ * reads it only while gen is the slot's, so a record left for the slot's
+ * previous owner says nothing about the new one.
  */
 struct elim_order_ack {
 	struct bpf_spin_lock lock;
 	__u32 received;		/* index of the last packet the holder received */
 	__u32 next;		/* the number the receiver takes next: the holder's frontier */
 	__u32 written;		/* the holder wrote this record (an empty one says nothing) */
+	__u32 gen;		/* the slot's gen when the holder took the stream */
 };
-DUPGRE_ASSERT_SIZE(struct elim_order_ack, 16);
+DUPGRE_ASSERT_SIZE(struct elim_order_ack, 20);
 
 /* User space's record of a path, in the "paths" array. */
 struct elim_path {

@@ -25,7 +25,9 @@
 	X(HOLD_GAPS_SKIPPED, gaps_skipped, gaps, "gaps the wait ran out on") \
 	X(HOLD_NUMBERS_SKIPPED, numbers_skipped, skipped_numbers, "numbers in those gaps, lost") \
 	X(HOLD_OVERFLOW, overflow, overflows, "a stream or the holder held the most it may: the gap was skipped early") \
-	X(HOLD_HANDBACKS, handbacks, handbacks, "streams handed back to the program: nothing held, nothing in flight")
+	X(HOLD_HANDBACKS, handbacks, handbacks, "streams handed back to the program: nothing held, nothing in flight") \
+	X(HOLD_VERDICT_ERRORS, verdict_errors, verdict_errors, \
+	  "verdict batches the kernel refused: their packets wait until the holder stops")
 
 #define HOLD_FAMILIES(F) \
 	F(received_packets, "", total, "Packets the holder received from the kernel's queue.") \
@@ -35,7 +37,8 @@
 	F(gaps, "", total, "Gaps the holder stopped waiting for.") \
 	F(skipped_numbers, "", total, "Sequence numbers in the gaps skipped: lost.") \
 	F(overflows, "", total, "Times the holder reached a limit and skipped a gap early.") \
-	F(handbacks, "", total, "Streams the holder handed back to the fast path.")
+	F(handbacks, "", total, "Streams the holder handed back to the fast path.") \
+	F(verdict_errors, "", total, "Verdict batches the kernel refused.")
 
 enum hold_counter {
 	HOLD_COUNTERS(DUPGRE_COUNTER_ENUM)
@@ -57,14 +60,25 @@ struct hold_times {
 };
 #define HOLD_TIME_ROW_LEN (HOLD_TIME_BUCKETS + 1)
 
-/* The holder's state now, in the "hold_info" array, key 0. */
+/* The holder's state now, in the "hold_info" array, key 0. The program
+ * reads heartbeat_ns and draining for every packet it might hand over.
+ */
 struct hold_info {
-	__u64 heartbeat_ns;	/* CLOCK_MONOTONIC of the holder's last loop; 0: never ran */
+	__u64 heartbeat_ns;	/* CLOCK_MONOTONIC of the holder's last loop; 0: never ran, or stopped */
 	__u32 pid;
 	__u32 wait_us;		/* the wait for a gap in use */
 	__u32 held;		/* packets held now */
 	__u32 streams;		/* streams with packets held now */
+	__u32 draining;		/* stopping: hand over no new gap, only what the holder has */
+	__u32 pad;
 };
-DUPGRE_ASSERT_SIZE(struct hold_info, 24);
+DUPGRE_ASSERT_SIZE(struct hold_info, 32);
+
+/* The holder beats every HOLD_BEAT_NS; a beat older than HOLD_STALE_NS
+ * means it is gone (dead, stopped, or stuck), and the program takes its
+ * streams back.
+ */
+#define HOLD_BEAT_NS 100000000ull
+#define HOLD_STALE_NS 500000000ull
 
 #endif /* DUPGRE_HOLD_H */

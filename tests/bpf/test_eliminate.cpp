@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <ctime>
 #include <map>
 #include <numeric>
 #include <string>
@@ -16,6 +17,7 @@
 
 #include "core/counters.h"
 #include "dupgre/eliminate.h"
+#include "dupgre/hold.h"
 #include "eliminate.skel.h"
 #include "packet.h"
 #include "test_run.h"
@@ -69,34 +71,87 @@ public:
 		int verdict;
 		__u32 mark;
 	};
-	Ordered arrive_ordered(unsigned p, uint32_t seq)
+	// While the holder "beats", each ordered packet comes with a fresh beat.
+	Ordered arrive_ordered(unsigned p, uint32_t seq, __u32 mark = 0, const Bytes &ppp = ppp_mppe(),
+			       uint16_t call_id = 7)
 	{
 		Ipv4 ip;
 		ip.saddr = addr("198.18.0.1");
 		Gre g;
-		g.call_id = 7;
+		g.call_id = call_id;
 		g.seq = seq;
-		Bytes frame = ethernet({}, ipv4(ip, gre(g, ppp_mppe())));
+		Bytes frame = ethernet({}, ipv4(ip, gre(g, ppp)));
 		__sk_buff ctx{};
+		ctx.mark = mark;
+		if (beating_)
+			beat(draining_);
 		TestRun r = test_run(bpf_program__fd(paths_[p]->progs.dupgre_eliminate), frame, &ctx);
 		return {r.retval, ctx.mark};
 	}
-	// The holder's hand-back for the one stream (198.18.0.1, call 7).
-	void hand_back(__u32 received, __u32 next)
+	// The holder's heartbeat: fresh (optionally draining), or stopped.
+	void beat(bool draining = false)
+	{
+		hold_info info{};
+		timespec ts;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		info.heartbeat_ns = static_cast<__u64>(ts.tv_sec) * 1000000000ull + static_cast<__u64>(ts.tv_nsec);
+		info.draining = draining;
+		__u32 zero = 0;
+		REQUIRE(bpf_map__update_elem(paths_[0]->maps.hold_info, &zero, sizeof(zero), &info, sizeof(info), 0) ==
+			0);
+	}
+	void holder_runs(bool yes, bool draining = false)
+	{
+		beating_ = yes;
+		draining_ = draining;
+		if (!yes) {
+			hold_info info{};
+			__u32 zero = 0;
+			REQUIRE(bpf_map__update_elem(paths_[0]->maps.hold_info, &zero, sizeof(zero), &info, sizeof(info),
+						     0) == 0);
+		}
+	}
+	static elim_stream_key key_of(const char *src, uint16_t call_id)
 	{
 		elim_stream_key key{};
 		key.saddr[2] = htonl(0xffff);
-		key.saddr[3] = htonl(addr("198.18.0.1"));
-		key.id = 7;
-		__u32 slot;
-		REQUIRE(bpf_map__lookup_elem(paths_[0]->maps.stream_index, &key, sizeof(key), &slot, sizeof(slot), 0) ==
+		key.saddr[3] = htonl(addr(src));
+		key.id = call_id;
+		return key;
+	}
+	// The slot of a stream, and what is in it; false if it has none.
+	bool slot_of(const elim_stream_key &key, __u32 &slot, elim_slot &s)
+	{
+		if (bpf_map__lookup_elem(paths_[0]->maps.stream_index, &key, sizeof(key), &slot, sizeof(slot), 0))
+			return false;
+		REQUIRE(bpf_map__lookup_elem(paths_[0]->maps.streams, &slot, sizeof(slot), &s, sizeof(s), BPF_F_LOCK) ==
 			0);
+		return true;
+	}
+	// The holder's hand-back for a stream (by default 198.18.0.1, call 7),
+	// for its slot's owner now.
+	void hand_back(__u32 received, __u32 next, uint16_t call_id = 7)
+	{
+		__u32 slot;
+		elim_slot s;
+		REQUIRE(slot_of(key_of("198.18.0.1", call_id), slot, s));
+		write_ack(slot, received, next, s.gen);
+	}
+	void write_ack(__u32 slot, __u32 received, __u32 next, __u32 gen)
+	{
 		elim_order_ack ack{};
 		ack.received = received;
 		ack.next = next;
 		ack.written = 1;
+		ack.gen = gen;
 		REQUIRE(bpf_map__update_elem(paths_[0]->maps.order_ack, &slot, sizeof(slot), &ack, sizeof(ack),
 					     BPF_F_LOCK) == 0);
+	}
+	// New programs with another quiet time before a jump is taken.
+	void jump_quiet(__u64 ns, Mode mode)
+	{
+		jump_quiet_ns_ = ns;
+		reload(mode);
 	}
 	// A WireGuard message from src (IPv4 or IPv6) via path p: data with
 	// counter, or a handshake type; to the server's port, or from it.
@@ -174,6 +229,7 @@ private:
 			paths_[p]->rodata->order = mode == Mode::order;
 			paths_[p]->rodata->window = window_;
 			paths_[p]->rodata->reset_ns = reset_ns_;
+			paths_[p]->rodata->jump_quiet_ns = jump_quiet_ns_;
 			paths_[p]->rodata->tunnel = wireguard_ ? ELIM_TUNNEL_WIREGUARD : ELIM_TUNNEL_PPTP;
 			paths_[p]->rodata->wg_port = htons(wireguard_ ? wg_port : 0);
 			eliminate_bpf *maps = p == 1 ? paths_[0] : share_with;
@@ -190,7 +246,9 @@ private:
 	}
 	unsigned window_;
 	__u64 reset_ns_;
+	__u64 jump_quiet_ns_ = ELIM_JUMP_QUIET_NS;
 	bool wireguard_ = false;
+	bool beating_ = false, draining_ = false;
 	eliminate_bpf *paths_[2];
 };
 
@@ -235,6 +293,7 @@ TEST_CASE("drop mode discards duplicates, and only them")
 	CHECK(r.arrive(0, 2) == TC_ACT_SHOT);
 	CHECK(r.arrive(0, 500) == TC_ACT_SHOT);    // one packet far ahead: rogue; the stream stays
 	CHECK(r.arrive(1, 3) == TC_ACT_UNSPEC);
+	r.jump_quiet(0, Mode::drop);               // (a stream quiet long enough: see the forged-run cases)
 	CHECK(r.arrive(0, 600) == TC_ACT_SHOT);    // three in a row out there: the stream moves
 	CHECK(r.arrive(0, 601) == TC_ACT_SHOT);
 	CHECK(r.arrive(0, 602) == TC_ACT_UNSPEC);
@@ -283,6 +342,7 @@ TEST_CASE("reordering within the window is passed and counted; beyond it is rogu
 TEST_CASE("the window's edges")
 {
 	Receiver r;
+	r.jump_quiet(0, Mode::monitor);
 	r.arrive(0, 100);
 	r.arrive(0, 100 - 63);  // the oldest number still in the window
 	r.arrive(0, 100 - 64);  // just outside behind
@@ -417,6 +477,7 @@ TEST_CASE("a stream whose in-window packets stop is taken anew after the reset t
 TEST_CASE("order mode: in order passes unmarked, a gap goes to the holder until it hands back")
 {
 	Receiver r(Mode::order);
+	r.holder_runs(true);
 	auto pass = [](Receiver::Ordered o) { return o.verdict == TC_ACT_UNSPEC && o.mark == 0; };
 	auto holder = [](Receiver::Ordered o, __u32 index) {
 		return o.verdict == TC_ACT_UNSPEC && o.mark == (ELIM_ORDER_MARK | index);
@@ -446,6 +507,7 @@ TEST_CASE("order mode: in order passes unmarked, a gap goes to the holder until 
 TEST_CASE("order mode: a stream without copies is never held (its gaps cannot fill)")
 {
 	Receiver r(Mode::order);
+	r.holder_runs(true);
 	CHECK(r.arrive_ordered(0, 1).mark == 0);
 	auto o = r.arrive_ordered(0, 3);
 	CHECK(o.verdict == TC_ACT_UNSPEC);
@@ -458,6 +520,7 @@ TEST_CASE("order mode: a stream without copies is never held (its gaps cannot fi
 TEST_CASE("order mode: copies a window behind go to the holder while it waits, else they are late")
 {
 	Receiver r(Mode::order, 8);
+	r.holder_runs(true);
 	r.arrive_ordered(0, 1);
 	r.arrive_ordered(1, 1);  // a copy: the stream is duplicated
 	for (uint32_t s = 2; s <= 20; s++)
@@ -478,6 +541,7 @@ TEST_CASE("order mode on a stream that drop mode started: its next packet sets t
 	r.arrive(0, 501);
 	r.arrive(1, 501);
 	r.reload(Mode::order);
+	r.holder_runs(true);
 	auto o = r.arrive_ordered(0, 502);
 	CHECK(o.verdict == TC_ACT_UNSPEC);
 	CHECK(o.mark == 0);
@@ -488,6 +552,7 @@ TEST_CASE("order mode on a stream that drop mode started: its next packet sets t
 TEST_CASE("order mode: while the holder holds, what is below its published frontier is dropped")
 {
 	Receiver r(Mode::order, 8);
+	r.holder_runs(true);
 	r.arrive_ordered(0, 1);
 	r.arrive_ordered(1, 1);  // a copy: the stream is duplicated
 	for (uint32_t s = 2; s <= 20; s++)
@@ -503,11 +568,225 @@ TEST_CASE("order mode: while the holder holds, what is below its published front
 TEST_CASE("order mode: a forged packet far ahead is dropped, the stream goes on")
 {
 	Receiver r(Mode::order);
+	r.holder_runs(true);
 	r.arrive_ordered(0, 1);
 	CHECK(r.arrive_ordered(0, 100000).verdict == TC_ACT_SHOT);
 	auto o = r.arrive_ordered(0, 2);
 	CHECK(o.verdict == TC_ACT_UNSPEC);
 	CHECK(o.mark == 0);
+}
+
+TEST_CASE("order mode: without a beating holder no gap is handed over")
+{
+	Receiver r(Mode::order);
+	r.arrive_ordered(0, 1);
+	r.arrive_ordered(1, 1);  // a copy: the stream is duplicated
+	auto o = r.arrive_ordered(0, 3);
+	CHECK(o.verdict == TC_ACT_UNSPEC);
+	CHECK(o.mark == 0);  // nobody to wait for it: passed, as without dupgre
+	CHECK(r.arrive_ordered(0, 2).verdict == TC_ACT_SHOT);  // late behind 3, as the receiver judges
+	r.holder_runs(true, true);  // a holder that is stopping takes no new gap either
+	CHECK(r.arrive_ordered(0, 5).mark == 0);
+	r.holder_runs(true);
+	CHECK(r.arrive_ordered(0, 7).mark == (ELIM_ORDER_MARK | 1));
+}
+
+TEST_CASE("order mode: a draining holder still gets its streams' packets, then hands them back")
+{
+	Receiver r(Mode::order);
+	r.holder_runs(true);
+	r.arrive_ordered(0, 1);
+	r.arrive_ordered(1, 1);
+	CHECK(r.arrive_ordered(0, 3).mark == (ELIM_ORDER_MARK | 1));
+	r.holder_runs(true, true);
+	CHECK(r.arrive_ordered(0, 4).mark == (ELIM_ORDER_MARK | 2));  // behind what it has: to it
+	r.hand_back(2, 5);  // released 3 and 4 at once (2 skipped), handed back
+	auto o = r.arrive_ordered(0, 5);
+	CHECK(o.verdict == TC_ACT_UNSPEC);
+	CHECK(o.mark == 0);
+	CHECK(r.arrive_ordered(0, 7).mark == 0);  // a new gap: not handed to a draining holder
+}
+
+TEST_CASE("order mode: a holder whose beat stops loses its streams at once, nothing after goes out of order")
+{
+	Receiver r(Mode::order);
+	r.holder_runs(true);
+	r.arrive_ordered(0, 1);
+	r.arrive_ordered(1, 1);
+	CHECK(r.arrive_ordered(0, 3).mark == (ELIM_ORDER_MARK | 1));
+	CHECK(r.arrive_ordered(0, 4).mark == (ELIM_ORDER_MARK | 2));
+	r.holder_runs(false);  // killed: its queue went with its socket
+	CHECK(r.arrive_ordered(1, 2).verdict == TC_ACT_SHOT);  // below what recovery passed: late now
+	auto o = r.arrive_ordered(0, 5);
+	CHECK(o.verdict == TC_ACT_UNSPEC);
+	CHECK(o.mark == 0);
+	CHECK(r.stat(T, ELIM_HOLDER_GONE) == 1);
+	// A holder that starts again takes the stream from where the program is.
+	r.holder_runs(true);
+	CHECK(r.arrive_ordered(0, 6).mark == 0);
+	CHECK(r.arrive_ordered(0, 8).mark == (ELIM_ORDER_MARK | 1));  // indices from the hand-back on
+	__u32 slot;
+	elim_slot s;
+	REQUIRE(r.slot_of(Receiver::key_of("198.18.0.1", 7), slot, s));
+	CHECK(s.next == 7);  // the frontier a new holder starts from: 7, delivered up to 6
+}
+
+TEST_CASE("order mode: another tool's mark is kept, and the packet is not ordered")
+{
+	Receiver r(Mode::order);
+	r.holder_runs(true);
+	r.arrive_ordered(0, 1);
+	r.arrive_ordered(1, 1);
+	auto o = r.arrive_ordered(0, 3, 0x42);
+	CHECK(o.verdict == TC_ACT_UNSPEC);
+	CHECK(o.mark == 0x42);
+	CHECK(r.stat(T, ELIM_FOREIGN_MARK) == 1);
+	CHECK(r.arrive_ordered(0, 5).mark == (ELIM_ORDER_MARK | 1));  // its own packets still are
+}
+
+TEST_CASE("late LCP echoes pass, as the kernel's receiver takes them; other late packets do not")
+{
+	Receiver r(Mode::order);
+	r.holder_runs(true);
+	for (uint32_t s = 1; s <= 10; s++)
+		if (s < 5 || s > 8)
+			r.arrive_ordered(0, s);  // no copies: 9 passed over the gap
+	CHECK(r.arrive_ordered(1, 5, 0, ppp_lcp_echo(9, true)).verdict == TC_ACT_UNSPEC);   // a request, late
+	CHECK(r.arrive_ordered(1, 6, 0, ppp_lcp_echo(10, true)).verdict == TC_ACT_UNSPEC);  // a reply, late
+	CHECK(r.arrive_ordered(1, 7, 0, ppp_lcp_echo(9, false)).verdict == TC_ACT_SHOT);    // no FF 03: the kernel drops it
+	CHECK(r.arrive_ordered(1, 8).verdict == TC_ACT_SHOT);
+	Receiver d(Mode::drop);
+	d.arrive(0, 100);
+	Ipv4 ip;
+	ip.saddr = addr("198.18.0.1");
+	Gre g;
+	g.call_id = 7;
+	g.seq = 20;  // a window behind: stale
+	CHECK(d.run(1, ethernet({}, ipv4(ip, gre(g, ppp_lcp_echo(9, true))))) == TC_ACT_UNSPEC);
+	g.seq = 21;
+	CHECK(d.run(1, ethernet({}, ipv4(ip, gre(g, ppp_mppe())))) == TC_ACT_SHOT);
+}
+
+TEST_CASE("a stale copy does not make a stream 'copied'")
+{
+	Receiver r(Mode::order);
+	r.holder_runs(true);
+	for (uint32_t s = 100; s <= 110; s++)
+		r.arrive_ordered(0, s);
+	CHECK(r.arrive_ordered(0, 10).verdict == TC_ACT_SHOT);  // a stale packet of its own
+	auto o = r.arrive_ordered(0, 112);                        // a gap that no copy can fill
+	CHECK(o.verdict == TC_ACT_UNSPEC);
+	CHECK(o.mark == 0);
+}
+
+TEST_CASE("forged runs far ahead never move a stream whose traffic flows; a genuine jump does after the quiet time")
+{
+	for (Mode mode : {Mode::drop, Mode::order}) {
+		CAPTURE(static_cast<int>(mode));
+		Receiver r(mode);
+		r.holder_runs(true);
+		r.jump_quiet(30000000ull, mode);  // 30 ms
+		r.arrive_ordered(0, 1);
+		int passed = 0;
+		for (uint32_t i = 0; i < 200; i++) {
+			passed += r.arrive_ordered(0, 1000000 + i).verdict != TC_ACT_SHOT;  // forged, each near the last
+			if (i % 10 == 0)
+				CHECK(r.arrive_ordered(0, 2 + i / 10).verdict == TC_ACT_UNSPEC);  // the stream's own
+		}
+		CHECK(passed == 0);
+		__u32 slot;
+		elim_slot s;
+		REQUIRE(r.slot_of(Receiver::key_of("198.18.0.1", 7), slot, s));
+		CHECK(s.recov_seq == 21);
+		// Both paths out for longer than the quiet time, then far ahead.
+		timespec pause = {0, 40000000};
+		nanosleep(&pause, nullptr);
+		CHECK(r.arrive_ordered(0, 5000).verdict == TC_ACT_SHOT);
+		CHECK(r.arrive_ordered(0, 5001).verdict == TC_ACT_SHOT);
+		CHECK(r.arrive_ordered(0, 5002).verdict == TC_ACT_UNSPEC);
+		CHECK(r.arrive_ordered(0, 5003).verdict == TC_ACT_UNSPEC);
+	}
+}
+
+TEST_CASE("stream slots: a live call keeps its slot through 4096 new ones; a full table is counted, not stolen")
+{
+	Receiver r(Mode::drop, 64, 300000000ull);  // reset time 300 ms
+	const uint16_t longs[4] = {1, 2, 3, 4}, later[4] = {9001, 9002, 9003, 9004};
+	auto run_longs = [&](const uint16_t *ids, uint32_t from, uint32_t to) {
+		for (uint32_t s = from; s <= to; s++)
+			for (unsigned i = 0; i < 4; i++) {
+				CHECK(r.arrive(0, s, "198.18.0.1", ids[i]) == TC_ACT_UNSPEC);
+				CHECK(r.arrive(1, s, "198.18.0.1", ids[i]) == TC_ACT_SHOT);  // its copy
+			}
+	};
+	run_longs(longs, 1, 10);
+	for (uint16_t id = 100; id < 100 + 4092; id++)  // short calls: one packet each
+		r.arrive(0, 1, "198.18.0.2", id);
+	CHECK(r.stat(T, ELIM_TABLE_FULL) == 0);  // 4 + 4092: every slot taken
+	for (unsigned i = 0; i < 4; i++) {
+		CHECK(r.arrive(0, 1, "198.18.0.1", later[i]) == TC_ACT_UNSPEC);  // untracked: passed
+		CHECK(r.arrive(1, 1, "198.18.0.1", later[i]) == TC_ACT_UNSPEC);  // and so is its copy (fail-open)
+	}
+	CHECK(r.stat(T, ELIM_TABLE_FULL) == 8);
+	run_longs(longs, 11, 20);  // the live calls lost nothing
+	// The short calls go idle past the reset time; the long ones go on.
+	timespec tick = {0, 20000000};
+	for (uint32_t s = 21; s <= 36; s++) {
+		nanosleep(&tick, nullptr);
+		run_longs(longs, s, s);
+	}
+	run_longs(later, 1, 100);  // slots of idle calls: taken, no copy passed twice
+	run_longs(longs, 37, 100);
+	for (uint16_t id : longs) {
+		__u32 slot;
+		elim_slot s;
+		REQUIRE(r.slot_of(Receiver::key_of("198.18.0.1", id), slot, s));
+		CHECK(s.gen == 1);  // never lost its slot
+		CHECK(s.counters[ELIM_PASSED] == 100);
+		CHECK(s.counters[ELIM_DISCARDED] == 100);
+		CHECK(s.counters[ELIM_RESETS] == 0);
+	}
+	CHECK(r.stat(T, ELIM_LOST) == 0);
+	CHECK(r.streams() <= ELIM_MAX_STREAMS + 8);
+}
+
+TEST_CASE("stream slots: a new owner starts from nothing, the order state and the old hand-back included")
+{
+	Receiver r(Mode::order, 64, 100000000ull);  // reset time 100 ms
+	r.holder_runs(true);
+	for (uint16_t id = 1; id <= ELIM_MAX_STREAMS; id++) {  // every slot: a gap handed to the holder
+		r.arrive_ordered(0, 1, 0, ppp_mppe(), id);
+		r.arrive_ordered(1, 1, 0, ppp_mppe(), id);
+		r.arrive_ordered(0, 3, 0, ppp_mppe(), id);
+	}
+	__u32 old_slot;
+	elim_slot old;
+	REQUIRE(r.slot_of(Receiver::key_of("198.18.0.1", 1), old_slot, old));
+	CHECK(old.queued == 1);
+	r.write_ack(old_slot, 0, 9, old.gen);  // the holder still has it, frontier 9
+	timespec pause = {0, 150000000};
+	nanosleep(&pause, nullptr);
+	for (uint16_t id = 20001; id <= 20000 + ELIM_MAX_STREAMS; id++) {  // every old call idle: new ones
+		auto o = r.arrive_ordered(0, 5, 0, ppp_mppe(), id);
+		CHECK(o.verdict == TC_ACT_UNSPEC);
+		CHECK(o.mark == 0);  // the old owner's hand-over and hand-back are not theirs
+	}
+	CHECK(r.stat(T, ELIM_TABLE_FULL) == 0);
+	__u32 slot;
+	elim_slot s;
+	CHECK_FALSE(r.slot_of(Receiver::key_of("198.18.0.1", 1), slot, s));  // the old owner's entry went
+	bool found = false;
+	for (uint16_t id = 20001; id <= 20000 + ELIM_MAX_STREAMS && !found; id++)
+		if (r.slot_of(Receiver::key_of("198.18.0.1", id), slot, s) && slot == old_slot)
+			found = true;
+	REQUIRE(found);
+	CHECK(s.gen == old.gen + 1);
+	CHECK(s.queued == 0);
+	CHECK(s.synced == 0);
+	CHECK(s.next == 6);
+	CHECK(s.copied == 0);
+	CHECK(s.counters[ELIM_PASSED] == 1);
+	CHECK(r.streams() == ELIM_MAX_STREAMS);
 }
 
 TEST_CASE("WireGuard: the second copy is discarded, and dropped in drop mode; IPv4 and IPv6")
