@@ -8,6 +8,8 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -80,6 +82,35 @@ void nfqueue_rule_remove(const NfqueueRule &rule)
 	for (int i = 0; i < 8 && nfqueue_rule_present(rule); i++)
 		if (iptables("-D", rule) != 0)
 			break;
+}
+
+std::optional<NfqueueStatus> parse_nfqueue_status(const std::string &text, uint16_t queue)
+{
+	// One line a bound queue (net/netfilter/nfnetlink_queue.c, seq_show):
+	// queue_num peer_portid queue_total copy_mode copy_range queue_dropped
+	// queue_user_dropped id_sequence 1
+	std::istringstream in(text);
+	std::string line;
+	while (std::getline(in, line)) {
+		std::istringstream f(line);
+		unsigned num, copy_mode, copy_range;
+		NfqueueStatus st;
+		if (f >> num >> st.portid >> st.waiting >> copy_mode >> copy_range >> st.queue_dropped >>
+		    st.user_dropped >> st.id_sequence &&
+		    num == queue)
+			return st;
+	}
+	return std::nullopt;
+}
+
+std::optional<NfqueueStatus> nfqueue_status(uint16_t queue)
+{
+	std::ifstream f("/proc/net/netfilter/nfnetlink_queue");
+	if (!f)
+		return std::nullopt;
+	std::stringstream text;
+	text << f.rdbuf();
+	return parse_nfqueue_status(text.str(), queue);
 }
 
 }  // namespace dupgre

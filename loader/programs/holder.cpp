@@ -14,11 +14,13 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <ctime>
-#include <map>
+#include <list>
 #include <memory>
 #include <optional>
+#include <unordered_map>
 #include <set>
 #include <vector>
 
@@ -26,6 +28,7 @@
 #include "core/counters.h"
 #include "core/error.h"
 #include "core/fd.h"
+#include "core/netfilter.h"
 #include "core/pins.h"
 #include "dupgre/eliminate.h"
 #include "programs/reorder.h"
@@ -105,9 +108,13 @@ struct Maps {
 	explicit operator bool() const { return static_cast<bool>(hold_info); }
 };
 
-// One stream the holder has seen.
+// One stream the holder has seen: its episode with the program (slot and
+// gen say which owner of the slot it is), its order, and the holder's
+// books on it.
 struct Stream {
+	elim_stream_key key{};
 	__u32 slot = 0;
+	__u32 gen = 0;
 	std::optional<Reorder> order;
 	// The program numbers what it hands over (the mark's low 16 bits), but
 	// packets from two CPUs may reach the queue in either order: the holder
@@ -118,8 +125,12 @@ struct Stream {
 	bool handed_back = false;        // at `received`, with order->next()
 	uint32_t ack_received = 0;       // the `received` in the program's record
 	uint32_t ack_next = 0;           // the `next` in it
-	int64_t last_us = 0;
+	// The holder's books: keys in its timer sets, the dirty list, the idle list.
+	int64_t wait_key = -1, ahead_key = -1;
+	bool dirty = false, idle = false;
+	std::list<Stream *>::iterator idle_at;
 
+	size_t held() const { return order ? order->held() : 0; }
 	// A packet's index, from its 16 bits and what came before.
 	uint32_t index_of(uint16_t low) const
 	{
@@ -143,22 +154,36 @@ struct Stream {
 	}
 	// An index that never comes (the queue let it through unheld when it
 	// was full): after a second, what came after it counts.
+	static constexpr int64_t index_wait_us = 1000000;
 	void give_up_waiting(int64_t now_us)
 	{
-		if (!ahead.empty() && now_us - ahead_since_us > 1000000) {
+		if (!ahead.empty() && now_us - ahead_since_us >= index_wait_us) {
 			received = *ahead.rbegin();
 			ahead.clear();
 		}
 	}
 };
 
-struct KeyLess {
+struct KeyHash {
+	size_t operator()(const elim_stream_key &k) const
+	{
+		size_t h = k.id;
+		for (__be32 w : k.saddr)
+			h = h * 1000003u ^ w;
+		return h;
+	}
+};
+struct KeyEq {
 	bool operator()(const elim_stream_key &a, const elim_stream_key &b) const
 	{
-		return memcmp(&a, &b, sizeof(a)) < 0;
+		return memcmp(&a, &b, sizeof(a)) == 0;
 	}
 };
 
+// The holder's cost is bounded whatever arrives: at most max_streams
+// streams (the program's slots: it marks only streams that own one), a
+// fixed cost each, max_held packets in all; every packet costs O(log n)
+// (the timer sets), never a walk over all streams.
 class Holder {
 public:
 	Holder(const HolderOptions &o) : o_(o), wait_us_(o.default_wait_ms * 1000ll)
@@ -186,37 +211,24 @@ public:
 			mnl_attr_put_u32(nlh, NFQA_CFG_FLAGS, htonl(NFQA_CFG_F_FAIL_OPEN));
 			mnl_attr_put_u32(nlh, NFQA_CFG_MASK, htonl(NFQA_CFG_F_FAIL_OPEN));
 		}, "configuring NFQUEUE");
+		streams_.reserve(o_.max_streams);
 	}
 
 	void run(const volatile sig_atomic_t &stop)
 	{
-		std::vector<char> buf(MNL_SOCKET_BUFFER_SIZE * 4);
-		int64_t last_tick = 0;
 		maps_.refresh();
+		int64_t last_tick = 0;
 		while (!stop) {
 			int64_t now = now_us();
-			pollfd pfd = {mnl_socket_get_fd(nl_.get()), POLLIN, 0};
 			int timeout_ms = static_cast<int>(std::clamp<int64_t>((next_deadline(now) - now + 999) / 1000, 0, 100));
-			int n = poll(&pfd, 1, timeout_ms);
-			if (n < 0 && errno != EINTR)
-				throw Error("poll: " + strerror_text(-errno));
+			step(now, timeout_ms);
 			now = now_us();
-			if (n > 0) {
-				// Everything queued so far, then the verdicts in one send.
-				ssize_t len;
-				while ((len = recv(pfd.fd, buf.data(), buf.size(), MSG_DONTWAIT)) > 0)
-					mnl_cb_run(buf.data(), len, 0, portid_, on_packet, this);
-			}
-			for (auto &[key, st] : streams_)
-				if (st.order && st.order->held())
-					st.order->expire(now, wait_us_, verdicts_, stats_);
-			send_verdicts();
-			hand_back(now);
-			if (now - last_tick >= 100000) {
+			if (now - last_tick >= static_cast<int64_t>(HOLD_BEAT_NS / 1000)) {
 				tick(now);
 				last_tick = now;
 			}
 		}
+		drain();
 	}
 
 private:
@@ -233,19 +245,112 @@ private:
 			throw Error(what + ": " + strerror_text(-errno));
 	}
 
+	// One turn: what the queue has (waiting up to timeout_ms for it), the
+	// waits that ran out, the verdicts, the hand-backs. True if any packet came.
+	bool step(int64_t now, int timeout_ms)
+	{
+		pollfd pfd = {mnl_socket_get_fd(nl_.get()), POLLIN, 0};
+		int n = poll(&pfd, 1, timeout_ms);
+		if (n < 0 && errno != EINTR)
+			throw Error("poll: " + strerror_text(-errno));
+		now = now_us();
+		bool came = false;
+		if (n > 0) {
+			// Everything queued so far, then the verdicts in one send.
+			ssize_t len;
+			while ((len = recv(pfd.fd, buf_.data(), buf_.size(), MSG_DONTWAIT)) > 0) {
+				mnl_cb_run(buf_.data(), len, 0, portid_, on_packet, this);
+				came = true;
+			}
+		}
+		expire(now);
+		send_verdicts();
+		hand_back();
+		return came;
+	}
+
 	int64_t next_deadline(int64_t now) const
 	{
 		int64_t d = now + 100000;
-		for (const auto &[key, st] : streams_)
-			if (st.order && st.order->held())
-				d = std::min(d, st.order->waiting_since() + wait_us_);
+		if (!waits_.empty())
+			d = std::min(d, waits_.begin()->first + wait_us_);
+		if (!aheads_.empty())
+			d = std::min(d, aheads_.begin()->first + Stream::index_wait_us);
 		return d;
+	}
+
+	// Runs op on st, then puts st's books right: the running counts, its
+	// timers, the dirty list (to hand back) and the idle list (to evict).
+	template <typename Op> void update(Stream &st, Op &&op)
+	{
+		size_t before = st.held();
+		if (st.wait_key >= 0)
+			waits_.erase({st.wait_key, &st});
+		if (st.ahead_key >= 0)
+			aheads_.erase({st.ahead_key, &st});
+		op();
+		size_t after = st.held();
+		held_ = held_ - before + after;
+		holding_ = holding_ - (before > 0) + (after > 0);
+		st.wait_key = after ? st.order->waiting_since() : -1;
+		if (st.wait_key >= 0)
+			waits_.insert({st.wait_key, &st});
+		st.ahead_key = st.ahead.empty() ? -1 : st.ahead_since_us;
+		if (st.ahead_key >= 0)
+			aheads_.insert({st.ahead_key, &st});
+		if (!st.dirty) {
+			st.dirty = true;
+			dirty_.push_back(&st);
+		}
+		bool idle = !after && st.ahead.empty();
+		if (st.idle)
+			idle_.erase(st.idle_at);
+		st.idle = idle;
+		if (idle)
+			st.idle_at = idle_.insert(idle_.end(), &st);
+	}
+
+	// key's stream; a new one takes the place of the stream idle longest
+	// when max_streams are known. nullptr: every one holds packets.
+	Stream *stream_for(const elim_stream_key &key)
+	{
+		auto it = streams_.find(key);
+		if (it != streams_.end())
+			return &it->second;
+		if (streams_.size() >= o_.max_streams) {
+			if (idle_.empty())
+				return nullptr;
+			forget(*idle_.front());
+		}
+		Stream &st = streams_[key];
+		st.key = key;
+		return &st;
+	}
+	void forget(Stream &st)
+	{
+		if (st.idle)
+			idle_.erase(st.idle_at);
+		if (st.wait_key >= 0)
+			waits_.erase({st.wait_key, &st});
+		if (st.ahead_key >= 0)
+			aheads_.erase({st.ahead_key, &st});
+		if (st.dirty)
+			dirty_.erase(std::find(dirty_.begin(), dirty_.end(), &st));
+		held_ -= st.held();
+		holding_ -= st.held() > 0;
+		streams_.erase(st.key);
 	}
 
 	static int on_packet(const nlmsghdr *nlh, void *data)
 	{
 		static_cast<Holder *>(data)->packet(nlh);
 		return MNL_CB_OK;
+	}
+
+	void pass(uint32_t id)  // not ours to order: let it go
+	{
+		verdicts_.push_back({id, true});
+		stats_.c[HOLD_PASSED]++;
 	}
 
 	void packet(const nlmsghdr *nlh)
@@ -262,14 +367,15 @@ private:
 		if (!attr[NFQA_PAYLOAD] ||
 		    !parse_gre(static_cast<const uint8_t *>(mnl_attr_get_payload(attr[NFQA_PAYLOAD])),
 			       mnl_attr_get_payload_len(attr[NFQA_PAYLOAD]), key, seq) ||
-		    (mark & ELIM_ORDER_MARK_MASK) != ELIM_ORDER_MARK || !maps_) {
-			verdicts_.push_back({id, true});  // not ours to order: let it go
-			stats_.c[HOLD_PASSED]++;
-			return;
-		}
+		    (mark & ELIM_ORDER_MARK_MASK) != ELIM_ORDER_MARK || !maps_)
+			return pass(id);
 		int64_t now = now_us();
-		Stream &st = streams_[key];
-		st.last_us = now;
+		Stream *found = stream_for(key);
+		if (!found) {
+			stats_.c[HOLD_OVERFLOW]++;
+			return pass(id);
+		}
+		Stream &st = *found;
 		auto index16 = static_cast<uint16_t>(mark);
 		elim_slot slot{};
 		// A new episode when the program took the stream back (it records
@@ -278,42 +384,55 @@ private:
 		bool fresh = !st.order;
 		if (!fresh && st.handed_back) {
 			if (bpf_map_lookup_elem_flags(maps_.streams.get(), &st.slot, &slot, BPF_F_LOCK) == 0 &&
-			    slot.synced == st.received)
+			    (slot.synced == st.received || slot.gen != st.gen))
 				fresh = true;
 		}
-		if (fresh) {
-			__u32 s;
-			if (bpf_map_lookup_elem(maps_.stream_index.get(), &key, &s) != 0 ||
-			    bpf_map_lookup_elem_flags(maps_.streams.get(), &s, &slot, BPF_F_LOCK) != 0) {
-				verdicts_.push_back({id, true});
-				stats_.c[HOLD_PASSED]++;
-				return;
+		if (fresh && !begin_episode(st, key, index16, seq))
+			return pass(id);
+		update(st, [&] {
+			st.came(st.index_of(index16), now);
+			st.handed_back = false;
+			st.order->arrive(id, seq, now, verdicts_, stats_);
+			if (draining_)
+				st.order->release_all(now, verdicts_, stats_);
+			else if (st.order->held() > o_.max_held_stream || held_ + st.order->held() > o_.max_held) {
+				stats_.c[HOLD_OVERFLOW]++;
+				st.order->skip_gap(now, verdicts_, stats_);
 			}
+		});
+	}
+
+	// Takes st over from the program: its slot, the owner's gen, and the
+	// frontier. False when the slot is not (or no longer) key's.
+	bool begin_episode(Stream &st, const elim_stream_key &key, uint16_t index16, uint32_t seq)
+	{
+		__u32 s;
+		elim_slot slot{};
+		if (bpf_map_lookup_elem(maps_.stream_index.get(), &key, &s) != 0 ||
+		    bpf_map_lookup_elem_flags(maps_.streams.get(), &s, &slot, BPF_F_LOCK) != 0 ||
+		    memcmp(&slot.owner, &key, sizeof(key)) != 0)
+			return false;
+		update(st, [&] {
+			if (st.order)  // an episode before, for another owner of the slot
+				st.order->release_all(now_us(), verdicts_, stats_);
 			st.slot = s;
+			st.gen = slot.gen;
 			st.ahead.clear();
 			elim_order_ack ack{};
-			if (bpf_map_lookup_elem_flags(maps_.order_ack.get(), &s, &ack, BPF_F_LOCK) == 0) {
+			st.ack_received = st.ack_next = 0;
+			if (bpf_map_lookup_elem_flags(maps_.order_ack.get(), &s, &ack, BPF_F_LOCK) == 0 &&
+			    ack.gen == slot.gen) {
 				st.ack_received = ack.received;
 				st.ack_next = ack.next;
 			}
 			st.received = slot.queued - static_cast<uint16_t>(static_cast<uint16_t>(slot.queued) - index16) - 1;
 			// The program's frontier, unless it never set one or it is
-			// stale (a holder before us died holding the stream): then
-			// this packet, which recovery let through, starts it.
+			// stale: then this packet, which recovery let through, starts it.
 			bool stale = !slot.next_valid ||
 				     static_cast<int32_t>(slot.recov_seq - slot.next) > Reorder::max_ahead;
 			st.order.emplace(stale ? seq : slot.next);
-		}
-		st.came(st.index_of(index16), now);
-		st.handed_back = false;
-		st.order->arrive(id, seq, now, verdicts_, stats_);
-		held_ = 0;
-		for (auto &[k, other] : streams_)
-			held_ += other.order ? other.order->held() : 0;
-		if (st.order->held() > o_.max_held_stream || held_ > o_.max_held) {
-			stats_.c[HOLD_OVERFLOW]++;
-			st.order->skip_gap(now, verdicts_, stats_);
-		}
+		});
+		return true;
 	}
 
 	void send_verdicts()
@@ -323,15 +442,22 @@ private:
 		std::vector<char> buf(MNL_SOCKET_BUFFER_SIZE * 2);
 		mnl_nlmsg_batch *batch = mnl_nlmsg_batch_start(buf.data(), buf.size() / 2);
 		auto flush = [&] {
-			if (mnl_nlmsg_batch_size(batch))
-				mnl_socket_sendto(nl_.get(), mnl_nlmsg_batch_head(batch), mnl_nlmsg_batch_size(batch));
+			if (mnl_nlmsg_batch_size(batch) &&
+			    mnl_socket_sendto(nl_.get(), mnl_nlmsg_batch_head(batch), mnl_nlmsg_batch_size(batch)) < 0) {
+				// The packets stay queued until the socket closes (then
+				// the kernel drops them): say so, once per failure.
+				stats_.c[HOLD_VERDICT_ERRORS]++;
+				fprintf(stderr, "dupgre-ctl hold: sending verdicts: %s\n", strerror(errno));
+			}
 			mnl_nlmsg_batch_reset(batch);
 		};
 		for (const Verdict &v : verdicts_) {
 			nlmsghdr *nlh = nfq_nlmsg_put(static_cast<char *>(mnl_nlmsg_batch_current(batch)),
 						      NFQNL_MSG_VERDICT, ELIM_ORDER_QUEUE);
 			nfq_nlmsg_verdict_put(nlh, static_cast<int>(v.id), v.accept ? NF_ACCEPT : NF_DROP);
-			nfq_nlmsg_verdict_put_mark(nlh, 0);  // the program's mark, not the user's
+			// The program marks only packets that had no mark: clearing
+			// ours gives back what the packet had.
+			nfq_nlmsg_verdict_put_mark(nlh, 0);
 			if (!mnl_nlmsg_batch_next(batch))
 				flush();
 		}
@@ -340,73 +466,163 @@ private:
 		verdicts_.clear();
 	}
 
-	// Streams with nothing held go back to the program with our frontier.
-	// For the others the record keeps its `received` (so the program does
-	// not take the stream back) and gets our frontier: what comes below it
-	// is late, and the program drops it before it takes a place in the queue.
-	void hand_back(int64_t now)
+	void expire(int64_t now)
 	{
-		if (!maps_)
-			return;
-		for (auto it = streams_.begin(); it != streams_.end();) {
-			Stream &st = it->second;
-			st.give_up_waiting(now);
-			bool back = st.order && !st.order->held() && st.ahead.empty() && !st.handed_back;
+		while (!waits_.empty() && now - waits_.begin()->first >= wait_us_) {
+			Stream &st = *waits_.begin()->second;
+			update(st, [&] { st.order->expire(now, wait_us_, verdicts_, stats_); });
+		}
+		while (!aheads_.empty() && now - aheads_.begin()->first >= Stream::index_wait_us) {
+			Stream &st = *aheads_.begin()->second;
+			update(st, [&] { st.give_up_waiting(now); });
+		}
+	}
+
+	// The streams touched since the last call: those with nothing held go
+	// back to the program with our frontier. For the others the record
+	// keeps its `received` (so the program does not take the stream back)
+	// and gets our frontier: what comes below it is late, and the program
+	// drops it before it takes a place in the queue.
+	void hand_back()
+	{
+		int64_t now = now_us();
+		for (Stream *p : dirty_) {
+			Stream &st = *p;
+			st.dirty = false;
+			if (!maps_ || !st.order)
+				continue;
+			bool back = !st.order->held() && st.ahead.empty() && !st.handed_back;
 			uint32_t received = back ? st.received : st.ack_received;
 			// Holding, the frontier published lets through the copies of
 			// numbers skipped lately: how late they come is what lets the
 			// wait grow (Reorder::lowest_wanted).
-			uint32_t next = back ? st.order->next() : st.order ? st.order->lowest_wanted(now) : 0;
-			if (st.order && (back || next != st.ack_next)) {
-				elim_order_ack ack{};
-				ack.received = received;
-				ack.next = next;
-				ack.written = 1;
-				if (bpf_map_update_elem(maps_.order_ack.get(), &st.slot, &ack, BPF_F_LOCK) == 0) {
-					st.ack_received = received;
-					st.ack_next = ack.next;
-					if (back) {
-						st.handed_back = true;
-						stats_.c[HOLD_HANDBACKS]++;
-					}
+			uint32_t next = back ? st.order->next() : st.order->lowest_wanted(now);
+			if (!back && next == st.ack_next)
+				continue;
+			elim_order_ack ack{};
+			ack.received = received;
+			ack.next = next;
+			ack.written = 1;
+			ack.gen = st.gen;
+			if (bpf_map_update_elem(maps_.order_ack.get(), &st.slot, &ack, BPF_F_LOCK) == 0) {
+				st.ack_received = received;
+				st.ack_next = ack.next;
+				if (back) {
+					st.handed_back = true;
+					stats_.c[HOLD_HANDBACKS]++;
 				}
 			}
-			// Forgotten after a minute without packets, once handed back.
-			if (st.handed_back && now - st.last_us > 60000000)
-				it = streams_.erase(it);
-			else
-				++it;
 		}
+		dirty_.clear();
 	}
 
-	// Ten times a second: state, counters, the wait.
+	// Everything held goes, in order, and the streams are forgotten: the
+	// program's state they belonged to is gone (eliminate del) or new.
+	void release_all()
+	{
+		int64_t now = now_us();
+		for (auto &[key, st] : streams_)
+			if (st.order)
+				st.order->release_all(now, verdicts_, stats_);
+		send_verdicts();
+		streams_.clear();
+		waits_.clear();
+		aheads_.clear();
+		dirty_.clear();
+		idle_.clear();
+		held_ = holding_ = 0;
+	}
+
+	// A graceful stop (SIGTERM: systemctl stop or restart, procd, an
+	// upgrade) loses nothing: the beat says "draining", so the program
+	// hands over no new gap; what is held goes at once, in order; what the
+	// program still hands over (streams the holder has) goes as it comes,
+	// and each stream goes back as soon as the holder has it all. Then,
+	// with the kernel's queue empty, the socket closes (which would drop
+	// whatever the queue still had) and the beat stops.
+	void drain()
+	{
+		draining_ = true;
+		int64_t start = now_us(), quiet_since = -1;
+		constexpr int64_t limit_us = 2000000, quiet_us = 20000;
+		if (maps_) {
+			write_info(start);
+			release_all_held(start);
+		}
+		for (int64_t now = start; now - start < limit_us; now = now_us()) {
+			bool came = step(now, 5);
+			release_all_held(now_us());
+			send_verdicts();
+			hand_back();
+			if (now_us() - last_info_us_ >= static_cast<int64_t>(HOLD_BEAT_NS / 1000))
+				write_info(now_us());
+			if (came || held_ || waiting_in_queue() != 0) {
+				quiet_since = -1;
+				continue;
+			}
+			if (quiet_since < 0)
+				quiet_since = now_us();
+			else if (now_us() - quiet_since >= quiet_us)
+				break;
+		}
+		release_all();
+		if (maps_) {
+			hold_info info{};  // a beat of 0: stopped
+			__u32 zero = 0;
+			bpf_map_update_elem(maps_.hold_info.get(), &zero, &info, BPF_ANY);
+			write_row(maps_.hold_stats.get(), stats_.c, HOLD_COUNTER_MAX);
+			write_row(maps_.hold_times.get(), stats_.times, HOLD_TIME_ROW_LEN);
+		}
+	}
+	void release_all_held(int64_t now)
+	{
+		while (!waits_.empty()) {
+			Stream &st = *waits_.begin()->second;
+			update(st, [&] { st.order->release_all(now, verdicts_, stats_); });
+		}
+		while (!aheads_.empty()) {  // no index will come that needs waiting for
+			Stream &st = *aheads_.begin()->second;
+			update(st, [&] { st.give_up_waiting(st.ahead_since_us + Stream::index_wait_us); });
+		}
+	}
+	// Packets in the kernel's queue for us, from its own account; -1 if unknown.
+	static long waiting_in_queue()
+	{
+		auto q = nfqueue_status(ELIM_ORDER_QUEUE);
+		return q ? static_cast<long>(q->waiting) : -1;
+	}
+
+	// Ten times a second: state, counters, the wait, the beat.
 	void tick(int64_t now)
 	{
 		__u32 before = maps_.paths_id;
 		if (!maps_.refresh()) {
-			streams_.clear();  // eliminate is gone: nothing is marked any more
+			release_all();  // eliminate is gone: nothing is marked any more
 			return;
 		}
 		if (maps_.paths_id != before) {
 			// Eliminate's state was made anew: new counters, new streams.
 			// The wait measured so far still says how late path B is.
 			gap_snapshots_.clear();
-			streams_.clear();
+			release_all();
 		}
 		update_wait(now);
+		write_info(now);
+		write_row(maps_.hold_stats.get(), stats_.c, HOLD_COUNTER_MAX);
+		write_row(maps_.hold_times.get(), stats_.times, HOLD_TIME_ROW_LEN);
+	}
+	void write_info(int64_t now)
+	{
 		__u32 zero = 0;
 		hold_info info{};
 		info.heartbeat_ns = static_cast<__u64>(now) * 1000;
 		info.pid = static_cast<__u32>(getpid());
 		info.wait_us = static_cast<__u32>(wait_us_);
-		for (auto &[key, st] : streams_) {
-			size_t h = st.order ? st.order->held() : 0;
-			info.held += static_cast<__u32>(h);
-			info.streams += h > 0;
-		}
+		info.held = static_cast<__u32>(held_);
+		info.streams = static_cast<__u32>(holding_);
+		info.draining = draining_;
 		bpf_map_update_elem(maps_.hold_info.get(), &zero, &info, BPF_ANY);
-		write_row(maps_.hold_stats.get(), stats_.c, HOLD_COUNTER_MAX);
-		write_row(maps_.hold_times.get(), stats_.times, HOLD_TIME_ROW_LEN);
+		last_info_us_ = now;
 	}
 
 	// Our counters as CPU 0's copy of a per-CPU row (the others stay 0).
@@ -469,11 +685,18 @@ private:
 	HolderOptions o_;
 	std::unique_ptr<mnl_socket, MnlClose> nl_;
 	unsigned portid_ = 0;
+	std::vector<char> buf_ = std::vector<char>(MNL_SOCKET_BUFFER_SIZE * 4);
 	Maps maps_;
-	std::map<elim_stream_key, Stream, KeyLess> streams_;
+	std::unordered_map<elim_stream_key, Stream, KeyHash, KeyEq> streams_;  // nodes stay put: pointers hold
+	std::set<std::pair<int64_t, Stream *>> waits_;   // streams holding, by when the wait began
+	std::set<std::pair<int64_t, Stream *>> aheads_;  // streams missing an index, since when
+	std::vector<Stream *> dirty_;                     // touched since the last hand-back
+	std::list<Stream *> idle_;                        // holding nothing, least recently touched first
 	std::vector<Verdict> verdicts_;
 	HoldStats stats_;
-	size_t held_ = 0;
+	size_t held_ = 0, holding_ = 0;                   // packets held, streams holding
+	bool draining_ = false;
+	int64_t last_info_us_ = 0;
 	int64_t wait_us_;
 	std::deque<std::vector<uint64_t>> gap_snapshots_;
 	int64_t gap_snapshot_us_ = 0;

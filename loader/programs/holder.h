@@ -5,8 +5,10 @@
 // sequence order (programs/reorder.h). It hands each stream back to the
 // program as soon as it holds nothing of it. Fail-open by construction:
 // without it the rule's --queue-bypass passes every packet; a full queue
-// passes them too (NFQA_CFG_F_FAIL_OPEN); if it dies, what it held is
-// lost and the rest flows unordered.
+// passes them too (NFQA_CFG_F_FAIL_OPEN). Its heartbeat tells the program
+// it lives: stopped (SIGTERM) it releases everything, in order, before it
+// closes the queue; dead, it loses what the kernel had queued, and the
+// program takes its streams back within HOLD_STALE_NS.
 #pragma once
 
 #include <csignal>
@@ -15,6 +17,7 @@
 namespace dupgre {
 
 struct HolderOptions {
+	unsigned max_streams = 4096;       // streams known at once (the program's slots, ELIM_MAX_STREAMS)
 	unsigned queue_len = 8192;         // packets the kernel queues for the holder at most
 	unsigned max_held_stream = 2048;   // held per stream before its gap is skipped (the guide's ring)
 	unsigned max_held = 8192;          // held in all

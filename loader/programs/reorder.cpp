@@ -53,7 +53,7 @@ void Reorder::arrive(uint32_t id, uint32_t seq, int64_t now_us, std::vector<Verd
 		bool near = jump_count_ && n > jump_seq_ && n - jump_seq_ < 64;
 		jump_count_ = near ? jump_count_ + 1 : 1;
 		jump_seq_ = n;
-		if (jump_count_ < jump_confirm) {
+		if (jump_count_ < jump_confirm || now_us - near_us_ < jump_quiet_us) {
 			out.push_back({id, false});
 			st.c[HOLD_ROGUE]++;
 			return;
@@ -66,6 +66,7 @@ void Reorder::arrive(uint32_t id, uint32_t seq, int64_t now_us, std::vector<Verd
 		next_ = n;
 	}
 	jump_count_ = 0;
+	near_us_ = now_us;
 	if (n == next_) {
 		if (!held_.empty())
 			st.filled_after(now_us, now_us - waiting_since());
@@ -86,10 +87,16 @@ void Reorder::skip_gap(int64_t now_us, std::vector<Verdict> &out, HoldStats &st)
 	st.c[HOLD_GAPS_SKIPPED]++;
 	st.c[HOLD_NUMBERS_SKIPPED] += held_.begin()->first - next_;
 	skipped_.push_back({next_, held_.begin()->first, waiting_since()});
-	if (skipped_.size() > 64)
+	if (skipped_.size() > 16)  // a fixed cost per stream, whatever arrives
 		skipped_.pop_front();
 	next_ = held_.begin()->first;
 	release_run(now_us, HOLD_RELEASED_BY_WAIT, out, st);
+}
+
+void Reorder::release_all(int64_t now_us, std::vector<Verdict> &out, HoldStats &st)
+{
+	while (!held_.empty())
+		skip_gap(now_us, out, st);
 }
 
 uint32_t Reorder::lowest_wanted(int64_t now_us) const

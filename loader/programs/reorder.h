@@ -6,6 +6,7 @@
 // twice, and no number after a higher one.
 #pragma once
 
+#include <climits>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
@@ -46,6 +47,8 @@ public:
 	void expire(int64_t now_us, int64_t wait_us, std::vector<Verdict> &out, HoldStats &st);
 	// Skips the first gap now (a limit was reached).
 	void skip_gap(int64_t now_us, std::vector<Verdict> &out, HoldStats &st);
+	// Releases everything held, in order, skipping every gap (stopping).
+	void release_all(int64_t now_us, std::vector<Verdict> &out, HoldStats &st);
 
 	uint32_t next() const { return static_cast<uint32_t>(next_); }
 	// The lowest number whose copy still interests the holder: next, or
@@ -59,9 +62,13 @@ public:
 	int64_t waiting_since() const { return *arrivals_.begin(); }
 
 	// A packet this far ahead of next is not held: it would cut the stream
-	// if it were forged. Three in a row, each near the one before, move it.
+	// if it were forged. Three in a row, each near the one before, move
+	// it, and only once nothing nearer came for jump_quiet_us: while the
+	// stream's own packets flow, no forged run moves it (the program's
+	// ELIM_JUMP_QUIET_NS rule, include/dupgre/eliminate.h).
 	static constexpr int64_t max_ahead = 4096;
 	static constexpr unsigned jump_confirm = 3;
+	static constexpr int64_t jump_quiet_us = 200000;
 
 private:
 	struct Held {
@@ -85,6 +92,7 @@ private:
 	std::multiset<int64_t> arrivals_;  // the held packets' arrival times
 	int64_t jump_seq_ = 0;
 	unsigned jump_count_ = 0;
+	int64_t near_us_ = INT64_MIN / 2;  // the last packet within max_ahead
 };
 
 // The wait auto picks: 1.25 times the larger of the copy gap's and the

@@ -120,7 +120,7 @@ TEST_CASE("a copy that comes after its gap was skipped says how long the wait sh
 	CHECK(b.r.lowest_wanted(1000 + 300 + 1000000) == 4);
 }
 
-TEST_CASE("one packet far ahead is dropped; three in a row move the stream")
+TEST_CASE("packets far ahead never move a stream whose own packets flow, however many in a row")
 {
 	Bench b(1);
 	b.arrive(1, 0);
@@ -129,12 +129,42 @@ TEST_CASE("one packet far ahead is dropped; three in a row move the stream")
 	CHECK(b.delivered == std::vector<uint32_t>{1, 2});
 	CHECK(b.st.c[HOLD_ROGUE] == 1);
 	b.arrive(4, 3);  // held behind the gap at 3
-	b.arrive(200000, 4);
-	b.arrive(200001, 5);
-	b.arrive(200002, 6);  // confirmed: 4 goes first, then the stream is out there
+	for (uint32_t i = 0; i < 100; i++)  // a forged run, each near the one before
+		b.arrive(200000 + i, 4 + i);
+	CHECK(b.delivered == std::vector<uint32_t>{1, 2});
+	CHECK(b.st.c[HOLD_ROGUE] == 101);
+	b.arrive(3, 200);  // the stream's own gap fills: it goes on where it was
+	CHECK(b.delivered == std::vector<uint32_t>{1, 2, 3, 4});
+}
+
+TEST_CASE("a genuine jump: nothing near for the quiet time, then three in a row move the stream")
+{
+	Bench b(1);
+	b.arrive(1, 0);
+	b.arrive(2, 1);
+	b.arrive(4, 2);  // held behind the gap at 3
+	int64_t t = 2 + Reorder::jump_quiet_us;  // both paths out since
+	b.arrive(200000, t);
+	b.arrive(200001, t + 1);
+	CHECK(b.delivered == std::vector<uint32_t>{1, 2});
+	b.arrive(200002, t + 2);  // confirmed: 4 goes first, then the stream is out there
 	CHECK(b.delivered == std::vector<uint32_t>{1, 2, 4, 200002});
-	b.arrive(200003, 7);
+	b.arrive(200003, t + 3);
 	CHECK(b.delivered.back() == 200003);
+}
+
+TEST_CASE("release_all: everything held goes, in order, once")
+{
+	Bench b(1);
+	b.arrive(1, 0);
+	b.arrive(5, 1);
+	b.arrive(3, 2);
+	b.arrive(9, 3);
+	b.r.release_all(4, b.out, b.st);
+	b.drain();
+	CHECK(b.delivered == std::vector<uint32_t>{1, 3, 5, 9});
+	CHECK(b.r.held() == 0);
+	CHECK(b.r.next() == 10);
 }
 
 TEST_CASE("sequence numbers wrap around at 2^32")
