@@ -245,9 +245,13 @@ static __always_inline void recover(struct elim_slot *s, __u32 seq, __u64 now_ns
 	delta = seq - s->recov_seq;	/* serial number arithmetic: wraps at 2^32 */
 	if (delta <= -(__s32)window) {
 		/* Older than the window: a stale copy no PPTP receiver takes.
-		 * It says nothing of copies: a stream's own late packet does
-		 * this too, and a stream marked copied is held at every gap.
+		 * By a path that brought nothing in the window, it is a copy
+		 * (path B more than a window behind); by one that did, it may
+		 * be the stream's own late packet, which says nothing of
+		 * copies (and a stream marked copied is held at every gap).
 		 */
+		if (!s->seen[path & (ELIM_MAX_PATHS - 1)])
+			s->copied = 1;
 		out->counter = ELIM_ROGUE;
 		out->stale = true;
 		return;
@@ -309,6 +313,7 @@ enum order_verdict {
  */
 struct holder_view {
 	__u32 received, next, gen;	/* the hand-back; for the slot's owner only if gen matches */
+	__u32 epoch;			/* the run of the holder that beats */
 	bool written;
 	bool beating;			/* the heartbeat is fresh */
 	bool draining;			/* the holder is stopping: no new gap for it */
@@ -329,10 +334,11 @@ static __always_inline enum order_verdict order_packet(struct elim_slot *s, stru
 	__u32 received = ours ? h->received : 0, next = ours ? h->next : 0;
 
 	if (s->queued != received) {
-		if (!h->beating) {
-			/* The holder is gone: what it held went with its socket,
-			 * or was released before it stopped. Nothing at or below
-			 * the newest number recovery passed may follow now.
+		if (!h->beating || h->epoch != s->holder) {
+			/* The holder is gone (or a new run of it beats): what it
+			 * held went with its socket, or was released before it
+			 * stopped. Nothing at or below the newest number recovery
+			 * passed may follow now.
 			 */
 			s->queued = received;
 			s->synced = received;
@@ -369,6 +375,7 @@ static __always_inline enum order_verdict order_packet(struct elim_slot *s, stru
 		s->next = seq + 1;
 		return ORDER_PASS;
 	}
+	s->holder = h->epoch;
 	s->queued++;
 	return ORDER_HOLDER;
 }
@@ -570,6 +577,7 @@ static __always_inline void read_holder(__u32 index, __u64 now, struct holder_vi
 
 		h->beating = beat && (__s64)(now - beat) < (__s64)HOLD_STALE_NS;
 		h->draining = info->draining;
+		h->epoch = info->epoch;
 	}
 }
 

@@ -152,6 +152,8 @@ struct elim_slot {
 	__u32 queued;			/* index of the last packet handed to the holder */
 	__u32 synced;			/* the holder's "received" when it last handed back */
 	__u32 gen;			/* owners the slot has had: a hand-back names the one it is for */
+	__u32 holder;			/* the epoch of the holder the stream was handed to */
+	__u32 pad2;
 	__u64 counters[ELIM_STREAM_COUNTERS];
 };
 DUPGRE_ASSERT_OFFSET(struct elim_slot, owner, 4);
@@ -161,8 +163,9 @@ DUPGRE_ASSERT_OFFSET(struct elim_slot, seen, 56);
 DUPGRE_ASSERT_OFFSET(struct elim_slot, jump_seq, 344);
 DUPGRE_ASSERT_OFFSET(struct elim_slot, next, 352);
 DUPGRE_ASSERT_OFFSET(struct elim_slot, gen, 364);
-DUPGRE_ASSERT_OFFSET(struct elim_slot, counters, 368);
-DUPGRE_ASSERT_SIZE(struct elim_slot, 368 + 8 * ELIM_STREAM_COUNTERS);
+DUPGRE_ASSERT_OFFSET(struct elim_slot, holder, 368);
+DUPGRE_ASSERT_OFFSET(struct elim_slot, counters, 376);
+DUPGRE_ASSERT_SIZE(struct elim_slot, 376 + 8 * ELIM_STREAM_COUNTERS);
 
 /* Order mode. A receiver like the kernel's PPTP (drivers/net/ppp/pptp.c)
  * drops every packet numbered at or below the newest it took, so a copy
@@ -178,8 +181,9 @@ DUPGRE_ASSERT_SIZE(struct elim_slot, 368 + 8 * ELIM_STREAM_COUNTERS);
  * the holder's frontier. The holder beats (hold_info.heartbeat_ns, the
  * clock bpf_ktime_get_ns reads) ten times a second: when the beat is older
  * than HOLD_STALE_NS, or the holder says it is draining, no new gap is
- * handed over; with a stale beat the program takes its streams back at once
- * from what it has passed (a dead holder's queue is gone with its socket).
+ * handed over; with a stale beat, or another run of the holder beating (a
+ * restart), the program takes the streams it had handed over back at once,
+ * from what recovery passed (a dead holder's queue is gone with its socket).
  * Without a holder, the rule's bypass lets marked packets through
  * unordered, as without dupgre. A packet that already carries a mark
  * (another tool's) is never ordered: its mark is kept.

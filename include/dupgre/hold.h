@@ -70,7 +70,7 @@ struct hold_info {
 	__u32 held;		/* packets held now */
 	__u32 streams;		/* streams with packets held now */
 	__u32 draining;		/* stopping: hand over no new gap, only what the holder has */
-	__u32 pad;
+	__u32 epoch;		/* this run of the holder (random, not 0): what an earlier run had is not its */
 };
 DUPGRE_ASSERT_SIZE(struct hold_info, 32);
 

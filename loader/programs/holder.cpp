@@ -9,6 +9,7 @@
 #include <linux/netfilter.h>
 #include <linux/netfilter/nfnetlink_queue.h>
 #include <poll.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -163,6 +164,17 @@ struct Stream {
 		}
 	}
 };
+
+// This run's mark on what it is handed: a restarted holder (a new epoch)
+// never takes over what an earlier run held and dropped with its socket.
+__u32 new_epoch()
+{
+	__u32 e = 0;
+	while (!e)
+		if (getrandom(&e, sizeof(e), 0) != sizeof(e))
+			e = static_cast<__u32>(now_us()) ^ static_cast<__u32>(getpid()) << 16;
+	return e;
+}
 
 struct KeyHash {
 	size_t operator()(const elim_stream_key &k) const
@@ -621,6 +633,7 @@ private:
 		info.held = static_cast<__u32>(held_);
 		info.streams = static_cast<__u32>(holding_);
 		info.draining = draining_;
+		info.epoch = epoch_;
 		bpf_map_update_elem(maps_.hold_info.get(), &zero, &info, BPF_ANY);
 		last_info_us_ = now;
 	}
@@ -696,6 +709,7 @@ private:
 	HoldStats stats_;
 	size_t held_ = 0, holding_ = 0;                   // packets held, streams holding
 	bool draining_ = false;
+	__u32 epoch_ = new_epoch();
 	int64_t last_info_us_ = 0;
 	int64_t wait_us_;
 	std::deque<std::vector<uint64_t>> gap_snapshots_;

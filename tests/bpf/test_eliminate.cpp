@@ -96,6 +96,7 @@ public:
 		clock_gettime(CLOCK_MONOTONIC, &ts);
 		info.heartbeat_ns = static_cast<__u64>(ts.tv_sec) * 1000000000ull + static_cast<__u64>(ts.tv_nsec);
 		info.draining = draining;
+		info.epoch = epoch_;
 		__u32 zero = 0;
 		REQUIRE(bpf_map__update_elem(paths_[0]->maps.hold_info, &zero, sizeof(zero), &info, sizeof(info), 0) ==
 			0);
@@ -249,6 +250,9 @@ private:
 	__u64 jump_quiet_ns_ = ELIM_JUMP_QUIET_NS;
 	bool wireguard_ = false;
 	bool beating_ = false, draining_ = false;
+
+public:
+	__u32 epoch_ = 1;  // the holder's run
 	eliminate_bpf *paths_[2];
 };
 
@@ -631,6 +635,26 @@ TEST_CASE("order mode: a holder whose beat stops loses its streams at once, noth
 	CHECK(s.next == 7);  // the frontier a new holder starts from: 7, delivered up to 6
 }
 
+TEST_CASE("order mode: a restarted holder does not inherit the streams the one before had")
+{
+	Receiver r(Mode::order);
+	r.holder_runs(true);
+	r.arrive_ordered(0, 1);
+	r.arrive_ordered(1, 1);
+	CHECK(r.arrive_ordered(0, 3).mark == (ELIM_ORDER_MARK | 1));
+	CHECK(r.arrive_ordered(0, 4).mark == (ELIM_ORDER_MARK | 2));
+	r.epoch_ = 2;  // stopped and started again before any packet saw it gone
+	auto o = r.arrive_ordered(0, 5);
+	CHECK(o.verdict == TC_ACT_UNSPEC);
+	CHECK(o.mark == 0);
+	CHECK(r.stat(T, ELIM_HOLDER_GONE) == 1);
+	CHECK(r.arrive_ordered(0, 7).mark == (ELIM_ORDER_MARK | 1));  // the new run gets new gaps
+	__u32 slot;
+	elim_slot s;
+	REQUIRE(r.slot_of(Receiver::key_of("198.18.0.1", 7), slot, s));
+	CHECK(s.next == 6);  // its frontier: what the receiver took, not a stale one
+}
+
 TEST_CASE("order mode: another tool's mark is kept, and the packet is not ordered")
 {
 	Receiver r(Mode::order);
@@ -667,7 +691,7 @@ TEST_CASE("late LCP echoes pass, as the kernel's receiver takes them; other late
 	CHECK(d.run(1, ethernet({}, ipv4(ip, gre(g, ppp_mppe())))) == TC_ACT_SHOT);
 }
 
-TEST_CASE("a stale copy does not make a stream 'copied'")
+TEST_CASE("a stream's own stale packet does not make it 'copied'; a copy a window behind does")
 {
 	Receiver r(Mode::order);
 	r.holder_runs(true);
@@ -677,6 +701,8 @@ TEST_CASE("a stale copy does not make a stream 'copied'")
 	auto o = r.arrive_ordered(0, 112);                        // a gap that no copy can fill
 	CHECK(o.verdict == TC_ACT_UNSPEC);
 	CHECK(o.mark == 0);
+	CHECK(r.arrive_ordered(1, 20).verdict == TC_ACT_SHOT);  // by the other path, far behind: a copy
+	CHECK(r.arrive_ordered(0, 114).mark == (ELIM_ORDER_MARK | 1));
 }
 
 TEST_CASE("forged runs far ahead never move a stream whose traffic flows; a genuine jump does after the quiet time")
