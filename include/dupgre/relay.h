@@ -30,17 +30,21 @@ DUPGRE_ASSERT_SIZE(struct relay_peer, 4);
 /* The relay's counters (see layout.h), in the per-CPU "stats" hash: one
  * row per link, keyed by the ifindex of the link the packet entered by.
  * Each packet counts in seen and in exactly one of the results (relayed
- * ones also in relayed_bytes), decided in this order: not_ip; a site
- * registered on this link to a registered site: loop, ttl_expired,
- * redirect_errors or relayed; anything else for a registered site:
- * stranger; then the kernel's route lookup: to_host, lookup_failed, and
- * what would be routed onwards, no_link (from a site on this link) or
- * stranger.
+ * ones also in relayed_bytes), decided in this order: not_ip (by the link's
+ * protocol, skb->protocol); malformed; v4_mapped; a site registered on this
+ * link to a registered site: loop, ttl_expired, redirect_errors or relayed;
+ * anything else for a registered site: stranger; then the kernel's route
+ * lookup: to_host, lookup_failed, and what would be routed onwards, no_link
+ * (from a site on this link) or stranger.
  */
 #define RELAY_COUNTERS(X) \
 	X(RELAY_SEEN, seen, seen_packets, "packets entering from the link") \
 	X(RELAY_NOT_IP, not_ip, packets, \
-	  "neither IPv4 nor IPv6, a malformed header, or shorter than it says: left to the stack") \
+	  "the link delivered neither IPv4 nor IPv6 (ARP, MPLS...), never handed to IP: left to the stack") \
+	X(RELAY_MALFORMED, malformed, packets, \
+	  "IP by the link's protocol, but another version, a bad header, a length beyond the packet, or IPv6 payload length 0: dropped") \
+	X(RELAY_V4_MAPPED, v4_mapped, packets, \
+	  "IPv6 with an IPv4-mapped address (::ffff:0:0/96), which no site has: dropped") \
 	X(RELAY_TO_HOST, to_host, packets, \
 	  "for no site, and the stack would not forward it (for this host, or forwarding off): left to the stack") \
 	X(RELAY_STRANGER, stranger, packets, \
@@ -69,11 +73,20 @@ struct relay_counters {
 };
 
 /* Value of the "links" hash, keyed by ifindex: user space's record of a
- * registered link. The program never reads it.
+ * registered link. The program reads ipv6_forwards only.
+ *
+ * ipv6_forwards: whether the stack forwards IPv6 that enters by this link,
+ * by the kernel's own rule (ip6_forward): net.ipv6.conf.all.forwarding, or
+ * (Linux >= 6.17) the link's force_forwarding. The link's own
+ * net.ipv6.conf.<link>.forwarding, which bpf_fib_lookup() checks, does not
+ * decide that. User space writes it whenever a link is registered, for every
+ * registered link (see RelayState::add).
  */
 struct relay_link {
 	char name[16];		/* IFNAMSIZ */
+	__u32 ipv6_forwards;	/* 0 or 1 */
 };
-DUPGRE_ASSERT_SIZE(struct relay_link, 16);
+DUPGRE_ASSERT_SIZE(struct relay_link, 20);
+DUPGRE_ASSERT_OFFSET(struct relay_link, ipv6_forwards, 16);
 
 #endif /* DUPGRE_RELAY_H */

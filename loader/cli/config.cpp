@@ -49,6 +49,11 @@ IpAddr parse_ipaddr(const std::string &text)
 		a = IpAddr::from_ipv4(Ipv4{a4.s_addr});
 	else if (text.find(':') == std::string::npos || inet_pton(AF_INET6, text.c_str(), a.bytes.data()) != 1)
 		throw Error("invalid address '" + text + "': expected an IPv4 or IPv6 address");
+	// IPv4 addresses are held IPv4-mapped: as IPv6 text, ::ffff:a.b.c.d
+	// would silently be the IPv4 site, and no IPv6 packet has it.
+	else if (a.is_ipv4())
+		throw Error("'" + text + "' is an IPv4-mapped IPv6 address: give the IPv4 address " + a.str() +
+			    ", or a real IPv6 one");
 	if (!a.is_unicast())
 		throw Error("'" + text + "' is not a public unicast address");
 	return a;

@@ -173,10 +173,10 @@ std::string rp_path(const std::string &conf)
 	return "/proc/sys/net/ipv4/conf/" + conf + "/rp_filter";
 }
 
-// The sysctl's value, -1 when it cannot be read.
-int read_rp_filter(const std::string &conf)
+// A sysctl's value, 0 to max; -1 when it cannot be read.
+int read_sysctl(const std::string &path, long max)
 {
-	Fd fd(open(rp_path(conf).c_str(), O_RDONLY | O_CLOEXEC));
+	Fd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
 	if (!fd)
 		return -1;
 	char buf[16];
@@ -186,10 +186,29 @@ int read_rp_filter(const std::string &conf)
 	buf[len] = 0;
 	char *end;
 	long v = strtol(buf, &end, 10);
-	return end == buf || v < 0 || v > 2 ? -1 : static_cast<int>(v);
+	return end == buf || v < 0 || v > max ? -1 : static_cast<int>(v);
+}
+
+int read_rp_filter(const std::string &conf)
+{
+	return read_sysctl(rp_path(conf), 2);
 }
 
 }  // namespace
+
+bool ipv6_forwards_from(const std::string &dev)
+{
+	validate_ifname(dev);
+	// No IPv6 in this kernel or namespace (ipv6.disable=1): nothing to forward.
+	if (access("/proc/sys/net/ipv6", F_OK) != 0)
+		return false;
+	// Any value but 0 turns forwarding on (the kernel tests it for zero).
+	int all = read_sysctl("/proc/sys/net/ipv6/conf/all/forwarding", INT_MAX);
+	if (all != 0)
+		return true;  // on, or unreadable: assume on
+	// Absent before Linux 6.17, or for a device without IPv6: off.
+	return read_sysctl("/proc/sys/net/ipv6/conf/" + dev + "/force_forwarding", INT_MAX) > 0;
+}
 
 int effective_rp_filter(const std::string &dev)
 {

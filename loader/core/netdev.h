@@ -38,6 +38,12 @@ void set_mtu(const std::string &dev, unsigned mtu);
 // net.ipv4.conf.all.rp_filter and the device's own value (0 off, 1 strict,
 // 2 loose); -1 if unreadable.
 int effective_rp_filter(const std::string &dev);
+// Whether the stack forwards IPv6 that enters by dev: the kernel's own rule
+// (ip6_forward), net.ipv6.conf.all.forwarding or, from Linux 6.17, dev's
+// force_forwarding. Not net.ipv6.conf.DEV.forwarding, which for IPv6 makes
+// dev behave as a router's interface (router advertisements, neighbour
+// discovery) and forwards nothing. True when it cannot be read.
+bool ipv6_forwards_from(const std::string &dev);
 // Copies arrive on an interface that is not the route back to their source:
 // strict mode drops them. Sets the device's own value to 2 (loose) when the
 // effective value is strict; never touches "all". Returns the new effective

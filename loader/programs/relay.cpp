@@ -40,6 +40,16 @@ IpAddr site_addr(const relay_site &k)
 	return a;
 }
 
+// The record of link name: the program reads whether the stack forwards
+// IPv6 from it (struct relay_link).
+relay_link link_record(const std::string &name)
+{
+	relay_link l{};
+	memcpy(l.name, name.c_str(), std::min(name.size(), sizeof(l.name) - 1));
+	l.ipv6_forwards = ipv6_forwards_from(name);
+	return l;
+}
+
 // The sites registered on ifindex.
 std::vector<relay_site> sites_on(int peers_fd, __u32 ifindex)
 {
@@ -105,20 +115,29 @@ void RelayState::add(const NetDevice &dev, const std::vector<IpAddr> &addrs)
 	   links = open_pinned(pin("links"));
 
 	// The same link name under an old ifindex: the link went down and came
-	// back, and its old registration is void.
+	// back, and its old registration is void. Every other link's record is
+	// written again: whether the stack forwards IPv6 from it follows
+	// all.forwarding, which is one for all of them, and this is the
+	// refresh point the program relies on (bpf/relay.bpf.c, stack_forwards).
 	auto ifindex = static_cast<__u32>(dev.ifindex);
 	for (__u32 old : keys_u32(links.get())) {
 		relay_link l;
-		if (old != ifindex && bpf_map_lookup_elem(links.get(), &old, &l) == 0 &&
-		    dev.name == l.name)
+		if (old == ifindex || bpf_map_lookup_elem(links.get(), &old, &l) != 0)
+			continue;
+		if (dev.name == l.name) {
 			unregister_link(old, false);
+			continue;
+		}
+		std::string name(l.name, strnlen(l.name, sizeof(l.name)));
+		relay_link now = link_record(name);
+		check(bpf_map_update_elem(links.get(), &old, &now, BPF_EXIST), "refreshing link " + name);
 	}
 
-	relay_link link{};
-	memcpy(link.name, dev.name.c_str(), std::min(dev.name.size(), sizeof(link.name) - 1));
-	bool fresh = bpf_map_lookup_elem(links.get(), &ifindex, &link) != 0;
+	relay_link link = link_record(dev.name), was;
+	bool fresh = bpf_map_lookup_elem(links.get(), &ifindex, &was) != 0;
+	check(bpf_map_update_elem(links.get(), &ifindex, &link, fresh ? BPF_NOEXIST : BPF_EXIST),
+	      "registering link");
 	if (fresh) {
-		check(bpf_map_update_elem(links.get(), &ifindex, &link, BPF_NOEXIST), "registering link");
 		clear_percpu_row(stats.get(), &ifindex, RELAY_COUNTER_MAX);
 		rollback.add([this, ifindex] { unregister_link(ifindex, true); });
 	}

@@ -4,7 +4,8 @@
 //   peers   site address (16 bytes, IPv4-mapped or IPv6) -> the link that
 //           leads to it (read by the program)
 //   stats   per-link per-CPU counters
-//   links   user space's record of the registered links
+//   links   user space's record of the registered links, and whether
+//           the stack forwards IPv6 from each (read by the program)
 //   prog    the program
 #pragma once
 

@@ -19,26 +19,38 @@
 // as if they entered by that link, so the links are real: TUN devices in a
 // network namespace of this process's own, with the secondary's addresses
 // and routes, entered for each test and left after it.
+//
+// The link's protocol (skb->protocol: IPv4, IPv6, or ARP, MPLS...) is the
+// row's, given in cb[0] to an entry of tests/bpf/relay_test.bpf.c, since
+// BPF_PROG_TEST_RUN takes skb->protocol from bytes 12-13 of the packet. The
+// program's own entry, dupgre_relay, runs on a real TUN link that delivers
+// the protocol given ("the link's protocol" below).
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
 #include <doctest/doctest.h>
 #include <fcntl.h>
+#include <bpf/libbpf.h>
+#include <linux/if_ether.h>
 #include <linux/if_tun.h>
 #include <linux/pkt_cls.h>
 #include <net/if.h>
+#include <poll.h>
 #include <sched.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
 #include "core/counters.h"
+#include "core/netdev.h"
 #include "dupgre/relay.h"
 #include "packet.h"
-#include "relay.skel.h"
+#include "relay_test.skel.h"
 
 using namespace pkt;
 
@@ -59,12 +71,12 @@ public:
 		REQUIRE(orig_ >= 0);
 		REQUIRE(unshare(CLONE_NEWNET) == 0);
 		sh("sysctl -qw net.ipv6.conf.all.disable_ipv6=0 net.ipv6.conf.default.disable_ipv6=0");
-		link_a = tun("rly_a");
-		link_b = tun("rly_b");
+		link_a = tun("rly_a").ifindex;
+		Tun b = tun("rly_b");
+		link_b = b.ifindex;
+		fd_b = b.fd;
 		tun("rly_wan");
 		sh("ip link set lo up");
-		for (const char *dev : {"rly_a", "rly_b", "rly_wan"})
-			sh(std::string("ip link set ") + dev + " up");
 		sh("ip addr add 10.66.4.1/32 dev rly_a");
 		// No duplicate address detection (TUN is NOARP anyway): the
 		// address is usable at once. Not "nodad": busybox ip (the s390x
@@ -94,23 +106,31 @@ public:
 	}
 
 	__u32 link_a = 0, link_b = 0;
+	int fd_b = -1;  // what leaves by link B
 
-private:
-	// A TUN device held open (with a reader, it has carrier); its ifindex.
-	__u32 tun(const char *name)
+	struct Tun {
+		__u32 ifindex;
+		int fd;
+	};
+	// A TUN device held open (with a reader, it has carrier), up. With pi,
+	// each packet written starts with struct tun_pi, whose proto becomes
+	// skb->protocol: a link that delivers IP bytes as anything.
+	Tun tun(const char *name, bool pi = false)
 	{
 		int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
 		REQUIRE(fd >= 0);
 		fds_.push_back(fd);
 		ifreq ifr = {};
-		ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
+		ifr.ifr_flags = static_cast<short>(IFF_TUN | (pi ? 0 : IFF_NO_PI));
 		strncpy(ifr.ifr_name, name, IFNAMSIZ - 1);
 		REQUIRE(ioctl(fd, TUNSETIFF, &ifr) == 0);
 		__u32 ifindex = if_nametoindex(name);
 		REQUIRE(ifindex != 0);
-		return ifindex;
+		sh(std::string("ip link set ") + name + " up");
+		return {ifindex, fd};
 	}
 
+private:
 	int orig_ = -1;
 	std::vector<int> fds_;
 };
@@ -137,38 +157,90 @@ relay_site site_key(const std::string &text)
 	return k;
 }
 
+// What a link delivers IP as: the version's protocol (4: ETH_P_IP, 6:
+// ETH_P_IPV6). Other first nibbles come as IPv4, as a ppp link delivers
+// whatever its IPv4 protocol number carries.
+uint16_t protocol_of(const Bytes &p)
+{
+	return !p.empty() && p[0] >> 4 == 6 ? ETH_P_IPV6 : ETH_P_IP;
+}
+
 class Relay {
 public:
-	// Registers links A and B (their counter rows) and the peers.
+	// Registers links A and B (their records, as user space writes them,
+	// and counter rows) and the peers.
 	Relay(const Secondary &net, const std::vector<Peer> &peers) : net_(net)
 	{
-		skel_ = relay_bpf__open_and_load();
+		skel_ = relay_test_bpf__open_and_load();
 		REQUIRE(skel_);
-		for (__u32 link : {net.link_a, net.link_b})
-			dupgre::clear_percpu_row(bpf_map__fd(skel_->maps.stats), &link, RELAY_COUNTER_MAX);
-		for (const Peer &p : peers) {
-			relay_site key = site_key(p.site);
-			relay_peer value = {ifindex(p.link)};
-			REQUIRE(bpf_map__update_elem(skel_->maps.peers, &key, sizeof(key), &value,
-						     sizeof(value), BPF_ANY) == 0);
-		}
+		add_link(net.link_a, "rly_a");
+		add_link(net.link_b, "rly_b");
+		for (const Peer &p : peers)
+			add_peer(p.site, ifindex(p.link));
 	}
-	~Relay() { relay_bpf__destroy(skel_); }
+	~Relay() { relay_test_bpf__destroy(skel_); }
 	Relay(const Relay &) = delete;
 	Relay &operator=(const Relay &) = delete;
 
 	__u32 ifindex(Link l) const { return l == A ? net_.link_a : net_.link_b; }
 
+	void add_link(__u32 link, const char *name)
+	{
+		relay_link record = {};
+		strncpy(record.name, name, sizeof(record.name) - 1);
+		record.ipv6_forwards = dupgre::ipv6_forwards_from(name);
+		REQUIRE(bpf_map__update_elem(skel_->maps.links, &link, sizeof(link), &record, sizeof(record),
+					     BPF_ANY) == 0);
+		dupgre::clear_percpu_row(bpf_map__fd(skel_->maps.stats), &link, RELAY_COUNTER_MAX);
+	}
+	void forget_record(Link l)
+	{
+		__u32 link = ifindex(l);
+		REQUIRE(bpf_map__delete_elem(skel_->maps.links, &link, sizeof(link), 0) == 0);
+	}
+	void add_peer(const std::string &site, __u32 link)
+	{
+		relay_site key = site_key(site);
+		relay_peer value = {link};
+		REQUIRE(bpf_map__update_elem(skel_->maps.peers, &key, sizeof(key), &value, sizeof(value),
+					     BPF_ANY) == 0);
+	}
+	// The program itself (dupgre_relay, reading skb->protocol) on link's
+	// ingress; the namespace takes it away with the link.
+	void attach(__u32 link)
+	{
+		bpf_tc_hook hook = {};
+		hook.sz = sizeof(hook);
+		hook.ifindex = static_cast<int>(link);
+		hook.attach_point = BPF_TC_INGRESS;
+		REQUIRE(bpf_tc_hook_create(&hook) == 0);
+		bpf_tc_opts opts = {};
+		opts.sz = sizeof(opts);
+		opts.prog_fd = bpf_program__fd(skel_->progs.dupgre_relay);
+		REQUIRE(bpf_tc_attach(&hook, &opts) == 0);
+	}
+
+	void detach(__u32 link)
+	{
+		bpf_tc_hook hook = {};
+		hook.sz = sizeof(hook);
+		hook.ifindex = static_cast<int>(link);
+		hook.attach_point = static_cast<bpf_tc_attach_point>(BPF_TC_INGRESS | BPF_TC_EGRESS);
+		REQUIRE(bpf_tc_hook_destroy(&hook) == 0);
+	}
+
 	struct Run {
 		int verdict;
 		Bytes out;
 	};
-	// One packet arriving by ingress_ifindex.
-	Run run(const Bytes &in, __u32 ingress_ifindex)
+	// One packet arriving by ingress_ifindex, delivered as protocol (0: as
+	// protocol_of says).
+	Run run(const Bytes &in, __u32 ingress_ifindex, uint16_t protocol = 0)
 	{
 		Bytes out(in.size() + 64);
 		__sk_buff ctx = {};
 		ctx.ingress_ifindex = ingress_ifindex;
+		ctx.cb[0] = htons(protocol ? protocol : protocol_of(in));
 		bpf_test_run_opts opts = {};
 		opts.sz = sizeof(opts);
 		opts.data_in = in.data();
@@ -178,11 +250,11 @@ public:
 		opts.ctx_in = &ctx;
 		opts.ctx_size_in = sizeof(ctx);
 		opts.repeat = 1;
-		REQUIRE(bpf_prog_test_run_opts(bpf_program__fd(skel_->progs.dupgre_relay), &opts) == 0);
+		REQUIRE(bpf_prog_test_run_opts(bpf_program__fd(skel_->progs.relay_protocol_from_cb), &opts) == 0);
 		out.resize(opts.data_size_out);
 		return {static_cast<int>(opts.retval), out};
 	}
-	Run run(const Bytes &in, Link l) { return run(in, ifindex(l)); }
+	Run run(const Bytes &in, Link l, uint16_t protocol = 0) { return run(in, ifindex(l), protocol); }
 
 	// The one place counters are read: link's row, summed over the CPUs.
 	std::vector<__u64> counters(__u32 ifindex)
@@ -199,7 +271,7 @@ public:
 
 private:
 	const Secondary &net_;
-	relay_bpf *skel_ = nullptr;
+	relay_test_bpf *skel_ = nullptr;
 };
 
 // The addresses of one family's table.
@@ -280,6 +352,7 @@ struct Case {
 	int verdict;
 	Bytes out;              // the packet after the program
 	relay_counter counter;  // what counts it, besides RELAY_SEEN
+	uint16_t protocol = 0;  // what the link delivered it as; 0: protocol_of(in)
 };
 
 // Every decision, for one family's addresses.
@@ -330,12 +403,27 @@ std::vector<Case> cases(const Family &f)
 		 c(f.stranger, f.multicast), sites, A, TC_ACT_UNSPEC, c(f.stranger, f.multicast), RELAY_TO_HOST},
 		{"a site's multicast: left to the stack",
 		 c(f.site_a, f.multicast), sites, A, TC_ACT_UNSPEC, c(f.site_a, f.multicast), RELAY_TO_HOST},
-		{"version 5: left to the stack",
-		 with_byte(c(f.site_a, f.site_b, 64), 0, 0x50), sites, A, TC_ACT_UNSPEC,
-		 with_byte(c(f.site_a, f.site_b, 64), 0, 0x50), RELAY_NOT_IP},
-		{"version 0: left to the stack",
-		 with_byte(c(f.site_a, f.site_b, 64), 0, 0x05), sites, A, TC_ACT_UNSPEC,
-		 with_byte(c(f.site_a, f.site_b, 64), 0, 0x05), RELAY_NOT_IP},
+		{"version 5, delivered as IPv4: dropped",
+		 with_byte(c(f.site_a, f.site_b, 64), 0, 0x50), sites, A, TC_ACT_SHOT,
+		 with_byte(c(f.site_a, f.site_b, 64), 0, 0x50), RELAY_MALFORMED, ETH_P_IP},
+		{"version 0, delivered as IPv6: dropped",
+		 with_byte(c(f.site_a, f.site_b, 64), 0, 0x05), sites, A, TC_ACT_SHOT,
+		 with_byte(c(f.site_a, f.site_b, 64), 0, 0x05), RELAY_MALFORMED, ETH_P_IPV6},
+		// The link's protocol, not the first nibble, says what the stack
+		// hands the packet to: IP bytes delivered as anything else never
+		// reach IP, and are never relayed.
+		{"a site's copy delivered as ARP: not IP, left to the stack",
+		 c(f.site_a, f.site_b), sites, A, TC_ACT_UNSPEC, c(f.site_a, f.site_b), RELAY_NOT_IP, ETH_P_ARP},
+		{"a site's copy delivered as MPLS: not IP, left to the stack",
+		 c(f.site_a, f.site_b), sites, A, TC_ACT_UNSPEC, c(f.site_a, f.site_b), RELAY_NOT_IP, ETH_P_MPLS_UC},
+		{"a site's copy delivered as ethertype 0x88b5: not IP, left to the stack",
+		 c(f.site_a, f.site_b), sites, A, TC_ACT_UNSPEC, c(f.site_a, f.site_b), RELAY_NOT_IP, 0x88b5},
+		{"a stranger's packet to be routed onwards, delivered as ARP: left to the stack",
+		 c(f.stranger, f.stranger2), sites, A, TC_ACT_UNSPEC, c(f.stranger, f.stranger2), RELAY_NOT_IP,
+		 ETH_P_ARP},
+		{"a site's copy delivered as the other IP version: dropped",
+		 c(f.site_a, f.site_b), sites, A, TC_ACT_SHOT, c(f.site_a, f.site_b), RELAY_MALFORMED,
+		 static_cast<uint16_t>(protocol_of(c(f.site_a, f.site_b)) == ETH_P_IP ? ETH_P_IPV6 : ETH_P_IP)},
 	};
 	for (Case &k : out)
 		k.description = std::string(f.name) + ": " + k.description;
@@ -361,26 +449,52 @@ std::vector<Case> family_cases()
 	Bytes six = wg6_copy(v6.site_a, v6.site_b, 64);
 	Bytes jumbo = six;
 	put16(jumbo, 4, 0);
+	// Payload length 0 that the stack would trim to the header and route
+	// on: a stranger's, to an address beyond the WAN.
+	Bytes jumbo_routed = wg6_copy(v6.stranger, v6.stranger2, 64);
+	put16(jumbo_routed, 4, 0);
+	Bytes six_padded = six + Bytes(6, 0);
+	Bytes six_padded_out = with_byte(six_padded, 7, 63);
+	// IPv4-mapped: the IPv4 sites' keys, in an IPv6 header.
+	const std::string mapped_a = "::ffff:" + v4.site_a, mapped_b = "::ffff:" + v4.site_b;
+	std::vector<Peer> both = three_sites(v4), six_sites = three_sites(v6);
+	both.insert(both.end(), six_sites.begin(), six_sites.end());
 	return {
 		{"IPv4: with IP options, TTL and checksum at the same offsets",
 		 gre_copy(f.site_a, f.site_b, 64, opts), sites, A, TC_ACT_REDIRECT,
 		 gre_copy(f.site_a, f.site_b, 63, opts), RELAY_RELAYED},
 		{"IPv4: padding after the total length is carried along",
 		 padded, sites, A, TC_ACT_REDIRECT, padded_out, RELAY_RELAYED},
-		{"IPv4: header length 16 (IHL 4): left to the stack",
-		 with_byte(good, 0, 0x44), sites, A, TC_ACT_UNSPEC, with_byte(good, 0, 0x44), RELAY_NOT_IP},
-		{"IPv4: total length below the header's: left to the stack",
-		 with_byte(good, 3, 19), sites, A, TC_ACT_UNSPEC, with_byte(good, 3, 19), RELAY_NOT_IP},
-		{"IPv4: total length one beyond the packet: left to the stack",
-		 with_byte(good, 3, good[3] + 1), sites, A, TC_ACT_UNSPEC, with_byte(good, 3, good[3] + 1),
-		 RELAY_NOT_IP},
-		{"IPv4: header longer than the packet (IHL 15): left to the stack",
-		 beyond, sites, A, TC_ACT_UNSPEC, beyond, RELAY_NOT_IP},
-		{"IPv6: payload length 0 (jumbogram): left to the stack",
-		 jumbo, three_sites(v6), A, TC_ACT_UNSPEC, jumbo, RELAY_NOT_IP},
-		{"IPv6: payload length one beyond the packet: left to the stack",
-		 with_byte(six, 5, six[5] + 1), three_sites(v6), A, TC_ACT_UNSPEC, with_byte(six, 5, six[5] + 1),
-		 RELAY_NOT_IP},
+		{"IPv4: header length 16 (IHL 4): dropped",
+		 with_byte(good, 0, 0x44), sites, A, TC_ACT_SHOT, with_byte(good, 0, 0x44), RELAY_MALFORMED},
+		{"IPv4: total length below the header's: dropped",
+		 with_byte(good, 3, 19), sites, A, TC_ACT_SHOT, with_byte(good, 3, 19), RELAY_MALFORMED},
+		{"IPv4: total length one beyond the packet: dropped",
+		 with_byte(good, 3, good[3] + 1), sites, A, TC_ACT_SHOT, with_byte(good, 3, good[3] + 1),
+		 RELAY_MALFORMED},
+		{"IPv4: header longer than the packet (IHL 15): dropped",
+		 beyond, sites, A, TC_ACT_SHOT, beyond, RELAY_MALFORMED},
+		{"IPv6: payload length 0 (a jumbogram's, which no dual link carries): dropped",
+		 jumbo, three_sites(v6), A, TC_ACT_SHOT, jumbo, RELAY_MALFORMED},
+		{"IPv6: payload length 0, to be routed onwards (the stack would trim and route it): dropped",
+		 jumbo_routed, three_sites(v6), A, TC_ACT_SHOT, jumbo_routed, RELAY_MALFORMED},
+		{"IPv6: payload length one beyond the packet: dropped",
+		 with_byte(six, 5, six[5] + 1), three_sites(v6), A, TC_ACT_SHOT, with_byte(six, 5, six[5] + 1),
+		 RELAY_MALFORMED},
+		{"IPv6: padding after the payload length is carried along",
+		 six_padded, three_sites(v6), A, TC_ACT_REDIRECT, six_padded_out, RELAY_RELAYED},
+		{"IPv6 between IPv4-mapped sites' addresses: no IPv4 site matches, dropped",
+		 wg6_copy(mapped_a, mapped_b, 64), three_sites(v4), A, TC_ACT_SHOT, wg6_copy(mapped_a, mapped_b, 64),
+		 RELAY_V4_MAPPED},
+		{"IPv6 from a site to an IPv4-mapped site's address: dropped",
+		 wg6_copy(v6.site_a, mapped_b, 64), both, A, TC_ACT_SHOT, wg6_copy(v6.site_a, mapped_b, 64),
+		 RELAY_V4_MAPPED},
+		{"IPv6 from an IPv4-mapped site's address to a site: dropped",
+		 wg6_copy(mapped_a, v6.site_b, 64), both, A, TC_ACT_SHOT, wg6_copy(mapped_a, v6.site_b, 64),
+		 RELAY_V4_MAPPED},
+		{"IPv6 from an IPv4-mapped address to no site (would be routed onwards): dropped",
+		 wg6_copy("::ffff:198.18.99.9", v6.stranger2, 64), both, A, TC_ACT_SHOT,
+		 wg6_copy("::ffff:198.18.99.9", v6.stranger2, 64), RELAY_V4_MAPPED},
 		{"IPv4 packet, only IPv6 sites registered: no IPv4-mapped key matches",
 		 gre_copy("198.18.10.1", "198.18.20.1", 64), three_sites(v6), A, TC_ACT_SHOT,
 		 gre_copy("198.18.10.1", "198.18.20.1", 64), RELAY_STRANGER},
@@ -425,7 +539,7 @@ TEST_CASE("relay: the verdict, the packet after and the one counter, case by cas
 		const std::string what = c.description;
 		CAPTURE(what);
 		Relay relay(net, c.peers);
-		Relay::Run r = relay.run(c.in, c.ingress);
+		Relay::Run r = relay.run(c.in, c.ingress, c.protocol);
 		CHECK(r.verdict == c.verdict);
 		CHECK(hex(r.out) == hex(c.out));
 		if (!c.in.empty() && c.in[0] >> 4 == 4)
@@ -434,7 +548,7 @@ TEST_CASE("relay: the verdict, the packet after and the one counter, case by cas
 	}
 }
 
-TEST_CASE("relay: cut short at every byte, the packet is left to the stack untouched")
+TEST_CASE("relay: cut short at every byte, the packet is dropped untouched and counted malformed")
 {
 	Secondary net;
 	for (const Family *f : {&v4, &v6}) {
@@ -447,12 +561,12 @@ TEST_CASE("relay: cut short at every byte, the packet is left to the stack untou
 			CAPTURE(f->name);
 			CAPTURE(n);
 			Relay::Run r = relay.run(in, A);
-			CHECK(r.verdict == TC_ACT_UNSPEC);
+			CHECK(r.verdict == TC_ACT_SHOT);
 			CHECK(hex(r.out) == hex(in));
 		}
 		std::vector<__u64> got = relay.counters(A);
 		CHECK(got.at(RELAY_SEEN) == whole.size() - 14 + 1);
-		CHECK(got.at(RELAY_NOT_IP) == whole.size() - 14);
+		CHECK(got.at(RELAY_MALFORMED) == whole.size() - 14);
 		CHECK(got.at(RELAY_RELAYED) == 1);
 	}
 }
@@ -484,6 +598,206 @@ TEST_CASE("relay: forwarding off, the stack cannot route a stranger's packet: le
 			check_counted(relay, A, RELAY_RELAYED, in.size());
 		}
 	}
+}
+
+// Forwarding set on the link against the global setting. IPv4 forwards by
+// the ingress device's own setting, which the lookup reads; IPv6 by
+// all.forwarding (or the link's force_forwarding, Linux >= 6.17), which it
+// does not: user space's record of the link carries that.
+TEST_CASE("relay: forwarding off on the link alone: IPv4 left to the stack, IPv6 still refused")
+{
+	Secondary net;  // all.forwarding and ip_forward on
+	sh("sysctl -qw net.ipv4.conf.rly_a.forwarding=0 net.ipv6.conf.rly_a.forwarding=0");
+	struct Row {
+		const Family *f;
+		std::string from, to;
+		int verdict;
+		relay_counter counter;
+	};
+	const Row rows[] = {
+		{&v4, v4.stranger, v4.stranger2, TC_ACT_UNSPEC, RELAY_TO_HOST},
+		{&v4, v4.site_a, v4.nowhere, TC_ACT_UNSPEC, RELAY_TO_HOST},
+		{&v6, v6.stranger, v6.stranger2, TC_ACT_SHOT, RELAY_STRANGER},
+		{&v6, v6.site_a, v6.nowhere, TC_ACT_SHOT, RELAY_NO_LINK},
+		// The lookup never ran: this host's own address is not told
+		// apart (the price of this setting, see unrelayed()).
+		{&v6, v6.stranger, v6.host, TC_ACT_SHOT, RELAY_STRANGER},
+		{&v6, v6.stranger, v6.multicast, TC_ACT_UNSPEC, RELAY_TO_HOST},
+		{&v6, v6.site_a, v6.site_b, TC_ACT_REDIRECT, RELAY_RELAYED},
+	};
+	for (const Row &row : rows) {
+		CAPTURE(row.from);
+		CAPTURE(row.to);
+		Relay relay(net, three_sites(*row.f));
+		Bytes in = row.f->copy(row.from, row.to, 64);
+		CHECK(relay.run(in, A).verdict == row.verdict);
+		check_counted(relay, A, row.counter, in.size());
+	}
+}
+
+TEST_CASE("relay: IPv6 with forwarding off everywhere, the link's record decides; none: refused")
+{
+	Secondary net;
+	net.forwarding(false);
+	Bytes in = wg6_copy(v6.stranger, v6.stranger2, 64);
+	{
+		Relay relay(net, three_sites(v6));
+		CHECK(relay.run(in, A).verdict == TC_ACT_UNSPEC);
+		check_counted(relay, A, RELAY_TO_HOST, in.size());
+	}
+	{
+		// A link being registered or unregistered: assume the stack forwards.
+		Relay relay(net, three_sites(v6));
+		relay.forget_record(A);
+		CHECK(relay.run(in, A).verdict == TC_ACT_SHOT);
+		check_counted(relay, A, RELAY_STRANGER, in.size());
+	}
+	if (access("/proc/sys/net/ipv6/conf/rly_a/force_forwarding", F_OK) != 0) {
+		MESSAGE("no force_forwarding (Linux < 6.17): not tested");
+		return;
+	}
+	// Linux >= 6.17: forwarding from this link only, whatever all.forwarding says.
+	sh("sysctl -qw net.ipv6.conf.rly_a.force_forwarding=1");
+	REQUIRE(dupgre::ipv6_forwards_from("rly_a"));
+	CHECK_FALSE(dupgre::ipv6_forwards_from("rly_b"));
+	Relay relay(net, three_sites(v6));
+	CHECK(relay.run(in, A).verdict == TC_ACT_SHOT);
+	check_counted(relay, A, RELAY_STRANGER, in.size());
+}
+
+// The next packet that left by a TUN link, waiting at most 5 s for it;
+// the link's own IPv6 multicast (router solicitations, MLD) skipped.
+Bytes read_packet(int fd)
+{
+	for (;;) {
+		pollfd p = {fd, POLLIN, 0};
+		REQUIRE(poll(&p, 1, 5000) == 1);
+		Bytes b(4096);
+		ssize_t n = read(fd, b.data(), b.size());
+		REQUIRE(n > 0);
+		b.resize(static_cast<size_t>(n));
+		if (!(b[0] >> 4 == 6 && b.size() >= 40 && b[24] == 0xff))
+			return b;
+	}
+}
+
+// Writes a packet into a TUN link with packet information: it enters the
+// secondary as protocol, its TC ingress and the stack run before write returns.
+void write_as(int fd, uint16_t protocol, const Bytes &p)
+{
+	Bytes b = {0, 0, 0, 0};
+	put16(b, 2, protocol);
+	b = b + p;
+	REQUIRE(write(fd, b.data(), b.size()) == static_cast<ssize_t>(b.size()));
+}
+
+// A counter of this namespace's IP stack: name from /proc/net/snmp's "Ip:"
+// lines (IPv4) or from an snmp6 file ("Ip6..." lines, /proc/net/snmp6 or a
+// device's /proc/net/dev_snmp6/DEV).
+__u64 snmp(const std::string &name, const std::string &file = "/proc/net/snmp")
+{
+	std::ifstream in(file);
+	REQUIRE(in.good());
+	std::vector<std::string> names;
+	for (std::string line; std::getline(in, line);) {
+		std::istringstream words(line);
+		std::string first, w;
+		words >> first;
+		if (first == name) {
+			__u64 v = 0;
+			words >> v;
+			return v;
+		}
+		if (first != "Ip:")
+			continue;
+		std::vector<std::string> row;
+		while (words >> w)
+			row.push_back(w);
+		if (names.empty()) {
+			names = row;
+			continue;
+		}
+		for (size_t i = 0; i < names.size() && i < row.size(); i++)
+			if (names[i] == name)
+				return std::stoull(row[i]);
+	}
+	FAIL("no counter " << name << " in " << file);
+	return 0;
+}
+
+// The program itself (dupgre_relay) reads skb->protocol, which BPF_PROG_TEST_RUN
+// cannot set: here a TUN link with packet information delivers IP bytes as
+// ARP, MPLS or the other IP version, and the stack's own counters tell what
+// it did with what the relay left to it.
+TEST_CASE("relay: the link's protocol, on a real link: only what it delivers as IP is relayed")
+{
+	Secondary net;
+	for (const Family *f : {&v4, &v6}) {
+		CAPTURE(f->name);
+		const bool six = f == &v6;
+		Secondary::Tun link = net.tun(six ? "rly_p6" : "rly_p4", true);
+		Relay relay(net, {{f->site_b, B}});
+		relay.add_link(link.ifindex, six ? "rly_p6" : "rly_p4");
+		relay.add_peer(f->site_a, link.ifindex);
+		relay.attach(link.ifindex);
+		const uint16_t own = six ? ETH_P_IPV6 : ETH_P_IP, other = six ? ETH_P_IP : ETH_P_IPV6;
+		const std::string stats = six ? std::string("/proc/net/dev_snmp6/rly_p6") : "/proc/net/snmp";
+		const char *received = six ? "Ip6InReceives" : "InReceives";
+		__u64 in0 = snmp(received, stats);
+		// Copies for site B told apart by their hop limit: the first one
+		// to leave by link B must be the last one written.
+		write_as(link.fd, ETH_P_ARP, f->copy(f->site_a, f->site_b, 61));
+		write_as(link.fd, ETH_P_MPLS_UC, f->copy(f->site_a, f->site_b, 62));
+		write_as(link.fd, other, f->copy(f->site_a, f->site_b, 63));
+		write_as(link.fd, own, f->copy(f->site_a, f->site_b, 64));
+		CHECK(hex(read_packet(net.fd_b)) == hex(f->copy(f->site_a, f->site_b, 63)));
+		std::vector<__u64> got = relay.counters(link.ifindex);
+		CHECK(got.at(RELAY_SEEN) == 4);
+		CHECK(got.at(RELAY_NOT_IP) == 2);
+		CHECK(got.at(RELAY_MALFORMED) == 1);
+		CHECK(got.at(RELAY_RELAYED) == 1);
+		// What went on to the stack as ARP and MPLS never reached IP.
+		CHECK(snmp(received, stats) == in0);
+	}
+}
+
+// What the relay leaves to the stack, the stack must not forward: the
+// kernel's own count of forwarded packets, on real links, for what the
+// stack used to get and route on (a payload length of 0 trimmed away;
+// IPv6 with forwarding off on the link but on in the stack).
+TEST_CASE("relay: on a real link, the stack forwards nothing the relay refused")
+{
+	Secondary net;
+	Secondary::Tun link = net.tun("rly_p", true);
+	sh("sysctl -qw net.ipv6.conf.rly_p.forwarding=0 net.ipv4.conf.rly_p.forwarding=0");
+	Relay relay(net, three_sites(v6));
+	relay.add_link(link.ifindex, "rly_p");
+	relay.attach(link.ifindex);
+	__u64 fwd6 = snmp("Ip6OutForwDatagrams", "/proc/net/snmp6"), fwd4 = snmp("ForwDatagrams");
+	__u64 in6 = snmp("Ip6InReceives", "/proc/net/dev_snmp6/rly_p");
+	Bytes routed = wg6_copy(v6.stranger, v6.stranger2, 64), jumbo = routed;
+	put16(jumbo, 4, 0);
+	write_as(link.fd, ETH_P_IPV6, routed);
+	write_as(link.fd, ETH_P_IPV6, jumbo);
+	// IPv4 goes by the link's own forwarding: left to the stack, not forwarded.
+	write_as(link.fd, ETH_P_IP, gre_copy(v4.stranger, v4.stranger2, 64));
+	std::vector<__u64> got = relay.counters(link.ifindex);
+	CHECK(got.at(RELAY_SEEN) == 3);
+	CHECK(got.at(RELAY_STRANGER) == 1);
+	CHECK(got.at(RELAY_MALFORMED) == 1);
+	CHECK(got.at(RELAY_TO_HOST) == 1);
+	CHECK(snmp("Ip6InReceives", "/proc/net/dev_snmp6/rly_p") == in6);
+	CHECK(snmp("Ip6OutForwDatagrams", "/proc/net/snmp6") == fwd6);
+	CHECK(snmp("ForwDatagrams") == fwd4);
+	// Without the relay the same packets show what was at stake: the IPv6
+	// stack forwards both (the second trimmed to its header), whatever
+	// the link's own forwarding says; the IPv4 one it does not.
+	relay.detach(link.ifindex);
+	write_as(link.fd, ETH_P_IPV6, routed);
+	write_as(link.fd, ETH_P_IPV6, jumbo);
+	write_as(link.fd, ETH_P_IP, gre_copy(v4.stranger, v4.stranger2, 64));
+	CHECK(snmp("Ip6OutForwDatagrams", "/proc/net/snmp6") == fwd6 + 2);
+	CHECK(snmp("ForwDatagrams") == fwd4);
 }
 
 TEST_CASE("relay: the IPv4 header checksum is right after every TTL decrement")

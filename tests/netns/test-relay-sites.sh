@@ -9,7 +9,8 @@
 # Every site sends to every other through its dual link; each must receive
 # exactly what is addressed to it. Then TTL expiry, a site's packet for
 # itself, copies for no link, strangers' packets, packets for the secondary
-# itself, unregistering under traffic and a link flap. The secondary
+# itself, IPv6 the stack would forward (forwarding off on the link only,
+# payload length 0), unregistering under traffic and a link flap. The secondary
 # forwards (as a real one does) and has a WAN with a default route, so what
 # the relay lets through would be routed onwards.
 source "$(dirname "$0")/lib.sh" "$1"
@@ -126,6 +127,43 @@ packet c1 "$SECONDARY_OWN" 108 | in_ns "${NS[c1]}" "$PKTSEND" --dev dual0 2>/dev
 check_eq "packets for the secondary itself reach its stack (IP received, forwarded)" "2 2 0" \
 	"$(rcount c1 to_host) $(ip_in)"
 
+echo "# IPv6 the stack would route on: forwarding off on the link only; payload length 0"
+# The kernel forwards IPv6 by net.ipv6.conf.all.forwarding (or the ingress
+# link's force_forwarding), not by the link's own forwarding, which is all
+# that the relay's route lookup reads: registering records the real rule.
+in_ns "$secondary" sysctl -qw net.ipv6.conf.all.disable_ipv6=0 net.ipv6.conf.to-c1.disable_ipv6=0 \
+	net.ipv6.conf.wan0.disable_ipv6=0 net.ipv6.conf.wan0.accept_dad=0
+ip -n "$secondary" -6 addr add 2001:db8:3::1/64 dev wan0
+ip -n "$secondary" -6 route add default via 2001:db8:3::fe dev wan0
+ip -n "$secondary" -6 neigh replace 2001:db8:3::fe lladdr 02:00:00:00:00:01 dev wan0 nud permanent
+in_ns "$secondary" sysctl -qw net.ipv6.conf.all.forwarding=1 net.ipv6.conf.to-c1.forwarding=0
+relay relay add --dev to-c1 --peer "${ADDR[c1]}"  # the refresh point: the link's record
+snmp6() { ip netns exec "$secondary" awk -v f="$1" '$1 == f { print $2 }' /proc/net/snmp6; }
+# v6 SRC DST PAYLOAD_LENGTH: a UDP packet (16 bytes of payload after the
+# header whatever the length says) from SRC to DST, 32 hex digits each.
+v6() { echo "6000000000${3}1140${1}${2}04d2162e00100000a1a2a3a4a5a6a7a8"; }
+STRANGER6=20010db8009900000000000000000009 BEYOND6=20010db8004000000000000000000001
+fwd6=$(snmp6 Ip6OutForwDatagrams) stranger=$(rcount c1 stranger)
+# c1's copy for p1 behind them on the link: once p1 has it, both were decided.
+start_ready cap ip netns exec "${NS[p1]}" "$PKTCAP" --dev dual0 --count 1 --idle-ms 5000 >"$TMP/v6.rx"
+v6 "$STRANGER6" "$BEYOND6" 10 | in_ns "${NS[c1]}" "$PKTSEND" --dev dual0 2>/dev/null
+v6 "$STRANGER6" "$BEYOND6" 00 | in_ns "${NS[c1]}" "$PKTSEND" --dev dual0 2>/dev/null
+packet c1 "${ADDR[p1]}" 110 | in_ns "${NS[c1]}" "$PKTSEND" --dev dual0 2>/dev/null
+wait "$cap"
+check_eq "p1 received c1's copy behind them" "${ADDR[c1]}" "$("$PKTCSUM" <"$TMP/v6.rx" | awk '{ print $1 }')"
+check_eq "a stranger's IPv6 for beyond the WAN, and one with payload length 0: dropped, none forwarded" \
+	"1 1 0" "$(($(rcount c1 stranger) - stranger)) $(rcount c1 malformed) $(($(snmp6 Ip6OutForwDatagrams) - fwd6))"
+# Without the relay the stack forwards both out of the WAN (the second
+# trimmed to its header): what the relay used to leave to it.
+relay relay del --dev to-c1
+start_ready cap ip netns exec "$secondary" "$PKTCAP" --dev wan1 --proto ipv6 --count 2 --idle-ms 5000 >"$TMP/wan6.rx"
+v6 "$STRANGER6" "$BEYOND6" 10 | in_ns "${NS[c1]}" "$PKTSEND" --dev dual0 2>/dev/null
+v6 "$STRANGER6" "$BEYOND6" 00 | in_ns "${NS[c1]}" "$PKTSEND" --dev dual0 2>/dev/null
+wait "$cap"
+check_eq "without the relay, the stack forwards both" "2 2" \
+	"$(wc -l <"$TMP/wan6.rx") $(($(snmp6 Ip6OutForwDatagrams) - fwd6))"
+relay relay add --dev to-c1 --peer "${ADDR[c1]}"
+
 echo "# unregistering and registering again while traffic flows"
 before=$(( $(rcount c2 relayed) + $(rcount c2 no_link) ))
 one=$(packet c2 "${ADDR[p2]}" 1000)
@@ -170,6 +208,10 @@ check "unregistering an unknown device fails with one line" test "$rc" -ne 0 -a 
 rc=0
 relay relay add --dev to-c1 --peer 198.18.0 2>"$TMP/err" || rc=$?
 check "a bad address fails with one line, no state" test "$rc" -ne 0 -a ! -e "/sys/fs/bpf/dupgre/netns/$secondary"
+rc=0
+relay relay add --dev to-c1 --peer "::ffff:${ADDR[c1]}" 2>"$TMP/err" || rc=$?
+check "an IPv4-mapped IPv6 site is refused with one line, no state: $(cat "$TMP/err")" \
+	test "$rc" -ne 0 -a "$(wc -l <"$TMP/err")" -eq 1 -a ! -e "/sys/fs/bpf/dupgre/netns/$secondary"
 ip -n "$secondary" link add eth9 type veth peer name eth10
 rc=0
 relay relay add --dev eth9 --peer 198.18.3.3 2>"$TMP/err" || rc=$?

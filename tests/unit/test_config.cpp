@@ -158,6 +158,12 @@ TEST_CASE("relay: each device and the sites behind it")
 	CHECK(error_of(head + "relay = wg0=10.0.0\n") ==
 	      "t.conf:3: relay: invalid address '10.0.0': expected an IPv4 or IPv6 address");
 	CHECK(error_of(head + "relay = wg0=0.0.0.0\n") == "t.conf:3: relay: '0.0.0.0' is not a public unicast address");
+	// The IPv4 site's key: no IPv6 packet may match it (the program drops
+	// IPv6 with a mapped address), and as IPv6 text it would be the IPv4 site.
+	CHECK(error_of(head + "relay = wg0=::ffff:198.18.0.1\n") ==
+	      "t.conf:3: relay: '::ffff:198.18.0.1' is an IPv4-mapped IPv6 address: give the IPv4 address "
+	      "198.18.0.1, or a real IPv6 one");
+	CHECK_THROWS_AS(parse_ipaddr("::ffff:c612:1"), Error);
 }
 
 TEST_CASE("what each role needs, and refuses")
