@@ -62,16 +62,17 @@ bool nfqueue_rule_present(const NfqueueRule &rule)
 	return iptables("-C", rule) == 0;
 }
 
-void nfqueue_rule_add(const NfqueueRule &rule)
+bool nfqueue_rule_add(const NfqueueRule &rule)
 {
 	if (nfqueue_rule_present(rule))
-		return;
+		return false;
 	int rc = iptables("-I", rule);
 	if (rc == -1)
 		throw Error("order mode needs iptables (with the NFQUEUE target) to hand packets to the holder");
 	if (rc != 0)
 		throw Error("iptables could not add the order stage's NFQUEUE rule (raw PREROUTING): "
 			    "the kernel needs nfnetlink_queue and xt_NFQUEUE, xt_mark, xt_comment");
+	return true;
 }
 
 void nfqueue_rule_remove(const NfqueueRule &rule)

@@ -15,8 +15,10 @@ struct NfqueueRule {
 	uint16_t queue;
 };
 
-// Both idempotent; remove() is quiet when the rule (or iptables) is absent.
-void nfqueue_rule_add(const NfqueueRule &rule);
+// Both idempotent; add() returns whether it had to add the rule, remove()
+// is quiet when the rule (or iptables) is absent. The rule's owner calls
+// them (EliminateState::ensure_order_rule), nobody else.
+bool nfqueue_rule_add(const NfqueueRule &rule);
 void nfqueue_rule_remove(const NfqueueRule &rule);
 bool nfqueue_rule_present(const NfqueueRule &rule);
 
