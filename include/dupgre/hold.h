@@ -25,7 +25,9 @@
 	X(HOLD_GAPS_SKIPPED, gaps_skipped, gaps, "gaps the wait ran out on") \
 	X(HOLD_NUMBERS_SKIPPED, numbers_skipped, skipped_numbers, "numbers in those gaps, lost") \
 	X(HOLD_OVERFLOW, overflow, overflows, "a stream or the holder held the most it may: the gap was skipped early") \
-	X(HOLD_HANDBACKS, handbacks, handbacks, "streams handed back to the program: nothing held, nothing in flight")
+	X(HOLD_HANDBACKS, handbacks, handbacks, "streams handed back to the program: nothing held, nothing in flight") \
+	X(HOLD_RULE_RESTORED, rule_restored, rule_restores, \
+	  "the order stage's NFQUEUE rule was gone (a firewall flush): put back")
 
 #define HOLD_FAMILIES(F) \
 	F(received_packets, "", total, "Packets the holder received from the kernel's queue.") \
@@ -35,7 +37,9 @@
 	F(gaps, "", total, "Gaps the holder stopped waiting for.") \
 	F(skipped_numbers, "", total, "Sequence numbers in the gaps skipped: lost.") \
 	F(overflows, "", total, "Times the holder reached a limit and skipped a gap early.") \
-	F(handbacks, "", total, "Streams the holder handed back to the fast path.")
+	F(handbacks, "", total, "Streams the holder handed back to the fast path.") \
+	F(rule_restores, "", total, \
+	  "Times the holder put the order stage's NFQUEUE rule back after a firewall flush removed it.")
 
 enum hold_counter {
 	HOLD_COUNTERS(DUPGRE_COUNTER_ENUM)

@@ -28,6 +28,7 @@
 #include "core/fd.h"
 #include "core/pins.h"
 #include "dupgre/eliminate.h"
+#include "programs/order_rule.h"
 #include "programs/reorder.h"
 
 namespace dupgre {
@@ -195,16 +196,17 @@ public:
 		maps_.refresh();
 		while (!stop) {
 			int64_t now = now_us();
-			pollfd pfd = {mnl_socket_get_fd(nl_.get()), POLLIN, 0};
-			int timeout_ms = static_cast<int>(std::clamp<int64_t>((next_deadline(now) - now + 999) / 1000, 0, 100));
-			int n = poll(&pfd, 1, timeout_ms);
+			pollfd pfd[2] = {{mnl_socket_get_fd(nl_.get()), POLLIN, 0}, {rule_.fd(), POLLIN, 0}};
+			int64_t deadline = std::min(next_deadline(now), rule_.due_us());
+			int timeout_ms = static_cast<int>(std::clamp<int64_t>((deadline - now + 999) / 1000, 0, 100));
+			int n = poll(pfd, 2, timeout_ms);
 			if (n < 0 && errno != EINTR)
 				throw Error("poll: " + strerror_text(-errno));
 			now = now_us();
-			if (n > 0) {
+			if (n > 0 && pfd[0].revents) {
 				// Everything queued so far, then the verdicts in one send.
 				ssize_t len;
-				while ((len = recv(pfd.fd, buf.data(), buf.size(), MSG_DONTWAIT)) > 0)
+				while ((len = recv(pfd[0].fd, buf.data(), buf.size(), MSG_DONTWAIT)) > 0)
 					mnl_cb_run(buf.data(), len, 0, portid_, on_packet, this);
 			}
 			for (auto &[key, st] : streams_)
@@ -212,6 +214,8 @@ public:
 					st.order->expire(now, wait_us_, verdicts_, stats_);
 			send_verdicts();
 			hand_back(now);
+			if (rule_.run(now, n > 0 && pfd[1].revents))
+				stats_.c[HOLD_RULE_RESTORED]++;
 			if (now - last_tick >= 100000) {
 				tick(now);
 				last_tick = now;
@@ -469,6 +473,7 @@ private:
 	HolderOptions o_;
 	std::unique_ptr<mnl_socket, MnlClose> nl_;
 	unsigned portid_ = 0;
+	OrderRuleKeeper rule_;  // a firewall flush removes the rule that feeds the queue
 	Maps maps_;
 	std::map<elim_stream_key, Stream, KeyLess> streams_;
 	std::vector<Verdict> verdicts_;

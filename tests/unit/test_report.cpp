@@ -48,7 +48,8 @@ TEST_CASE("every schema: one counter per enum value, distinct names, every famil
 		unsigned max;
 	};
 	for (const Case &c : {Case{clone_schema(), CLONE_COUNTER_MAX}, Case{relay_schema(), RELAY_COUNTER_MAX},
-			      Case{dnat_schema(), DNAT_COUNTER_MAX}, Case{elim_schema(), ELIM_COUNTER_MAX}}) {
+			      Case{dnat_schema(), DNAT_COUNTER_MAX}, Case{elim_schema(), ELIM_COUNTER_MAX},
+			      Case{hold_schema(), HOLD_COUNTER_MAX}}) {
 		CAPTURE(c.schema.program);
 		REQUIRE(c.schema.size() == c.max);
 		std::set<std::string> names, families, used;
