@@ -8,6 +8,8 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -81,6 +83,28 @@ void nfqueue_rule_remove(const NfqueueRule &rule)
 	for (int i = 0; i < 8 && nfqueue_rule_present(rule); i++)
 		if (iptables("-D", rule) != 0)
 			break;
+}
+
+std::optional<NfqueueStats> parse_nfqueue_stats(std::istream &in, uint16_t queue)
+{
+	// "%5u %6u %5u %1u %5u %5u %5u %8u %2d": queue number, portid,
+	// queue_total, copy_mode, copy_range, queue_dropped, user_dropped,
+	// id_sequence, 1.
+	for (std::string line; std::getline(in, line);) {
+		std::istringstream f(line);
+		unsigned num, copy_mode, copy_range;
+		NfqueueStats s;
+		if (f >> num >> s.portid >> s.total >> copy_mode >> copy_range >> s.dropped >> s.user_dropped >>
+		    s.id_sequence && num == queue)
+			return s;
+	}
+	return std::nullopt;
+}
+
+std::optional<NfqueueStats> nfqueue_stats(uint16_t queue)
+{
+	std::ifstream in("/proc/net/netfilter/nfnetlink_queue");
+	return in ? parse_nfqueue_stats(in, queue) : std::nullopt;
 }
 
 }  // namespace dupgre

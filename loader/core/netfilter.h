@@ -7,6 +7,8 @@
 #pragma once
 
 #include <cstdint>
+#include <istream>
+#include <optional>
 
 namespace dupgre {
 
@@ -21,5 +23,21 @@ struct NfqueueRule {
 bool nfqueue_rule_add(const NfqueueRule &rule);
 void nfqueue_rule_remove(const NfqueueRule &rule);
 bool nfqueue_rule_present(const NfqueueRule &rule);
+
+// A queue as the kernel counts it: a line of /proc/net/netfilter/
+// nfnetlink_queue (net/netfilter/nfnetlink_queue.c, seq_show), which lists
+// the queues someone is bound to in the reader's network namespace.
+struct NfqueueStats {
+	uint32_t portid = 0;        // the bound socket's
+	uint32_t total = 0;         // packets waiting for a verdict now
+	uint32_t dropped = 0;       // queue_dropped: the queue was full (without fail-open)
+	uint32_t user_dropped = 0;  // queue_user_dropped: the socket's buffer was full
+	uint32_t id_sequence = 0;   // the last packet id: packets queued since the bind
+};
+// The queue's line from the file's text; none when nobody is bound to it.
+std::optional<NfqueueStats> parse_nfqueue_stats(std::istream &in, uint16_t queue);
+// The same, read from /proc; none when the file (nfnetlink_queue not
+// loaded) or the queue is absent.
+std::optional<NfqueueStats> nfqueue_stats(uint16_t queue);
 
 }  // namespace dupgre

@@ -345,6 +345,7 @@ HoldReport EliminateState::hold() const
 	auto t = sum_percpu_row(open_pinned(pin("hold_times")).get(), &zero, HOLD_TIME_ROW_LEN);
 	std::copy(t.begin(), t.begin() + HOLD_TIME_BUCKETS, h.times.begin());
 	h.time_sum_us = t[HOLD_TIME_BUCKETS];
+	h.queue = nfqueue_stats(ELIM_ORDER_QUEUE);
 	return h;
 }
 

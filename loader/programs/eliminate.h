@@ -68,6 +68,9 @@ struct HoldReport {
 	std::array<__u64, HOLD_COUNTER_MAX> counters{};
 	std::array<__u64, HOLD_TIME_BUCKETS> times{};
 	__u64 time_sum_us = 0;
+	// The kernel's side of NFQUEUE ELIM_ORDER_QUEUE (its drops, what
+	// waits); none while no holder is bound to it.
+	std::optional<NfqueueStats> queue;
 };
 
 struct ElimStream {
