@@ -416,7 +416,8 @@ std::string stats_prometheus(const Report &rep)
 	help_type(o, "dupgre_hold_queue_packets", "gauge",
 		  "Packets in the kernel's NFQUEUE waiting for the holder's verdict now (queue_total).");
 	help_type(o, "dupgre_hold_queue_dropped_packets_total", "counter",
-		  "Packets the kernel's NFQUEUE dropped because it was full (queue_dropped).");
+		  "Packets the kernel's NFQUEUE dropped because it was full (queue_dropped; the holder's fail-open "
+		  "passes them unordered instead).");
 	help_type(o, "dupgre_hold_queue_user_dropped_packets_total", "counter",
 		  "Packets the kernel could not hand to the holder because its socket buffer was full (user_dropped).");
 	if (rep.hold) {
