@@ -98,10 +98,10 @@ check "status: the holder runs, and its queue is bound" \
 check_eq "stats -j: the kernel's counts for the holder's queue" \
 	'{"number":13,"bound":true,"queue_total":0,"queue_dropped":0,"user_dropped":0}' "$(hold_json .eliminate.hold.queue)"
 prom=$(ctl "$NS" stats --format prometheus)
-check "Prometheus: the queue's drops and the restores" \
-	bash -c 'grep -qx "dupgre_hold_queue_dropped_packets_total 0" <<<"$1" &&
-		grep -qx "dupgre_hold_queue_user_dropped_packets_total 0" <<<"$1" &&
-		grep -qx "dupgre_hold_rule_restores_total 0" <<<"$1"' _ "$prom"
+for sample in dupgre_hold_queue_dropped_packets_total dupgre_hold_queue_user_dropped_packets_total \
+	dupgre_hold_rule_restores_total; do
+	check "Prometheus: $sample 0" grep -qx "$sample 0" <<<"$prom"
+done
 
 n=0
 for how in "nft flush ruleset" "iptables -t raw -F" "iptables -t raw -D PREROUTING <the rule>"; do
