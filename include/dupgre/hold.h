@@ -27,7 +27,9 @@
 	X(HOLD_OVERFLOW, overflow, overflows, "a stream or the holder held the most it may: the gap was skipped early") \
 	X(HOLD_HANDBACKS, handbacks, handbacks, "streams handed back to the program: nothing held, nothing in flight") \
 	X(HOLD_VERDICT_ERRORS, verdict_errors, verdict_errors, \
-	  "verdict batches the kernel refused: their packets wait until the holder stops")
+	  "verdict batches the kernel refused: their packets wait until the holder stops") \
+	X(HOLD_RULE_RESTORED, rule_restored, rule_restores, \
+	  "the order stage's NFQUEUE rule was gone (a firewall flush): put back")
 
 #define HOLD_FAMILIES(F) \
 	F(received_packets, "", total, "Packets the holder received from the kernel's queue.") \
@@ -38,7 +40,9 @@
 	F(skipped_numbers, "", total, "Sequence numbers in the gaps skipped: lost.") \
 	F(overflows, "", total, "Times the holder reached a limit and skipped a gap early.") \
 	F(handbacks, "", total, "Streams the holder handed back to the fast path.") \
-	F(verdict_errors, "", total, "Verdict batches the kernel refused.")
+	F(verdict_errors, "", total, "Verdict batches the kernel refused.") \
+	F(rule_restores, "", total, \
+	  "Times the holder put the order stage's NFQUEUE rule back after a firewall flush removed it.")
 
 enum hold_counter {
 	HOLD_COUNTERS(DUPGRE_COUNTER_ENUM)

@@ -77,6 +77,31 @@ void check_clone(std::vector<CheckResult> &out, const std::string &device)
 	out.push_back(rp_check(target->name, "copies from the peer arrive here"));
 }
 
+// Order mode has two halves outside the programs: the rule that hands
+// marked packets to NFQUEUE, and the holder that orders them. Without
+// either, packets after a gap pass unordered and nothing else says so.
+void check_order(std::vector<CheckResult> &out, const std::vector<ElimPath> &paths)
+{
+	auto order = std::find_if(paths.begin(), paths.end(), [](const ElimPath &p) { return p.info.order; });
+	if (order == paths.end())
+		return;
+	HoldReport h = EliminateState().hold();
+	if (h.running)
+		out.push_back({true, "holder (order mode): running, pid " + std::to_string(h.info.pid), ""});
+	else
+		out.push_back({false, "holder (order mode): not running: packets after a gap pass unordered",
+			       "start the holder: systemctl start dupgre-hold (OpenWrt: /etc/init.d/dupgre-hold start), "
+			       "or dupgre-ctl hold"});
+	if (nfqueue_rule_present(order_rule))
+		out.push_back({true, "order rule: iptables raw PREROUTING hands marked packets to NFQUEUE " +
+					     std::to_string(ELIM_ORDER_QUEUE), ""});
+	else
+		out.push_back({false, "order rule: missing from iptables raw PREROUTING (a firewall flush?): "
+				      "packets after a gap pass unordered",
+			       "dupgre-ctl eliminate add --dev " + order->name +
+				       " --mode order (re-adds it; or restart the holder, which puts it back)"});
+}
+
 // The configuration's checks: skipped when the default file is absent
 // (a site set up by hand), a failure when a named one cannot be read.
 void check_config(std::vector<CheckResult> &out, const std::string &file, bool given)
@@ -124,12 +149,14 @@ std::vector<CheckResult> run_checks(const std::string &config, bool config_given
 		out.push_back({ok, "relay on " + l.name + (ok ? "" : ": link gone or filter missing"),
 			       ok ? "" : "dupgre-ctl relay add --dev " + l.name + " --peer <site> (from ip-up)"});
 	}
-	for (const ElimPath &p : EliminateState().paths()) {
+	auto elim_paths = EliminateState().paths();
+	for (const ElimPath &p : elim_paths) {
 		out.push_back({p.attached, "eliminate on " + p.name + (p.attached ? "" : ": device gone or filter missing"),
 			       p.attached ? "" : "dupgre-ctl eliminate add --dev " + p.name + " (from ip-up)"});
 		if (p.attached)
 			out.push_back(rp_check(p.name, "copies arrive here"));
 	}
+	check_order(out, elim_paths);
 	for (const auto &d : DnatState::devices()) {
 		DnatStatus st = DnatState(d).status();
 		out.push_back({st.attached, "DNAT on " + d + (st.attached ? "" : ": device gone or filter missing"),

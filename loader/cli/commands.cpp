@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 #include "cli/commands.h"
 
+#include <chrono>
 #include <csignal>
 #include <iostream>
+#include <optional>
+#include <thread>
 
 #include "cli/config.h"
 #include "cli/hook.h"
@@ -88,6 +91,25 @@ void removed(const GlobalOptions &g, const std::string &dev, bool had, const cha
 	if (!had && !find_device(dev))
 		throw Error("unknown device '" + dev + "'");
 	done(g, {{"device", dev}, {"removed", had}}, had ? "" : dev + ": no " + what);
+}
+
+// Order mode with no holder orders nothing: packets after a gap pass
+// unordered (--queue-bypass). A holder started just before writes its
+// heartbeat within 100 ms of seeing eliminate's state, so it gets a second.
+bool holder_runs()
+{
+	using clock = std::chrono::steady_clock;
+	auto deadline = clock::now() + std::chrono::seconds(1);
+	for (;;) {
+		{
+			StateLock lock(StateLock::Mode::shared);
+			if (EliminateState().hold().running)
+				return true;
+		}
+		if (clock::now() >= deadline)
+			return false;
+		std::this_thread::sleep_for(std::chrono::milliseconds(50));  // a map, no event to wait on
+	}
 }
 
 // For commands that read or trim state: fine on a device that is gone (its
@@ -270,7 +292,7 @@ void cmd_dnat_del(const GlobalOptions &g, const DevOptions &o)
 
 void cmd_eliminate_add(const GlobalOptions &g, const EliminateOptions &o)
 {
-	StateLock lock(StateLock::Mode::exclusive);
+	std::optional<StateLock> lock(std::in_place, StateLock::Mode::exclusive);
 	NetDevice dev = require_device(o.dev);
 	std::optional<ElimMode> mode;
 	if (!o.mode.empty())
@@ -295,6 +317,13 @@ void cmd_eliminate_add(const GlobalOptions &g, const EliminateOptions &o)
 	EliminateState().add(dev, mode, o.window, o.reset_ms, wait_ms, tunnel, o.port);
 	if (o.set_rp_filter)
 		relax_rp_filter(dev.name);
+	auto running = EliminateState().settings();
+	// The wait for a holder must not keep other commands (hooks) waiting.
+	lock.reset();
+	if (running && running->mode == ElimMode::order && !holder_runs())
+		std::cerr << "dupgre-ctl: warning: order mode, but no holder runs in this network namespace: packets "
+			     "after a gap pass unordered (start it: systemctl start dupgre-hold, on OpenWrt "
+			     "/etc/init.d/dupgre-hold start, or dupgre-ctl hold)\n";
 	done(g, {{"device", o.dev}});
 }
 

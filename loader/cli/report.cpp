@@ -39,6 +39,35 @@ const char *attached_or_stale(bool attached)
 	return attached ? "attached" : "stale";
 }
 
+// The holder at a glance: without it order mode orders nothing.
+std::string holder_state(const HoldReport &h)
+{
+	return h.running ? "running, pid " + std::to_string(h.info.pid)
+			 : "not running: packets after a gap pass unordered (start it: systemctl start dupgre-hold, "
+			   "or dupgre-ctl hold)";
+}
+
+// The kernel's side of the holder's queue (drops the holder cannot see).
+std::string queue_text(const HoldReport &h)
+{
+	std::string name = "queue " + std::to_string(ELIM_ORDER_QUEUE);
+	if (!h.queue)
+		return name + ": no holder bound";
+	return name + ": " + std::to_string(h.queue->total) + " waiting, queue_dropped " +
+	       std::to_string(h.queue->dropped) + " (queue full), user_dropped " +
+	       std::to_string(h.queue->user_dropped) + " (holder's socket full)";
+}
+
+Json queue_json(const HoldReport &h)
+{
+	NfqueueStats q = h.queue.value_or(NfqueueStats{});
+	return {{"number", ELIM_ORDER_QUEUE},
+		{"bound", h.queue.has_value()},
+		{"queue_total", q.total},
+		{"queue_dropped", q.dropped},
+		{"user_dropped", q.user_dropped}};
+}
+
 }  // namespace
 
 std::string status_text(const Report &r)
@@ -71,6 +100,8 @@ std::string status_text(const Report &r)
 		  << " ms" << (p.info.order ? ", wait " + elim_wait(p) : "")
 		  << (p.info.tunnel == ELIM_TUNNEL_WIREGUARD ? ", wireguard port " + std::to_string(p.info.port) : "")
 		  << "\n";
+	if (r.hold)
+		o << "holder: " << holder_state(*r.hold) << "; " << queue_text(*r.hold) << "\n";
 	return o.str();
 }
 
@@ -129,6 +160,8 @@ Json status_json(const Report &r, const std::string &state_dir)
 					    {"tunnel", p.info.tunnel == ELIM_TUNNEL_WIREGUARD ? "wireguard" : "pptp"},
 					    {"port", p.info.port},  // wireguard; 0 for pptp
 					    {"prog_id", p.info.prog_id}});
+	if (r.hold)
+		out["hold"] = {{"running", r.hold->running}, {"pid", r.hold->info.pid}, {"queue", queue_json(*r.hold)}};
 	return out;
 }
 
@@ -181,6 +214,7 @@ std::string stats_text(const Report &rep)
 		  << ", wait " << h.info.wait_us / 1000 << " ms, held " << h.info.held << " in " << h.info.streams
 		  << (h.info.streams == 1 ? " stream\n" : " streams\n");
 		counter_lines(o, hold_schema(), h.counters.data(), HOLD_COUNTER_MAX);
+		o << queue_text(h) << "\n";
 	}
 	for (const ElimStream &st : rep.elim_streams) {
 		o << "stream " << st.saddr.str()
@@ -239,7 +273,8 @@ Json stats_json(const Report &rep)
 				     {"streams_held", h.info.streams},
 				     {"counters", counters_json(hold_schema(), h.counters.data(), HOLD_COUNTER_MAX)},
 				     {"hold_time_us_log2", h.times},
-				     {"hold_time_sum_us", h.time_sum_us}};
+				     {"hold_time_sum_us", h.time_sum_us},
+				     {"queue", queue_json(h)}};
 	}
 	return {{"clone", std::move(clone)},
 		{"relay", std::move(relay)},
@@ -376,6 +411,20 @@ std::string stats_prometheus(const Report &rep)
 	if (rep.hold)
 		o << "dupgre_hold_running " << (rep.hold->running ? 1 : 0) << "\ndupgre_hold_wait_seconds "
 		  << rep.hold->info.wait_us / 1e6 << "\ndupgre_hold_held_packets " << rep.hold->info.held << "\n";
+	// The kernel's own counts for the holder's NFQUEUE (zero while none is
+	// bound; they start over when a holder binds anew).
+	help_type(o, "dupgre_hold_queue_packets", "gauge",
+		  "Packets in the kernel's NFQUEUE waiting for the holder's verdict now (queue_total).");
+	help_type(o, "dupgre_hold_queue_dropped_packets_total", "counter",
+		  "Packets the kernel's NFQUEUE dropped because it was full (queue_dropped; the holder's fail-open "
+		  "passes them unordered instead).");
+	help_type(o, "dupgre_hold_queue_user_dropped_packets_total", "counter",
+		  "Packets the kernel could not hand to the holder because its socket buffer was full (user_dropped).");
+	if (rep.hold) {
+		NfqueueStats q = rep.hold->queue.value_or(NfqueueStats{});
+		o << "dupgre_hold_queue_packets " << q.total << "\ndupgre_hold_queue_dropped_packets_total " << q.dropped
+		  << "\ndupgre_hold_queue_user_dropped_packets_total " << q.user_dropped << "\n";
+	}
 	log2_histogram(o, "dupgre_hold_time_seconds", "How long the holder held the packets it released.",
 		       rep.hold ? std::vector<std::pair<std::string, const __u64 *>>{{"", rep.hold->times.data()}}
 				: std::vector<std::pair<std::string, const __u64 *>>{},

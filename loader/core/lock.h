@@ -10,6 +10,11 @@ class StateLock {
 public:
 	enum class Mode { shared, exclusive };
 	explicit StateLock(Mode mode);
+	// Without waiting, for a loop that must not stall (the holder's):
+	// held() is false when a command holds the lock now.
+	struct NoWait {};
+	StateLock(Mode mode, NoWait);
+	bool held() const { return fd_ >= 0; }
 	~StateLock();
 	StateLock(const StateLock &) = delete;
 	StateLock &operator=(const StateLock &) = delete;

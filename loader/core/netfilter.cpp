@@ -64,16 +64,17 @@ bool nfqueue_rule_present(const NfqueueRule &rule)
 	return iptables("-C", rule) == 0;
 }
 
-void nfqueue_rule_add(const NfqueueRule &rule)
+bool nfqueue_rule_add(const NfqueueRule &rule)
 {
 	if (nfqueue_rule_present(rule))
-		return;
+		return false;
 	int rc = iptables("-I", rule);
 	if (rc == -1)
 		throw Error("order mode needs iptables (with the NFQUEUE target) to hand packets to the holder");
 	if (rc != 0)
 		throw Error("iptables could not add the order stage's NFQUEUE rule (raw PREROUTING): "
 			    "the kernel needs nfnetlink_queue and xt_NFQUEUE, xt_mark, xt_comment");
+	return true;
 }
 
 void nfqueue_rule_remove(const NfqueueRule &rule)
@@ -84,33 +85,26 @@ void nfqueue_rule_remove(const NfqueueRule &rule)
 			break;
 }
 
-std::optional<NfqueueStatus> parse_nfqueue_status(const std::string &text, uint16_t queue)
+std::optional<NfqueueStats> parse_nfqueue_stats(std::istream &in, uint16_t queue)
 {
-	// One line a bound queue (net/netfilter/nfnetlink_queue.c, seq_show):
-	// queue_num peer_portid queue_total copy_mode copy_range queue_dropped
-	// queue_user_dropped id_sequence 1
-	std::istringstream in(text);
-	std::string line;
-	while (std::getline(in, line)) {
+	// "%5u %6u %5u %1u %5u %5u %5u %8u %2d": queue number, portid,
+	// queue_total, copy_mode, copy_range, queue_dropped, user_dropped,
+	// id_sequence, 1.
+	for (std::string line; std::getline(in, line);) {
 		std::istringstream f(line);
 		unsigned num, copy_mode, copy_range;
-		NfqueueStatus st;
-		if (f >> num >> st.portid >> st.waiting >> copy_mode >> copy_range >> st.queue_dropped >>
-		    st.user_dropped >> st.id_sequence &&
-		    num == queue)
-			return st;
+		NfqueueStats s;
+		if (f >> num >> s.portid >> s.total >> copy_mode >> copy_range >> s.dropped >> s.user_dropped >>
+		    s.id_sequence && num == queue)
+			return s;
 	}
 	return std::nullopt;
 }
 
-std::optional<NfqueueStatus> nfqueue_status(uint16_t queue)
+std::optional<NfqueueStats> nfqueue_stats(uint16_t queue)
 {
-	std::ifstream f("/proc/net/netfilter/nfnetlink_queue");
-	if (!f)
-		return std::nullopt;
-	std::stringstream text;
-	text << f.rdbuf();
-	return parse_nfqueue_status(text.str(), queue);
+	std::ifstream in("/proc/net/netfilter/nfnetlink_queue");
+	return in ? parse_nfqueue_stats(in, queue) : std::nullopt;
 }
 
 }  // namespace dupgre

@@ -7,8 +7,8 @@
 #pragma once
 
 #include <cstdint>
+#include <istream>
 #include <optional>
-#include <string>
 
 namespace dupgre {
 
@@ -17,22 +17,27 @@ struct NfqueueRule {
 	uint16_t queue;
 };
 
-// Both idempotent; remove() is quiet when the rule (or iptables) is absent.
-void nfqueue_rule_add(const NfqueueRule &rule);
+// Both idempotent; add() returns whether it had to add the rule, remove()
+// is quiet when the rule (or iptables) is absent. The rule's owner calls
+// them (EliminateState::ensure_order_rule), nobody else.
+bool nfqueue_rule_add(const NfqueueRule &rule);
 void nfqueue_rule_remove(const NfqueueRule &rule);
 bool nfqueue_rule_present(const NfqueueRule &rule);
 
-// A queue as the kernel accounts for it (/proc/net/netfilter/nfnetlink_queue,
-// this network namespace's): nullopt while no socket is bound to it.
-struct NfqueueStatus {
-	uint32_t portid = 0;         // the bound socket
-	uint64_t waiting = 0;        // queue_total: packets waiting for a verdict now
-	uint64_t queue_dropped = 0;  // the queue was full (with fail-open: passed instead)
-	uint64_t user_dropped = 0;   // the socket's buffer was full
-	uint64_t id_sequence = 0;    // packet ids handed out so far
+// A queue as the kernel counts it: a line of /proc/net/netfilter/
+// nfnetlink_queue (net/netfilter/nfnetlink_queue.c, seq_show), which lists
+// the queues someone is bound to in the reader's network namespace.
+struct NfqueueStats {
+	uint32_t portid = 0;        // the bound socket's
+	uint32_t total = 0;         // packets waiting for a verdict now
+	uint32_t dropped = 0;       // queue_dropped: the queue was full (without fail-open)
+	uint32_t user_dropped = 0;  // queue_user_dropped: the socket's buffer was full
+	uint32_t id_sequence = 0;   // the last packet id: packets queued since the bind
 };
-std::optional<NfqueueStatus> nfqueue_status(uint16_t queue);
-// The same from the file's text (tests).
-std::optional<NfqueueStatus> parse_nfqueue_status(const std::string &text, uint16_t queue);
+// The queue's line from the file's text; none when nobody is bound to it.
+std::optional<NfqueueStats> parse_nfqueue_stats(std::istream &in, uint16_t queue);
+// The same, read from /proc; none when the file (nfnetlink_queue not
+// loaded) or the queue is absent.
+std::optional<NfqueueStats> nfqueue_stats(uint16_t queue);
 
 }  // namespace dupgre

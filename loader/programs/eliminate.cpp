@@ -174,10 +174,8 @@ void EliminateState::add(const NetDevice &dev, std::optional<ElimMode> mode, std
 	if (!exists())
 		rollback.add([this] { forget(elim_program, dir_); });
 	// The rule first: a program in order mode marks packets at once.
-	if (want.mode == ElimMode::order && !nfqueue_rule_present(order_rule)) {
-		nfqueue_rule_add(order_rule);
+	if (ensure_order_rule(want.mode))
 		rollback.add([] { nfqueue_rule_remove(order_rule); });
-	}
 	make_dirs(dir_);
 	elim_path &p = paths[index];
 	if (!fresh_path && p.ifindex != static_cast<__u32>(dev.ifindex))
@@ -319,6 +317,17 @@ std::vector<ElimStream> EliminateState::streams() const
 	return out;
 }
 
+bool EliminateState::ensure_order_rule() const
+{
+	auto running = settings();
+	return running && ensure_order_rule(running->mode);
+}
+
+bool EliminateState::ensure_order_rule(ElimMode mode) const
+{
+	return mode == ElimMode::order && nfqueue_rule_add(order_rule);
+}
+
 HoldReport EliminateState::hold() const
 {
 	HoldReport h;
@@ -336,6 +345,7 @@ HoldReport EliminateState::hold() const
 	auto t = sum_percpu_row(open_pinned(pin("hold_times")).get(), &zero, HOLD_TIME_ROW_LEN);
 	std::copy(t.begin(), t.begin() + HOLD_TIME_BUCKETS, h.times.begin());
 	h.time_sum_us = t[HOLD_TIME_BUCKETS];
+	h.queue = nfqueue_stats(ELIM_ORDER_QUEUE);
 	return h;
 }
 

@@ -68,6 +68,9 @@ struct HoldReport {
 	std::array<__u64, HOLD_COUNTER_MAX> counters{};
 	std::array<__u64, HOLD_TIME_BUCKETS> times{};
 	__u64 time_sum_us = 0;
+	// The kernel's side of NFQUEUE ELIM_ORDER_QUEUE (its drops, what
+	// waits); none while no holder is bound to it.
+	std::optional<NfqueueStats> queue;
 };
 
 struct ElimStream {
@@ -98,9 +101,18 @@ public:
 	ElimCounters totals() const;
 	std::vector<ElimStream> streams() const;
 	HoldReport hold() const;
+	// The order stage's NFQUEUE rule has one owner, this: while eliminate
+	// is in order mode it adds the rule when it is missing (a firewall
+	// flush removed it) and returns true when it had to; otherwise it does
+	// nothing. Idempotent. The caller holds the StateLock exclusively, so
+	// two callers never both see the rule missing and add it twice.
+	bool ensure_order_rule() const;
 
 private:
 	std::string pin(const char *name) const { return dir_ + "/" + name; }
+	// The same for the mode about to be in effect (add() sets the rule up
+	// before the programs that mark packets).
+	bool ensure_order_rule(ElimMode mode) const;
 	__u32 load_path(unsigned index, const NetDevice &dev, const ElimSettings &want, Rollback &rollback,
 			bool replacing);
 

@@ -32,6 +32,7 @@
 #include "core/netfilter.h"
 #include "core/pins.h"
 #include "dupgre/eliminate.h"
+#include "programs/order_rule.h"
 #include "programs/reorder.h"
 
 namespace dupgre {
@@ -261,16 +262,16 @@ private:
 	// waits that ran out, the verdicts, the hand-backs. True if any packet came.
 	bool step(int64_t now, int timeout_ms)
 	{
-		pollfd pfd = {mnl_socket_get_fd(nl_.get()), POLLIN, 0};
-		int n = poll(&pfd, 1, timeout_ms);
+		pollfd pfd[2] = {{mnl_socket_get_fd(nl_.get()), POLLIN, 0}, {rule_.fd(), POLLIN, 0}};
+		int n = poll(pfd, 2, timeout_ms);
 		if (n < 0 && errno != EINTR)
 			throw Error("poll: " + strerror_text(-errno));
 		now = now_us();
 		bool came = false;
-		if (n > 0) {
+		if (n > 0 && pfd[0].revents) {
 			// Everything queued so far, then the verdicts in one send.
 			ssize_t len;
-			while ((len = recv(pfd.fd, buf_.data(), buf_.size(), MSG_DONTWAIT)) > 0) {
+			while ((len = recv(pfd[0].fd, buf_.data(), buf_.size(), MSG_DONTWAIT)) > 0) {
 				mnl_cb_run(buf_.data(), len, 0, portid_, on_packet, this);
 				came = true;
 			}
@@ -278,6 +279,8 @@ private:
 		expire(now);
 		send_verdicts();
 		hand_back();
+		if (rule_.run(now, n > 0 && pfd[1].revents))
+			stats_.c[HOLD_RULE_RESTORED]++;
 		return came;
 	}
 
@@ -288,7 +291,7 @@ private:
 			d = std::min(d, waits_.begin()->first + wait_us_);
 		if (!aheads_.empty())
 			d = std::min(d, aheads_.begin()->first + Stream::index_wait_us);
-		return d;
+		return std::min(d, rule_.due_us());
 	}
 
 	// Runs op on st, then puts st's books right: the running counts, its
@@ -600,8 +603,8 @@ private:
 	// Packets in the kernel's queue for us, from its own account; -1 if unknown.
 	static long waiting_in_queue()
 	{
-		auto q = nfqueue_status(ELIM_ORDER_QUEUE);
-		return q ? static_cast<long>(q->waiting) : -1;
+		auto q = nfqueue_stats(ELIM_ORDER_QUEUE);
+		return q ? static_cast<long>(q->total) : -1;
 	}
 
 	// Ten times a second: state, counters, the wait, the beat.
@@ -699,6 +702,7 @@ private:
 	std::unique_ptr<mnl_socket, MnlClose> nl_;
 	unsigned portid_ = 0;
 	std::vector<char> buf_ = std::vector<char>(MNL_SOCKET_BUFFER_SIZE * 4);
+	OrderRuleKeeper rule_;  // a firewall flush removes the rule that feeds the queue
 	Maps maps_;
 	std::unordered_map<elim_stream_key, Stream, KeyHash, KeyEq> streams_;  // nodes stay put: pointers hold
 	std::set<std::pair<int64_t, Stream *>> waits_;   // streams holding, by when the wait began

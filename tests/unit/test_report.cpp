@@ -48,7 +48,8 @@ TEST_CASE("every schema: one counter per enum value, distinct names, every famil
 		unsigned max;
 	};
 	for (const Case &c : {Case{clone_schema(), CLONE_COUNTER_MAX}, Case{relay_schema(), RELAY_COUNTER_MAX},
-			      Case{dnat_schema(), DNAT_COUNTER_MAX}, Case{elim_schema(), ELIM_COUNTER_MAX}}) {
+			      Case{dnat_schema(), DNAT_COUNTER_MAX}, Case{elim_schema(), ELIM_COUNTER_MAX},
+			      Case{hold_schema(), HOLD_COUNTER_MAX}}) {
 		CAPTURE(c.schema.program);
 		REQUIRE(c.schema.size() == c.max);
 		std::set<std::string> names, families, used;
@@ -96,6 +97,40 @@ TEST_CASE("Prometheus exposition matches the golden file")
 	r.dnat = {dnat};
 	std::string out = stats_prometheus(r);
 	CHECK(out == golden("stats.prom", out));
+}
+
+TEST_CASE("holder: the kernel's queue in stats and status, text, JSON and Prometheus; zeros while none is bound")
+{
+	Report r;
+	r.hold = HoldReport{};
+	r.hold->running = true;
+	r.hold->info.pid = 4242;
+	r.hold->counters[HOLD_RULE_RESTORED] = 3;
+	r.hold->queue = NfqueueStats{};
+	r.hold->queue->total = 5;
+	r.hold->queue->dropped = 6;
+	r.hold->queue->user_dropped = 7;
+	std::string text = stats_text(r);
+	CHECK(text.find("  rule_restored     3\n") != std::string::npos);
+	CHECK(text.find("queue 13: 5 waiting, queue_dropped 6 (queue full), user_dropped 7") != std::string::npos);
+	CHECK(status_text(r).find("holder: running, pid 4242; queue 13: 5 waiting") != std::string::npos);
+	Json q = stats_json(r)["eliminate"]["hold"]["queue"];
+	CHECK(q == Json{{"number", 13}, {"bound", true}, {"queue_total", 5}, {"queue_dropped", 6}, {"user_dropped", 7}});
+	CHECK(status_json(r, "/x")["hold"]["queue"] == q);
+	CHECK(stats_json(r)["eliminate"]["hold"]["counters"]["rule_restored"] == 3);
+	std::string prom = stats_prometheus(r);
+	CHECK(prom.find("\ndupgre_hold_rule_restores_total 3\n") != std::string::npos);
+	CHECK(prom.find("\ndupgre_hold_queue_packets 5\n") != std::string::npos);
+	CHECK(prom.find("\ndupgre_hold_queue_dropped_packets_total 6\n") != std::string::npos);
+	CHECK(prom.find("\ndupgre_hold_queue_user_dropped_packets_total 7\n") != std::string::npos);
+
+	r.hold->running = false;
+	r.hold->queue.reset();
+	CHECK(status_text(r).find("holder: not running: packets after a gap pass unordered (start it: systemctl start "
+				  "dupgre-hold, or dupgre-ctl hold); queue 13: no holder bound") != std::string::npos);
+	CHECK(stats_json(r)["eliminate"]["hold"]["queue"]["bound"] == false);
+	CHECK(stats_json(r)["eliminate"]["hold"]["queue"]["queue_dropped"] == 0);
+	CHECK(stats_prometheus(r).find("\ndupgre_hold_queue_dropped_packets_total 0\n") != std::string::npos);
 }
 
 TEST_CASE("Prometheus: HELP and TYPE once per metric, _total only on counters")
