@@ -21,6 +21,20 @@ void pin_maps(bpf_object *obj, const ProgramSpec &spec, const std::string &dir)
 	}
 }
 
+bool pin_fits(bpf_object *obj, const char *name, const std::string &dir)
+{
+	bpf_map *map = bpf_object__find_map_by_name(obj, name);
+	Fd pinned(bpf_obj_get((dir + "/" + name).c_str()));
+	if (!map || !pinned)
+		return true;
+	bpf_map_info info{};
+	__u32 len = sizeof(info);
+	if (bpf_obj_get_info_by_fd(pinned.get(), &info, &len))
+		return false;
+	return info.type == static_cast<__u32>(bpf_map__type(map)) && info.key_size == bpf_map__key_size(map) &&
+	       info.value_size == bpf_map__value_size(map) && info.max_entries == bpf_map__max_entries(map);
+}
+
 bpf_program *sole_program(bpf_object *obj, const ProgramSpec &spec)
 {
 	bpf_program *prog = bpf_object__next_program(obj, nullptr);

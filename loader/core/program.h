@@ -39,6 +39,10 @@ template <typename Skel> struct Skeleton;
 // The parts that do not depend on the skeleton's type.
 namespace lifecycle {
 void pin_maps(bpf_object *obj, const ProgramSpec &spec, const std::string &dir);
+// Whether map name, pinned under dir, has the layout this build's object
+// gives it (type, key and value size, entries); true when nothing is pinned.
+// An older dupgre-ctl's pins may not: the caller makes them anew.
+bool pin_fits(bpf_object *obj, const char *name, const std::string &dir);
 bpf_program *sole_program(bpf_object *obj, const ProgramSpec &spec);
 // Attaches at spec.filter on ifindex, replacing atomically whatever runs
 // there; returns the program id. Unless it replaced the program's own
@@ -72,6 +76,15 @@ public:
 	{
 		return lifecycle::attach(spec_, prog(), ifindex, rollback, replacing);
 	}
+	// Whether every pinned map has this build's layout (see lifecycle::pin_fits).
+	bool pins_fit() const
+	{
+		for (const char *name : spec_.maps)
+			if (!lifecycle::pin_fits(skel_->obj, name, dir_))
+				return false;
+		return true;
+	}
+	bool pin_fits(const char *name) const { return lifecycle::pin_fits(skel_->obj, name, dir_); }
 	// Pins the program as <dir>/prog, replacing an earlier pin.
 	void pin() { lifecycle::pin_program(prog(), dir_ + "/prog"); }
 	int fd() { return bpf_program__fd(prog()); }

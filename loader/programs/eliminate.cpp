@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cerrno>
 #include <cstring>
 #include <ctime>
@@ -125,10 +126,39 @@ __u32 EliminateState::load_path(unsigned index, const NetDevice &dev, const Elim
 	return prog.attach(dev.ifindex, rollback, replacing);
 }
 
+// Pins of an older layout (an upgrade of dupgre): the old programs go, the
+// state is made anew for this build, and every path comes back with the
+// settings it had (read only if the paths record still fits). The streams
+// start over, as after a reset; the holder sees new maps and releases what
+// it held.
+void EliminateState::replace_outdated_pins()
+{
+	if (!exists())
+		return;
+	TcProgram<eliminate_bpf> probe(elim_program, dir_);
+	if (probe.pins_fit())
+		return;
+	std::vector<elim_path> old;
+	if (probe.pin_fits("paths"))
+		old = read_paths(pin("paths"));
+	for (const elim_path &p : old)
+		if (p.used)
+			dupgre::detach(elim_program, p.name, p.ifindex, p.prog_id);
+	forget(elim_program, dir_);
+	fprintf(stderr, "dupgre-ctl: eliminate's pinned state was an older dupgre's: made anew\n");
+	for (const elim_path &p : old) {
+		auto dev = p.used ? find_device(p.name) : std::nullopt;
+		if (dev)
+			add(*dev, path_mode(p), p.window, p.reset_ms, p.wait_ms, static_cast<ElimTunnel>(p.tunnel),
+			    p.tunnel == ELIM_TUNNEL_WIREGUARD ? std::optional<unsigned>(p.port) : std::nullopt);
+	}
+}
+
 void EliminateState::add(const NetDevice &dev, std::optional<ElimMode> mode, std::optional<unsigned> window,
 			 std::optional<unsigned> reset_ms, std::optional<unsigned> wait_ms,
 			 std::optional<ElimTunnel> tunnel, std::optional<unsigned> port)
 {
+	replace_outdated_pins();
 	if (!dev.has_mac_header() && !dev.takes_l3_packets())
 		throw Error("cannot attach to " + dev.name + ": unsupported device type " + dev.type_name());
 	if (window && (*window < 2 || *window > ELIM_HISTORY))

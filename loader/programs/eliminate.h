@@ -110,6 +110,7 @@ public:
 
 private:
 	std::string pin(const char *name) const { return dir_ + "/" + name; }
+	void replace_outdated_pins();
 	// The same for the mode about to be in effect (add() sets the rule up
 	// before the programs that mark packets).
 	bool ensure_order_rule(ElimMode mode) const;

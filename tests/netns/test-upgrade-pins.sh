@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+# An upgrade leaves pins of an older layout (elim_slot grows, stream_index
+# changes type): eliminate add must make them anew by itself, with every
+# path back on the new maps and its settings kept, never asking for flush.
+source "$(dirname "$0")/lib.sh" "$1"
+
+ns_add NS
+ip -n "$NS" link add v0 type veth peer name v1
+ip -n "$NS" link set v0 up
+ip -n "$NS" link set v1 up
+ctl "$NS" eliminate add --dev v0 --mode drop --window 32
+ctl "$NS" eliminate add --dev v1
+dir=/sys/fs/bpf/dupgre/netns/$NS/eliminate  # state_root() of a named namespace
+check "found the namespace's eliminate pins" test -e "$dir/streams"
+# What an older dupgre-ctl pinned: streams with another value size, an LRU index.
+rm "$dir/streams" "$dir/stream_index"
+bpftool map create "$dir/streams" type array key 4 value 360 entries 4096 name streams
+bpftool map create "$dir/stream_index" type lru_hash key 20 value 4 entries 4096 name stream_index
+out=$(ctl "$NS" eliminate add --dev v1 2>&1)
+check "eliminate add succeeds over an older layout and says so" grep -q "older dupgre" <<<"$out"
+check_eq "streams made anew in this build's layout" 432 \
+	"$(bpftool -j map show pinned "$dir/streams" | jq .bytes_value)"
+check_eq "the index is a plain hash now" hash "$(bpftool -j map show pinned "$dir/stream_index" | jq -r .type)"
+status=$(ctl "$NS" -j status)
+check_eq "both paths back, attached, their settings kept (drop mode, window 32)" \
+	"v0 attached drop 32 v1 attached drop 32" \
+	"$(jq -r '[.eliminate[] | "\(.device) \(.state) \(.mode) \(.window)"] | join(" ")' <<<"$status")"
+check "a second add is a no-op (nothing said)" test -z "$(ctl "$NS" eliminate add --dev v1 2>&1)"
+ctl "$NS" eliminate del --dev v0
+ctl "$NS" eliminate del --dev v1
+finish
