@@ -360,9 +360,17 @@ static __always_inline enum order_verdict order_packet(struct elim_slot *s, stru
 		s->next = next;
 		s->next_valid = 1;
 	}
-	if (out->restarted || !s->next_valid || seq == s->next) {
-		s->next = seq + 1;
+	if (out->restarted || !s->next_valid) {
+		/* A stream's start, or one that predates order mode: the
+		 * receiver has taken up to the newest number recovery passed,
+		 * and an older first copy (a gap's fill) is late for it.
+		 */
+		s->next = s->recov_seq + 1;
 		s->next_valid = 1;
+		return seq == s->recov_seq ? ORDER_PASS : ORDER_DROP;
+	}
+	if (seq == s->next) {
+		s->next = seq + 1;
 		return ORDER_PASS;
 	}
 	if ((__s32)(seq - s->next) < 0)

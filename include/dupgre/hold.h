@@ -26,6 +26,8 @@
 	X(HOLD_NUMBERS_SKIPPED, numbers_skipped, skipped_numbers, "numbers in those gaps, lost") \
 	X(HOLD_OVERFLOW, overflow, overflows, "a stream or the holder held the most it may: the gap was skipped early") \
 	X(HOLD_HANDBACKS, handbacks, handbacks, "streams handed back to the program: nothing held, nothing in flight") \
+	X(HOLD_WAIT_GAVE_UP, wait_gave_up, wait_give_ups, \
+	  "the auto wait gave up: most copies came after the longest wait would have skipped their gap") \
 	X(HOLD_VERDICT_ERRORS, verdict_errors, verdict_errors, \
 	  "verdict batches the kernel refused: their packets wait until the holder stops") \
 	X(HOLD_RULE_RESTORED, rule_restored, rule_restores, \
@@ -40,6 +42,8 @@
 	F(skipped_numbers, "", total, "Sequence numbers in the gaps skipped: lost.") \
 	F(overflows, "", total, "Times the holder reached a limit and skipped a gap early.") \
 	F(handbacks, "", total, "Streams the holder handed back to the fast path.") \
+	F(wait_give_ups, "", total, \
+	  "Times the auto wait stopped waiting for copies that came too late to help (it resumes when they come in time).") \
 	F(verdict_errors, "", total, "Verdict batches the kernel refused.") \
 	F(rule_restores, "", total, \
 	  "Times the holder put the order stage's NFQUEUE rule back after a firewall flush removed it.")
@@ -75,8 +79,10 @@ struct hold_info {
 	__u32 streams;		/* streams with packets held now */
 	__u32 draining;		/* stopping: hand over no new gap, only what the holder has */
 	__u32 epoch;		/* this run of the holder (random, not 0): what an earlier run had is not its */
+	__u32 gave_up;		/* auto wait: copies mostly come after the longest wait, so none is waited for */
+	__u32 pad;
 };
-DUPGRE_ASSERT_SIZE(struct hold_info, 32);
+DUPGRE_ASSERT_SIZE(struct hold_info, 40);
 
 /* The holder beats every HOLD_BEAT_NS; a beat older than HOLD_STALE_NS
  * means it is gone (dead, stopped, or stuck), and the program takes its

@@ -211,7 +211,8 @@ std::string stats_text(const Report &rep)
 	if (rep.hold) {
 		const HoldReport &h = *rep.hold;
 		o << "holder: " << (h.running ? "running, pid " + std::to_string(h.info.pid) : std::string("not running"))
-		  << ", wait " << h.info.wait_us / 1000 << " ms, held " << h.info.held << " in " << h.info.streams
+		  << ", wait " << (h.info.gave_up ? std::string("none (copies come too late)") : std::to_string(h.info.wait_us / 1000) + " ms")
+		  << ", held " << h.info.held << " in " << h.info.streams
 		  << (h.info.streams == 1 ? " stream\n" : " streams\n");
 		counter_lines(o, hold_schema(), h.counters.data(), HOLD_COUNTER_MAX);
 		o << queue_text(h) << "\n";
@@ -269,6 +270,7 @@ Json stats_json(const Report &rep)
 		eliminate["hold"] = {{"running", h.running},
 				     {"pid", h.info.pid},
 				     {"wait_ms", h.info.wait_us / 1000.0},
+				     {"wait_gave_up", h.info.gave_up != 0},
 				     {"held", h.info.held},
 				     {"streams_held", h.info.streams},
 				     {"counters", counters_json(hold_schema(), h.counters.data(), HOLD_COUNTER_MAX)},
@@ -408,9 +410,12 @@ std::string stats_prometheus(const Report &rep)
 	help_type(o, "dupgre_hold_running", "gauge", "Whether the order stage's holder runs (1) or not (0).");
 	help_type(o, "dupgre_hold_wait_seconds", "gauge", "How long the holder waits for a gap now.");
 	help_type(o, "dupgre_hold_held_packets", "gauge", "Packets the holder holds now.");
+	help_type(o, "dupgre_hold_wait_gave_up", "gauge",
+		  "Whether the auto wait waits for nothing (1): most copies come after the longest wait.");
 	if (rep.hold)
 		o << "dupgre_hold_running " << (rep.hold->running ? 1 : 0) << "\ndupgre_hold_wait_seconds "
-		  << rep.hold->info.wait_us / 1e6 << "\ndupgre_hold_held_packets " << rep.hold->info.held << "\n";
+		  << rep.hold->info.wait_us / 1e6 << "\ndupgre_hold_held_packets " << rep.hold->info.held
+		  << "\ndupgre_hold_wait_gave_up " << (rep.hold->info.gave_up ? 1 : 0) << "\n";
 	// The kernel's own counts for the holder's NFQUEUE (zero while none is
 	// bound; they start over when a holder binds anew).
 	help_type(o, "dupgre_hold_queue_packets", "gauge",

@@ -160,9 +160,10 @@ std::vector<std::string> top_screen(const Report &latest, const Figures *second,
 	}
 	if (latest.hold) {
 		const HoldReport &h = *latest.hold;
-		out.push_back(fmt("ORDER          holder %s, held %u in %u stream%s, wait %u ms, gaps skipped %llu",
+		std::string wait = h.info.gave_up ? std::string("none (copies too late)") : fmt("%u ms", h.info.wait_us / 1000);
+		out.push_back(fmt("ORDER          holder %s, held %u in %u stream%s, wait %s, gaps skipped %llu",
 				  h.running ? "running" : "NOT RUNNING", h.info.held, h.info.streams,
-				  h.info.streams == 1 ? "" : "s", h.info.wait_us / 1000,
+				  h.info.streams == 1 ? "" : "s", wait.c_str(),
 				  static_cast<unsigned long long>(h.counters[HOLD_GAPS_SKIPPED])));
 	} else {
 		out.push_back("ORDER          off (no path in eliminate --mode order)");

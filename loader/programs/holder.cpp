@@ -637,6 +637,7 @@ private:
 		info.streams = static_cast<__u32>(holding_);
 		info.draining = draining_;
 		info.epoch = epoch_;
+		info.gave_up = gave_up_;
 		bpf_map_update_elem(maps_.hold_info.get(), &zero, &info, BPF_ANY);
 		last_info_us_ = now;
 	}
@@ -674,6 +675,7 @@ private:
 		}
 		if (fixed_ms) {
 			wait_us_ = static_cast<int64_t>(fixed_ms) * 1000;
+			gave_up_ = false;
 			return;
 		}
 		if (now - gap_snapshot_us_ >= 1000000) {
@@ -691,6 +693,16 @@ private:
 		for (const auto &[at, us] : stats_.fills_us)
 			if (now - at < wait_window_s * 1000000ll)
 				fills.push_back(us);
+		if (copies_too_late(fills.data(), fills.size())) {
+			if (!gave_up_)
+				stats_.c[HOLD_WAIT_GAVE_UP]++;
+			gave_up_ = true;
+			wait_us_ = 0;  // a gap is skipped as soon as it is seen
+			return;
+		}
+		if (gave_up_)
+			wait_us_ = o_.default_wait_ms * 1000ll;
+		gave_up_ = false;
 		wait_us_ = auto_wait_us(recent.data(), ELIM_GAP_BUCKETS, fills.data(), fills.size(), wait_us_);
 	}
 
@@ -713,6 +725,7 @@ private:
 	HoldStats stats_;
 	size_t held_ = 0, holding_ = 0;                   // packets held, streams holding
 	bool draining_ = false;
+	bool gave_up_ = false;  // the auto wait gave up on copies that come too late
 	__u32 epoch_ = new_epoch();
 	int64_t last_info_us_ = 0;
 	int64_t wait_us_;

@@ -134,6 +134,16 @@ double log2_quantile(const uint64_t *buckets, unsigned n, double q, uint64_t tot
 
 }  // namespace
 
+bool copies_too_late(const int64_t *fills_us, size_t nfills)
+{
+	constexpr size_t enough = 8;
+	if (nfills < enough)
+		return false;
+	size_t late = static_cast<size_t>(
+		std::count_if(fills_us, fills_us + nfills, [](int64_t us) { return us > auto_wait_max_us; }));
+	return 2 * late > nfills;
+}
+
 int64_t auto_wait_us(const uint64_t *gap_buckets, unsigned nbuckets, const int64_t *fills_us, size_t nfills,
 		     int64_t fallback_us)
 {

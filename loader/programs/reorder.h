@@ -104,5 +104,12 @@ private:
 inline constexpr int64_t auto_wait_min_us = 10000, auto_wait_max_us = 333000;
 int64_t auto_wait_us(const uint64_t *gap_buckets, unsigned nbuckets, const int64_t *fills_us, size_t nfills,
 		     int64_t fallback_us);
+// Whether the copies come too late to help: of the last fills (at least
+// 8: how long after a gap opened its copy came, in time or after it was
+// skipped), more than half came after auto_wait_max_us. Waiting then only
+// delays what follows each gap (path B far behind, the guide's row 4):
+// the auto wait gives up, and resumes as soon as the fills say copies come
+// in time again (the late ones are still measured while nothing waits).
+bool copies_too_late(const int64_t *fills_us, size_t nfills);
 
 }  // namespace dupgre

@@ -553,6 +553,22 @@ TEST_CASE("order mode on a stream that drop mode started: its next packet sets t
 	CHECK(r.arrive_ordered(0, 505).mark == (ELIM_ORDER_MARK | 1));
 }
 
+TEST_CASE("order mode on a stream that drop mode started: a gap's fill behind what it passed is late")
+{
+	Receiver r(Mode::drop);
+	r.arrive(0, 500);
+	r.arrive(1, 500);
+	r.arrive(0, 501);
+	r.arrive(0, 503);  // 502 missing on path A: drop mode passed 503 at once
+	r.reload(Mode::order);
+	r.holder_runs(true);
+	CHECK(r.arrive_ordered(1, 502).verdict == TC_ACT_SHOT);  // the receiver took 503: late
+	CHECK(r.stat(T, ELIM_LATE) == 1);
+	auto o = r.arrive_ordered(0, 504);
+	CHECK(o.verdict == TC_ACT_UNSPEC);
+	CHECK(o.mark == 0);
+}
+
 TEST_CASE("order mode: while the holder holds, what is below its published frontier is dropped")
 {
 	Receiver r(Mode::order, 8);

@@ -114,6 +114,12 @@ check "row 1: p50 is path B's delay, not a fixed window (< 270 ms)" \
 	test "$(field '.latency_ms.p50 < 270' "${reports[1]}")" = true
 check "row 3: p99 within the auto wait (< 350 ms; pptp-linux's 300 ms window gives ~490)" \
 	test "$(field '.latency_ms.p99 < 350' "${reports[3]}")" = true
+# Row 4: path B 400 ms behind, beyond the longest auto wait (333 ms): its
+# copies come too late to help, and waiting for them would only delay what
+# follows each gap (p50 ~425 ms). The wait gives up: p50 is path A's delay.
+check "row 4: the auto wait gave up on copies that come too late" test "$(hold counters.wait_gave_up)" -gt 0
+check "row 4: p50 within 20 ms of path A's delay (< 170 ms)" \
+	test "$(field '.latency_ms.p50 < 170' "${reports[4]}")" = true
 
 echo "# the wait follows path B's delay (what the last 5 s measured)"
 row 0.1 150 0 200

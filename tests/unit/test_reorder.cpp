@@ -153,6 +153,18 @@ TEST_CASE("a genuine jump: nothing near for the quiet time, then three in a row 
 	CHECK(b.delivered.back() == 200003);
 }
 
+TEST_CASE("copies that mostly come after the longest wait: the wait gives up, and comes back")
+{
+	std::vector<int64_t> fills(20, 400000);  // path B 400 ms behind: beyond 333 ms
+	CHECK(copies_too_late(fills.data(), 7) == false);  // too few to say
+	CHECK(copies_too_late(fills.data(), fills.size()));
+	for (size_t i = 0; i < 10; i++)
+		fills[i] = 100000;  // half in time: still worth waiting
+	CHECK_FALSE(copies_too_late(fills.data(), fills.size()));
+	fills[10] = 100000;
+	CHECK_FALSE(copies_too_late(fills.data(), fills.size()));
+}
+
 TEST_CASE("release_all: everything held goes, in order, once")
 {
 	Bench b(1);
