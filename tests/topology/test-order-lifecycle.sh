@@ -9,55 +9,11 @@
 # ordering within a second.
 source "$(dirname "$0")/../netns/lib.sh" "$1"
 source "$(dirname "$0")/three-site.sh"
+source "$(dirname "$0")/order-lib.sh"
 trap 'stop_holder KILL; topo_down; cleanup' EXIT
 
 RATE=500
-HOLDER=
-field() { jq -r "$1" <<<"$2"; }
-hold() { ctl "$NS_PRIMARY" -j stats | jq -r ".eliminate.hold.$1"; }
-elim() { ctl "$NS_PRIMARY" -j stats | jq -r ".eliminate.totals.counters.$1"; }
-# wait_for WHAT CMD...: polls CMD (every 20 ms, at most 20 s).
-wait_for() {
-	local what=$1 i
-	shift
-	for i in $(seq 1000); do
-		"$@" && return 0
-		sleep 0.02
-	done
-	echo "FATAL: timed out waiting for $what"; exit 1
-}
-running() { [ "$(hold running)" = true ]; }
-start_holder() {
-	ip netns exec "$NS_PRIMARY" "$CTL" hold 2>>"$TOPO_DIR/holder.log" & HOLDER=$!
-	wait_for "the holder's first beat" running
-}
-stop_holder() {  # stop_holder [SIGNAL]: as systemctl stop does it, or killed
-	if [ -n "$HOLDER" ]; then
-		kill -"${1:-TERM}" "$HOLDER" 2>/dev/null || true
-		wait "$HOLDER" 2>/dev/null || true
-	fi
-	HOLDER=
-}
-holding() { [ "$(hold held)" -gt "$1" ]; }
-took_over() { [ "$(hold counters.received)" -gt "$1" ]; }
-in_order() { [ "$(field .duplicate "$1")" = 0 ] && [ "$(field .late "$1")" = 0 ]; }
-seq_start=0 next_seq=1000
-stream_start() {  # stream_start COUNT: receiver and sender in the background
-	seq_start=$next_seq next_seq=$((next_seq + $1))
-	coproc RECV { ip netns exec "$NS_PRIMARY" "$BUILD/tests/tools/pptprecv" --src "$CLIENT_PUB" \
-		--call-id 7 --count "$1" --seq-start "$seq_start" --nobuffer --ready; }
-	exec {rfd}<&"${RECV[0]}"
-	read -r -t 10 -u "$rfd" line && [ "$line" = ready ] || { echo "FATAL: pptprecv"; exit 1; }
-	ip netns exec "$NS_CLIENT" "$BUILD/tests/tools/pptpgen" --dst "$PRIMARY_PUB" --call-id 7 \
-		--count "$1" --rate "$RATE" --seq-start "$seq_start" >/dev/null & gen=$!
-}
-stream_end() {
-	wait "$gen"
-	read -r -u "$rfd" report
-	exec {rfd}<&-
-	echo "$report"
-}
-
+HOLDER_LOG=$TMP/holder.log
 topo_up "dg-olc-$$-" "$BUILD"
 topo_relay
 ctl "$NS_CLIENT" attach --dev wan0 --clone-to dual0
@@ -79,11 +35,11 @@ wait_for "the holder to hold 150 packets" holding 150
 held=$(hold held)
 t0=$(date +%s%N)
 stop_holder TERM
-log_lines=$(grep -c . "$TOPO_DIR/holder.log" || true)
+log_lines=$(grep -c . "$HOLDER_LOG" || true)
 check_eq "the holder says on stopping that it is gone" false "$(hold running)"
 start_holder
 received=$(hold counters.received)
-wait_for "the new holder to take packets" took_over "$received"
+wait_for "the new holder to take packets" holder_took "$received"
 t1=$(date +%s%N)
 r=$(stream_end)
 echo "     $r (held $held at SIGTERM; ordering again after $(((t1 - t0) / 1000000)) ms)"
@@ -104,7 +60,7 @@ stop_holder KILL
 t0=$(date +%s%N)
 start_holder
 received=$(hold counters.received)
-wait_for "the new holder to take packets" took_over "$received"
+wait_for "the new holder to take packets" holder_took "$received"
 t1=$(date +%s%N)
 r=$(stream_end)
 echo "     $r (held $held when killed; ordering again after $(((t1 - t0) / 1000000)) ms)"

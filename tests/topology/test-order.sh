@@ -8,66 +8,17 @@
 # a newer one, and there must be none.
 source "$(dirname "$0")/../netns/lib.sh" "$1"
 source "$(dirname "$0")/three-site.sh"
+source "$(dirname "$0")/order-lib.sh"
 trap 'stop_holder; topo_down; cleanup' EXIT
 
 COUNT=2000
 RATE=500
-HOLDER=
-field() { jq -r "$1" <<<"$2"; }
-hold() { ctl "$NS_PRIMARY" -j stats | jq -r ".eliminate.hold.$1"; }
-start_holder() {
-	ip netns exec "$NS_PRIMARY" "$CTL" hold & HOLDER=$!
-	TOPO_PIDS+=("$HOLDER")
-	local i
-	for i in $(seq 100); do  # its first heartbeat says the queue is bound
-		[ "$(hold running)" = true ] && return 0
-		kill -0 "$HOLDER" 2>/dev/null || break
-		sleep 0.05
-	done
-	echo "FATAL: the holder did not start"; exit 1
-}
-# wait_for WHAT CMD...: polls CMD (every 50 ms, at most 20 s) until it succeeds.
-wait_for() {
-	local what=$1 i
-	shift
-	for i in $(seq 400); do
-		"$@" && return 0
-		sleep 0.05
-	done
-	echo "FATAL: timed out waiting for $what"; exit 1
-}
-# stream_start COUNT: the receiver and the sender in the background; the
-# receiver's report comes from stream_end.
-stream_start() {
-	numbers "$1"
-	coproc RECV { ip netns exec "$NS_PRIMARY" "$BUILD/tests/tools/pptprecv" --src "$CLIENT_PUB" \
-		--call-id 7 --count "$1" --seq-start "$seq_start" --nobuffer --ready; }
-	exec {rfd}<&"${RECV[0]}"
-	read -r -t 10 -u "$rfd" line && [ "$line" = ready ] || { echo "FATAL: pptprecv"; exit 1; }
-	ip netns exec "$NS_CLIENT" "$BUILD/tests/tools/pptpgen" --dst "$PRIMARY_PUB" --call-id 7 \
-		--count "$1" --rate "$RATE" --seq-start "$seq_start" >/dev/null & gen=$!
-}
-stream_end() {
-	wait "$gen"
-	read -r -u "$rfd" report
-	exec {rfd}<&-
-	echo "$report"
-}
 passed_over() {  # passed_over N: eliminate passed more than N in all
 	[ "$(ctl "$NS_PRIMARY" -j stats | jq .eliminate.totals.counters.passed)" -gt "$1" ]
 }
-holder_took() { [ "$(hold counters.received)" -gt "$1" ]; }
-stop_holder() { if [ -n "$HOLDER" ]; then kill "$HOLDER" 2>/dev/null; wait "$HOLDER" 2>/dev/null || true; fi; HOLDER=; }
-# One stream numbered on from run to run, as a real one is (a jump far
-# ahead would cost the packets that confirm it).
 # measure runs in $(...): the numbers are taken before, in this shell.
-seq_start=0 next_seq=1000
-numbers() { seq_start=$next_seq next_seq=$((next_seq + $1)); }
 measure() {  # measure COUNT: client -> primary, the kernel's rule at the receiver
 	MEASURE_SEQ_START=$seq_start topo_measure client primary "$1" "$RATE" --nobuffer
-}
-in_order() {  # in_order REPORT: nothing delivered twice or after a newer number
-	[ "$(field .duplicate "$1")" = 0 ] && [ "$(field .late "$1")" = 0 ]
 }
 row() {  # row A_LOSS A_DELAY B_LOSS B_DELAY
 	topo_set path_a both "loss=$1 delay=${2}ms"
@@ -170,7 +121,7 @@ base=$(hold counters.received)
 stream_start 3000
 wait_for "the holder to take 500 packets" holder_took $((base + 500))
 held=$(hold held)
-kill -9 "$HOLDER"; wait "$HOLDER" 2>/dev/null || true; HOLDER=
+stop_holder KILL
 r=$(stream_end)
 echo "     $r (the holder held $held when killed)"
 check "traffic went on: most of 3000 delivered" test "$(field .delivered "$r")" -gt 2500
