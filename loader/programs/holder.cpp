@@ -402,8 +402,11 @@ private:
 			    (slot.synced == st.received || slot.gen != st.gen))
 				fresh = true;
 		}
-		if (fresh && !begin_episode(st, key, index16, seq))
+		if (fresh && !begin_episode(st, key, index16, seq)) {
+			if (!st.order)
+				forget(st);  // never took: no place kept for it
 			return pass(id);
+		}
 		update(st, [&] {
 			st.came(st.index_of(index16), now);
 			st.handed_back = false;
