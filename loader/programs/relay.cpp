@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 #include "programs/relay.h"
 
+#include <net/if.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
+#include <map>
 
 #include "core/bpffs.h"
 #include "core/kernel.h"
@@ -97,8 +100,42 @@ void RelayState::unregister_link(__u32 ifindex, bool detach)
 	bpf_map_delete_elem(links.get(), &ifindex);
 }
 
+// Pins of an older layout (an upgrade of dupgre): the old program comes off
+// every link, the state is made anew for this build, and every link that is
+// still there is registered again with its sites (read only if the peers
+// map still fits; the links record is made anew from the device).
+void RelayState::replace_outdated_pins()
+{
+	if (!exists())
+		return;
+	TcProgram<relay_bpf> probe(relay_program, dir_);
+	if (probe.pins_fit())
+		return;
+	std::map<__u32, std::vector<IpAddr>> sites;
+	if (probe.pin_fits("peers")) {
+		Fd peers = open_pinned(pin("peers"));
+		for (const relay_site &k : map_keys<relay_site>(peers.get())) {
+			relay_peer p;
+			if (bpf_map_lookup_elem(peers.get(), &k, &p) == 0)
+				sites[p.ifindex].push_back(site_addr(k));
+		}
+	}
+	__u32 old_prog = prog_id(open_pinned(pin("prog")).get());
+	for (const auto &[ifindex, addrs] : sites)
+		tc_detach(static_cast<int>(ifindex), relay_program.filter, old_prog);
+	forget(relay_program, dir_);
+	fprintf(stderr, "dupgre-ctl: the relay's pinned state was an older dupgre's: made anew\n");
+	for (const auto &[ifindex, addrs] : sites) {
+		char name[IF_NAMESIZE];
+		auto dev = if_indextoname(ifindex, name) ? find_device(name) : std::nullopt;
+		if (dev)
+			add(*dev, addrs);
+	}
+}
+
 void RelayState::add(const NetDevice &dev, const std::vector<IpAddr> &addrs)
 {
+	replace_outdated_pins();
 	if (dev.has_mac_header() || !dev.takes_l3_packets())
 		throw Error("relay link " + dev.name + " is an " + dev.type_name() +
 			    " device; dual links are L3 tunnels (ppp, tun, wireguard, gre, ipip)");

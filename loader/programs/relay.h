@@ -53,6 +53,7 @@ private:
 	std::string pin(const char *name) const { return dir_ + "/" + name; }
 	void create();
 	void unregister_link(__u32 ifindex, bool detach);
+	void replace_outdated_pins();
 
 	std::string dir_;
 };

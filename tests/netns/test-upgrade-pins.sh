@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 # An upgrade leaves pins of an older layout (elim_slot grows, stream_index
-# changes type): eliminate add must make them anew by itself, with every
-# path back on the new maps and its settings kept, never asking for flush.
+# changes type; the relay's links record grows): eliminate add and relay add
+# must make them anew by themselves, every path and link back on the new
+# maps with its settings and sites, never asking for flush.
 source "$(dirname "$0")/lib.sh" "$1"
 
 ns_add NS
@@ -29,4 +30,24 @@ check_eq "both paths back, attached, their settings kept (drop mode, window 32)"
 check "a second add is a no-op (nothing said)" test -z "$(ctl "$NS" eliminate add --dev v1 2>&1)"
 ctl "$NS" eliminate del --dev v0
 ctl "$NS" eliminate del --dev v1
+
+# The relay on two TUN dual links, then its links record and counters as an
+# older dupgre-ctl pinned them (16-byte records, 11 counters).
+ip -n "$NS" tuntap add dev rl0 mode tun
+ip -n "$NS" tuntap add dev rl1 mode tun
+for d in rl0 rl1; do ip -n "$NS" link set "$d" up; done
+ctl "$NS" relay add --dev rl0 --peer 198.18.5.1
+ctl "$NS" relay add --dev rl1 --peer 198.18.6.1
+rdir=/sys/fs/bpf/dupgre/netns/$NS/relay
+rm "$rdir/links" "$rdir/stats"
+bpftool map create "$rdir/links" type hash key 4 value 16 entries 64 name links
+bpftool map create "$rdir/stats" type percpu_hash key 4 value 88 entries 64 name stats
+out=$(ctl "$NS" relay add --dev rl1 --peer 198.18.6.1 2>&1)
+check "relay add succeeds over an older layout and says so" grep -q "older dupgre" <<<"$out"
+check_eq "the links record made anew in this build's layout" 20 \
+	"$(bpftool -j map show pinned "$rdir/links" | jq .bytes_value)"
+check_eq "both links back, attached, with their sites" "rl0 198.18.5.1 rl1 198.18.6.1" \
+	"$(ctl "$NS" -j relay list | jq -r '[.relay[] | "\(.device) \(.peers | join(","))"] | sort | join(" ")')"
+ctl "$NS" relay del --dev rl0
+ctl "$NS" relay del --dev rl1
 finish

@@ -267,11 +267,8 @@ _set_eliminate() {
 	printf '%s\n' "$c" >"$f"
 }
 
-mode_order_up() {
+_hold_start() {
 	local ns i
-	_set_eliminate client order
-	_set_eliminate primary order
-	mode_dupgre_up
 	for ns in client primary; do
 		ip netns exec $ns "$CTL" hold >>"$LOG/hold-$ns.out" 2>&1 &
 		HOLD_PIDS+=("$!")
@@ -284,6 +281,23 @@ mode_order_up() {
 		[ "$i" -lt 50 ] || { echo "modes: the holder in $ns is not running" >&2; return 1; }
 		nsx $ns iptables -t raw -S PREROUTING
 	done
+}
+
+mode_order_up() {
+	_set_eliminate client order
+	_set_eliminate primary order
+	mode_dupgre_up
+	_hold_start
+}
+
+# hold_restart: both holders restarted as systemctl restart does it
+# (SIGTERM, wait for the exit, start).
+hold_restart() {
+	local pid
+	for pid in "${HOLD_PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+	for pid in "${HOLD_PIDS[@]}"; do wait "$pid" || echo "modes: holder $pid exited with $?"; done
+	HOLD_PIDS=()
+	_hold_start
 }
 
 mode_order_down() {

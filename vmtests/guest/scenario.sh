@@ -258,9 +258,22 @@ scenario_kernel() {
 		[ -n "$rows" ] || continue
 		"mode_${mode}_up"
 		run_rows kernel "$mode" kernel "$rows"
+		[ "$mode" = order ] && _restart_row
 		"mode_${mode}_down"
 	done
 	topo_down
+}
+
+# Row 1 again, the holders restarted half way through as systemctl restart
+# does it: what they held is released before they stop, and the new runs
+# order from what was delivered (recorded as scenario kernel-restart).
+_restart_row() {
+	set_row 1
+	measure_start
+	sleep $((PACKETS / RATE / 2))
+	hold_restart
+	measure_finish
+	record kernel-restart 1 order kernel
 }
 
 # The first non-ppp transport in TRANSPORTS (for dual-nat and dual-flap).
