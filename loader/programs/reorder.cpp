@@ -41,9 +41,9 @@ void Reorder::arrive(uint32_t id, uint32_t seq, int64_t now_us, std::vector<Verd
 {
 	int64_t n = unwrap(seq);
 	if (n < next_)
-		for (const Skipped &g : skipped_)
-			if (n >= g.first && n < g.end)
-				st.filled_after(now_us, now_us - g.since_us);  // too late: how late
+		for (unsigned i = 0; i < skipped_count_; i++)
+			if (n >= skipped(i).first && n < skipped(i).end)
+				st.filled_after(now_us, now_us - skipped(i).since_us);  // too late: how late
 	if (n < next_ || held_.count(n)) {
 		out.push_back({id, false});  // delivered, skipped, or held already
 		st.c[HOLD_DISCARDED]++;
@@ -86,9 +86,9 @@ void Reorder::skip_gap(int64_t now_us, std::vector<Verdict> &out, HoldStats &st)
 		return;
 	st.c[HOLD_GAPS_SKIPPED]++;
 	st.c[HOLD_NUMBERS_SKIPPED] += held_.begin()->first - next_;
-	skipped_.push_back({next_, held_.begin()->first, waiting_since()});
-	if (skipped_.size() > 16)  // a fixed cost per stream, whatever arrives
-		skipped_.pop_front();
+	skipped_[skipped_next_] = {next_, held_.begin()->first, waiting_since()};
+	skipped_next_ = (skipped_next_ + 1) % skipped_max;
+	skipped_count_ = std::min(skipped_count_ + 1, skipped_max);
 	next_ = held_.begin()->first;
 	release_run(now_us, HOLD_RELEASED_BY_WAIT, out, st);
 }
@@ -101,9 +101,9 @@ void Reorder::release_all(int64_t now_us, std::vector<Verdict> &out, HoldStats &
 
 uint32_t Reorder::lowest_wanted(int64_t now_us) const
 {
-	for (const Skipped &g : skipped_)  // oldest first
-		if (now_us - g.since_us < 1000000)
-			return static_cast<uint32_t>(g.first);
+	for (unsigned i = 0; i < skipped_count_; i++)  // oldest first
+		if (now_us - skipped(i).since_us < 1000000)
+			return static_cast<uint32_t>(skipped(i).first);
 	return next();
 }
 

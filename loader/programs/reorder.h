@@ -6,6 +6,7 @@
 // twice, and no number after a higher one.
 #pragma once
 
+#include <array>
 #include <climits>
 #include <cstddef>
 #include <cstdint>
@@ -85,7 +86,15 @@ private:
 		int64_t first, end;  // numbers [first, end)
 		int64_t since_us;    // when the wait for it began
 	};
-	std::deque<Skipped> skipped_;
+	// The last 16, in a fixed ring: a deque allocates ~600 B even empty,
+	// and the holder keeps one Reorder per stream (4096 at most).
+	static constexpr unsigned skipped_max = 16;
+	std::array<Skipped, skipped_max> skipped_{};
+	unsigned skipped_next_ = 0, skipped_count_ = 0;
+	const Skipped &skipped(unsigned i) const  // i-th oldest
+	{
+		return skipped_[(skipped_next_ + skipped_max - skipped_count_ + i) % skipped_max];
+	}
 
 	int64_t next_;                  // sequence numbers unwrapped to 64 bits
 	std::map<int64_t, Held> held_;  // by number, all > next_
