@@ -83,17 +83,20 @@ echo "     wait $w1 ms with B 50 ms behind, $w2 ms with B 150 ms behind"
 check "a 50 ms copy gap: a wait under 100 ms" awk -v w="$w1" 'BEGIN { exit !(w > 50 && w < 100) }'
 check "a 150 ms copy gap: a wait over 150 ms" awk -v w="$w2" 'BEGIN { exit !(w > 150 && w <= 333) }'
 
-echo "# one forged packet far ahead costs that packet, in order and in drop mode"
+echo "# a forged run far ahead (200 in a row, each near the one before) costs those packets, in order and in drop mode"
 for mode in order drop; do
 	for dev in wan0 bvpn; do ctl "$NS_PRIMARY" eliminate add --dev "$dev" --mode "$mode"; done
 	row 0 150 0 250
 	base=$(ctl "$NS_PRIMARY" -j stats | jq .eliminate.totals.counters.passed)
 	stream_start "$COUNT"
 	wait_for "500 packets through" passed_over $((base + 500))
-	ip netns exec "$NS_CLIENT" "$BUILD/tests/tools/pptpgen" --dst "$PRIMARY_PUB" --call-id 7 --count 1 \
-		--rate 1 --seq-start $((seq_start + 1000000)) >/dev/null
+	rogue=$(ctl "$NS_PRIMARY" -j stats | jq .eliminate.totals.counters.rogue)
+	ip netns exec "$NS_CLIENT" "$BUILD/tests/tools/pptpgen" --dst "$PRIMARY_PUB" --call-id 7 --count 200 \
+		--rate 1000 --seq-start $((seq_start + 1000000)) >/dev/null
 	r=$(stream_end); echo "     $mode: $r"
 	check_eq "$mode: nothing of the stream lost" 0 "$(field .lost "$r")"
+	check "$mode: the forged run was dropped as rogue (200)" \
+		test "$(ctl "$NS_PRIMARY" -j stats | jq .eliminate.totals.counters.rogue)" -ge $((rogue + 200))
 done
 
 echo "# 20 000 packets/s, 10 % lost on each path: memory within its bounds, nothing twice or late"
