@@ -290,21 +290,23 @@ mode_order_up() {
 	_hold_start
 }
 
-# hold_restart: both holders restarted as systemctl restart does it
-# (SIGTERM, wait for the exit, start).
-hold_restart() {
+# _hold_stop: both holders stopped as systemctl stop does it (SIGTERM,
+# then wait for the exit: they release what they hold first).
+_hold_stop() {
 	local pid
 	for pid in "${HOLD_PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
 	for pid in "${HOLD_PIDS[@]}"; do wait "$pid" || echo "modes: holder $pid exited with $?"; done
 	HOLD_PIDS=()
+}
+
+# hold_restart: both holders restarted as systemctl restart does it.
+hold_restart() {
+	_hold_stop
 	_hold_start
 }
 
 mode_order_down() {
-	local pid
-	for pid in "${HOLD_PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-	for pid in "${HOLD_PIDS[@]}"; do wait "$pid" || echo "modes: holder $pid exited with $?"; done
-	HOLD_PIDS=()
+	_hold_stop
 	mode_dupgre_down
 	_set_eliminate client drop
 	_set_eliminate primary monitor
