@@ -66,14 +66,17 @@ r=$(stream_end)
 echo "     $r (held $held when killed; ordering again after $(((t1 - t0) / 1000000)) ms)"
 # Until the program sees the beat gone (or the next run's: ~200 ms here,
 # HOLD_STALE_NS at most), the rule's bypass passes what it marks unordered,
-# and the copies of the gaps the crash dropped come too late: a kernel
-# receiver drops both (fail-open). Bounded by what arrives in 500 ms.
-check "the crash window: at most 250 packets unordered (duplicate + late)" \
-	test $(($(field .duplicate "$r") + $(field .late "$r"))) -le 250
+# and path B's copies of every gap open at the crash (B is 500 ms behind)
+# come too late: a kernel receiver drops both (fail-open). Bounded by what
+# arrives in the crash window plus path B's delay (800 ms at 500/s; measured
+# 39-253 in 10 runs beside another three-site test).
+check "the crash window: at most 400 packets unordered (duplicate + late)" \
+	test $(($(field .duplicate "$r") + $(field .late "$r"))) -le 400
 check "ordering resumed within a second of the crash" test $(((t1 - t0) / 1000000)) -lt 1000
 check "the program took the dead holder's stream back" test "$(elim holder_gone)" -gt "$gone_before"
-check "a crash loses what was queued, little more: lost at most held + 100" \
-	test "$(field .lost "$r")" -le $((held + 100))
+# What was queued, and path A's 10 % for the window and path B's delay.
+check "a crash loses what was queued, little more: lost at most held + 200" \
+	test "$(field .lost "$r")" -le $((held + 200))
 
 echo "# eliminate removed and added again under traffic, packets held"
 stream_start "$COUNT"
