@@ -410,15 +410,13 @@ private:
 		draining_ = true;
 		int64_t start = now_us(), quiet_since = -1;
 		constexpr int64_t limit_us = 2000000, quiet_us = 20000;
-		if (maps_) {
+		if (maps_)
 			write_info(start);
-			release_all_held(start);
-		}
 		for (int64_t now = start; now - start < limit_us; now = now_us()) {
+			// What is held goes at once; step() sends the verdicts and
+			// hands the streams back, with what it reads meanwhile.
+			release_all_held(now);
 			bool came = step(now, 5);
-			release_all_held(now_us());
-			send_verdicts();
-			hand_back();
 			if (now_us() - last_info_us_ >= static_cast<int64_t>(HOLD_BEAT_NS / 1000))
 				write_info(now_us());
 			if (came || held_ || waiting_in_queue() != 0) {
@@ -435,8 +433,7 @@ private:
 			hold_info info{};  // a beat of 0: stopped
 			__u32 zero = 0;
 			bpf_map_update_elem(maps_.hold_info.get(), &zero, &info, BPF_ANY);
-			write_row(maps_.hold_stats.get(), stats_.c, HOLD_COUNTER_MAX);
-			write_row(maps_.hold_times.get(), stats_.times, HOLD_TIME_ROW_LEN);
+			write_counters();
 		}
 	}
 	void release_all_held(int64_t now)
@@ -473,6 +470,10 @@ private:
 		}
 		update_wait(now);
 		write_info(now);
+		write_counters();
+	}
+	void write_counters()
+	{
 		write_row(maps_.hold_stats.get(), stats_.c, HOLD_COUNTER_MAX);
 		write_row(maps_.hold_times.get(), stats_.times, HOLD_TIME_ROW_LEN);
 	}
