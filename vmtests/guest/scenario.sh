@@ -266,14 +266,24 @@ scenario_kernel() {
 
 # Row 1 again, the holders restarted half way through as systemctl restart
 # does it: what they held is released before they stop, and the new runs
-# order from what was delivered (recorded as scenario kernel-restart).
+# order from what was delivered (recorded as scenario kernel-restart, with
+# how long the holders took to stop and to run again: the gaps of that
+# time pass unordered).
 _restart_row() {
+	local t0 stop_ms restart_ms
 	set_row 1
 	measure_start
 	sleep $((PACKETS / RATE / 2))
-	hold_restart
+	t0=$(date +%s%N)
+	_hold_stop
+	stop_ms=$((($(date +%s%N) - t0) / 1000000))
+	_hold_start
+	restart_ms=$((($(date +%s%N) - t0) / 1000000))
+	echo "scenario: kernel-restart: holders stopped after $stop_ms ms, running again after $restart_ms ms"
 	measure_finish
-	record kernel-restart 1 order kernel
+	record kernel-restart 1 order kernel "$(jq -nc --argjson s "$stop_ms" --argjson r "$restart_ms" \
+		'{stop_ms: $s, restart_ms: $r,
+		  note: "the holders stopped \($s) ms after SIGTERM and ran again \($r) ms after it; the gaps of that time passed unordered"}')"
 }
 
 # The first non-ppp transport in TRANSPORTS (for dual-nat and dual-flap).
