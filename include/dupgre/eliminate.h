@@ -172,7 +172,7 @@ DUPGRE_ASSERT_SIZE(struct elim_slot, 376 + 8 * ELIM_STREAM_COUNTERS);
  * that fills a gap must reach it before anything after the gap. While a
  * stream has no gap, its packets pass in order at no cost. A packet after a
  * gap is marked (skb->mark = ELIM_ORDER_MARK | index) and a netfilter rule
- * (raw PREROUTING, NFQUEUE ELIM_ORDER_QUEUE, --queue-bypass) hands it to the
+ * (prerouting at raw priority, NFQUEUE ELIM_ORDER_QUEUE with bypass) hands it to the
  * holder, `dupgre-ctl hold`, which keeps it in the kernel and gives the
  * verdicts in sequence order: at once when the gap fills, or when the wait
  * has passed. Every later packet of the stream goes the same way until the

@@ -92,12 +92,11 @@ void check_order(std::vector<CheckResult> &out, const std::vector<ElimPath> &pat
 		out.push_back({false, "holder (order mode): not running: packets after a gap pass unordered",
 			       "start the holder: systemctl start dupgre-hold (OpenWrt: /etc/init.d/dupgre-hold start), "
 			       "or dupgre-ctl hold"});
-	if (nfqueue_rule_present(order_rule))
-		out.push_back({true, "order rule: iptables raw PREROUTING hands marked packets to NFQUEUE " +
+	if (auto where = nfqueue_rule_where(order_rule))
+		out.push_back({true, "order rule: " + *where + " hands marked packets to NFQUEUE " +
 					     std::to_string(ELIM_ORDER_QUEUE), ""});
 	else
-		out.push_back({false, "order rule: missing from iptables raw PREROUTING (a firewall flush?): "
-				      "packets after a gap pass unordered",
+		out.push_back({false, "order rule: missing (a firewall flush?): packets after a gap pass unordered",
 			       "dupgre-ctl eliminate add --dev " + order->name +
 				       " --mode order (re-adds it; or restart the holder, which puts it back)"});
 }

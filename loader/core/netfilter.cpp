@@ -28,26 +28,38 @@ std::string hex(uint32_t v)
 	return buf;
 }
 
-// iptables -w -t raw ACTION PREROUTING <the rule>: its exit status, or -1
-// when iptables cannot be run at all. No shell, fixed arguments.
-int iptables(const char *action, const NfqueueRule &r)
+// Runs a tool (no shell, fixed arguments) and returns its exit status, or -1
+// when it cannot be run at all; its stdout goes to *out if given. Its own
+// messages would break the one-line error rule: stderr goes nowhere.
+int run(std::vector<std::string> args, std::string *out = nullptr)
 {
-	std::vector<std::string> args = {"iptables", "-w", "-t", "raw", action, "PREROUTING",
-					 "-m", "mark", "--mark", hex(r.mark) + "/" + hex(r.mask),
-					 "-m", "comment", "--comment", "dupgre order stage",
-					 "-j", "NFQUEUE", "--queue-num", std::to_string(r.queue), "--queue-bypass"};
 	std::vector<char *> argv;
 	for (auto &a : args)
 		argv.push_back(a.data());
 	argv.push_back(nullptr);
+	int pipefd[2] = {-1, -1};
+	if (out && pipe2(pipefd, O_CLOEXEC) < 0)
+		return -1;
 	posix_spawn_file_actions_t fa;
 	posix_spawn_file_actions_init(&fa);
-	// iptables' own messages would break the one-line error rule.
-	posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+	if (out)
+		posix_spawn_file_actions_adddup2(&fa, pipefd[1], STDOUT_FILENO);
+	else
+		posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
 	posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
 	pid_t pid;
-	int err = posix_spawnp(&pid, "iptables", &fa, nullptr, argv.data(), environ);
+	int err = posix_spawnp(&pid, argv[0], &fa, nullptr, argv.data(), environ);
 	posix_spawn_file_actions_destroy(&fa);
+	if (out) {
+		close(pipefd[1]);
+		char buf[4096];
+		for (ssize_t n; !err && (n = read(pipefd[0], buf, sizeof(buf))) != 0;)
+			if (n > 0)
+				out->append(buf, static_cast<size_t>(n));
+			else if (errno != EINTR)
+				break;
+		close(pipefd[0]);
+	}
 	if (err)
 		return -1;
 	int status;
@@ -57,30 +69,70 @@ int iptables(const char *action, const NfqueueRule &r)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+// The comment names the rule in both ways of writing it.
+constexpr const char *rule_comment = "dupgre order stage";
+
+// nft: table ip dupgre, chain order, one rule. Each command is one
+// transaction: the chain is made and filled at once, or not at all.
+std::string nft_rule(const NfqueueRule &r)
+{
+	return "meta mark & " + hex(r.mask) + " == " + hex(r.mark) + " counter queue num " +
+	       std::to_string(r.queue) + " bypass comment \"" + rule_comment + "\"";
+}
+int nft_add(const NfqueueRule &r)
+{
+	return run({"nft", "add table ip dupgre; "
+			   "add chain ip dupgre order { type filter hook prerouting priority raw; policy accept; }; "
+			   "flush chain ip dupgre order; "
+			   "add rule ip dupgre order " + nft_rule(r)});
+}
+bool nft_present()
+{
+	std::string out;
+	return run({"nft", "list", "chain", "ip", "dupgre", "order"}, &out) == 0 &&
+	       out.find(std::string("comment \"") + rule_comment + "\"") != std::string::npos;
+}
+
+// iptables -w -t raw ACTION PREROUTING <the rule>.
+int iptables(const char *action, const NfqueueRule &r)
+{
+	return run({"iptables", "-w", "-t", "raw", action, "PREROUTING", "-m", "mark", "--mark",
+		    hex(r.mark) + "/" + hex(r.mask), "-m", "comment", "--comment", rule_comment, "-j", "NFQUEUE",
+		    "--queue-num", std::to_string(r.queue), "--queue-bypass"});
+}
+
 }  // namespace
 
-bool nfqueue_rule_present(const NfqueueRule &rule)
+std::optional<std::string> nfqueue_rule_where(const NfqueueRule &rule)
 {
-	return iptables("-C", rule) == 0;
+	if (nft_present())
+		return "nft table ip dupgre, chain order";
+	if (iptables("-C", rule) == 0)
+		return "iptables raw PREROUTING";
+	return std::nullopt;
 }
 
 bool nfqueue_rule_add(const NfqueueRule &rule)
 {
-	if (nfqueue_rule_present(rule))
+	if (nfqueue_rule_where(rule))
 		return false;
-	int rc = iptables("-I", rule);
-	if (rc == -1)
-		throw Error("order mode needs iptables (with the NFQUEUE target) to hand packets to the holder");
-	if (rc != 0)
-		throw Error("iptables could not add the order stage's NFQUEUE rule (raw PREROUTING): "
-			    "the kernel needs nfnetlink_queue and xt_NFQUEUE, xt_mark, xt_comment");
-	return true;
+	int nft = nft_add(rule);
+	if (nft == 0)
+		return true;
+	int ipt = iptables("-I", rule);
+	if (ipt == 0)
+		return true;
+	if (nft == -1 && ipt == -1)
+		throw Error("order mode needs nft (nftables) or iptables to hand packets to the holder");
+	throw Error("neither nft nor iptables could add the order stage's NFQUEUE rule: the kernel needs "
+		    "nfnetlink_queue and nft_queue (or xt_NFQUEUE, xt_mark, xt_comment)");
 }
 
 void nfqueue_rule_remove(const NfqueueRule &rule)
 {
+	run({"nft", "delete", "table", "ip", "dupgre"});
 	// Once more than enough: -D removes one copy per call.
-	for (int i = 0; i < 8 && nfqueue_rule_present(rule); i++)
+	for (int i = 0; i < 8 && iptables("-C", rule) == 0; i++)
 		if (iptables("-D", rule) != 0)
 			break;
 }

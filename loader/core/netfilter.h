@@ -1,14 +1,19 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 // The one netfilter rule dupgre needs: order mode hands marked packets to
-// the holder's NFQUEUE. Managed with the iptables command (iptables-nft
-// or legacy, whichever the system has), the interface both Debian and
-// OpenWrt (package iptables-nft, iptables-mod-nfqueue) ship; its
-// --queue-bypass lets packets through when no holder listens.
+// the holder's NFQUEUE, letting them through when no holder listens
+// (bypass). Two ways to write it, tried in this order:
+//  - nft: a chain of dupgre's own (table ip dupgre, chain order, hooked
+//    at prerouting priority raw). What OpenWrt's fw4 users expect: fw4
+//    rebuilds only its inet fw4 table, and kmod-nft-queue is the only
+//    package it needs;
+//  - iptables (iptables-nft or legacy): raw PREROUTING, for kernels or
+//    systems without nft's queue expression (nft_queue).
 #pragma once
 
 #include <cstdint>
 #include <istream>
 #include <optional>
+#include <string>
 
 namespace dupgre {
 
@@ -17,12 +22,13 @@ struct NfqueueRule {
 	uint16_t queue;
 };
 
-// Both idempotent; add() returns whether it had to add the rule, remove()
-// is quiet when the rule (or iptables) is absent. The rule's owner calls
-// them (EliminateState::ensure_order_rule), nobody else.
+// All idempotent; add() returns whether it had to add the rule (by the
+// first way that works), remove() takes it out of both and is quiet when it
+// (or the tool) is absent, where() names the place it is in, if any. The
+// rule's owner calls them (EliminateState::ensure_order_rule), and check.
 bool nfqueue_rule_add(const NfqueueRule &rule);
 void nfqueue_rule_remove(const NfqueueRule &rule);
-bool nfqueue_rule_present(const NfqueueRule &rule);
+std::optional<std::string> nfqueue_rule_where(const NfqueueRule &rule);
 
 // A queue as the kernel counts it: a line of /proc/net/netfilter/
 // nfnetlink_queue (net/netfilter/nfnetlink_queue.c, seq_show), which lists

@@ -28,8 +28,9 @@ bool OrderRuleKeeper::run(int64_t now_us, bool readable)
 		}
 		bool restored = EliminateState().ensure_order_rule();
 		if (restored)
-			std::cerr << "dupgre-ctl hold: the order stage's NFQUEUE rule (iptables raw PREROUTING) "
-				     "was gone, a firewall flush: put it back\n";
+			std::cerr << "dupgre-ctl hold: the order stage's NFQUEUE rule was gone, a firewall flush: "
+				     "put it back ("
+				  << nfqueue_rule_where(order_rule).value_or("?") << ")\n";
 		failed_.clear();
 		return restored;
 	} catch (const Error &e) {

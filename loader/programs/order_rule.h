@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 // The running holder keeps the order stage's NFQUEUE rule in place: a
-// firewall flush (nft flush ruleset, iptables -t raw -F, OpenWrt's fw4 on
-// a reload or stop, which deletes iptables-nft's tables too) removes it,
+// firewall flush (nft flush ruleset, iptables -t raw -F, OpenWrt's
+// firewall stop, which deletes every nft table) removes it,
 // and without it packets after a gap pass unordered while the holder
 // waits for them in vain.
 #pragma once

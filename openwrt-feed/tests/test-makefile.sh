@@ -54,9 +54,11 @@ for d in bpf-headers bpftool/host cli11 nlohmannjson; do
 	check "PKG_BUILD_DEPENDS has $d" has " $(val "$info" PKG_BUILD_DEPENDS) " " $d "
 done
 deps=" $(val "$info" DEPENDS/dupgre) "
-for d in +libbpf +libstdcpp +kmod-sched-core +kmod-sched-bpf @HAS_BPF_TOOLCHAIN; do
+for d in +libbpf +libstdcpp +kmod-sched-core +kmod-sched-bpf @HAS_BPF_TOOLCHAIN +kmod-nft-queue; do
 	check "dupgre DEPENDS has $d" has "$deps" " $d "
 done
+check "the order stage's rule needs no iptables (fw4: an nft chain of dupgre's own)" \
+	test "$(grep -c iptables <<<"$deps")" = 0
 check "collector package depends on dupgre and the exporter" \
 	has "$(val "$info" DEPENDS/prometheus-node-exporter-lua-dupgre)" "+dupgre +prometheus-node-exporter-lua"
 check "conffiles: /etc/config/dupgre" test "$(val "$info" CONFFILES/dupgre)" = /etc/config/dupgre

@@ -279,15 +279,35 @@ _hold_start() {
 			sleep 0.2
 		done
 		[ "$i" -lt 50 ] || { echo "modes: the holder in $ns is not running" >&2; return 1; }
-		nsx $ns iptables -t raw -S PREROUTING
 	done
 }
 
+# _order_rule_in_nft NS: the queue rule is dupgre's own nft chain (the way
+# OpenWrt's fw4 wants it; this kernel has nft_queue), not an iptables rule.
+_order_rule_in_nft() {
+	nsx $1 nft list chain ip dupgre order | grep -q 'queue.* 13.*comment "dupgre order stage"' &&
+		! nsx $1 iptables -t raw -S PREROUTING | grep -q 'dupgre order stage'
+}
+
 mode_order_up() {
+	local ns i
 	_set_eliminate client order
 	_set_eliminate primary order
 	mode_dupgre_up
 	_hold_start
+	# A firewall flush (fw4 flush, /etc/init.d/firewall stop) under the
+	# client's holder: it puts its nft rule back.
+	nsx client nft list ruleset
+	for ns in client primary; do
+		_order_rule_in_nft $ns || { echo "modes: no nft queue rule in $ns" >&2; return 1; }
+	done
+	nsx client nft flush ruleset
+	for ((i = 0; i < 50; i++)); do
+		_order_rule_in_nft client && break
+		sleep 0.1
+	done
+	[ "$i" -lt 50 ] || { echo "modes: the client's holder did not put its nft rule back within 5 s" >&2; return 1; }
+	echo "modes: the client's holder put its nft rule back $((i * 100)) ms after nft flush ruleset"
 }
 
 # _hold_stop: both holders stopped as systemctl stop does it (SIGTERM,
@@ -297,12 +317,6 @@ _hold_stop() {
 	for pid in "${HOLD_PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
 	for pid in "${HOLD_PIDS[@]}"; do wait "$pid" || echo "modes: holder $pid exited with $?"; done
 	HOLD_PIDS=()
-}
-
-# hold_restart: both holders restarted as systemctl restart does it.
-hold_restart() {
-	_hold_stop
-	_hold_start
 }
 
 mode_order_down() {
