@@ -368,8 +368,10 @@ HoldReport EliminateState::hold() const
 	timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	auto now_ns = static_cast<__u64>(ts.tv_sec) * 1000000000ull + static_cast<__u64>(ts.tv_nsec);
-	// The holder writes ten times a second.
-	h.running = h.info.heartbeat_ns && now_ns - h.info.heartbeat_ns < 2000000000ull;
+	// As the program sees it (read_holder() in eliminate.bpf.c): a beat within
+	// HOLD_STALE_NS, signed since the holder may have read the clock later.
+	h.running = h.info.heartbeat_ns &&
+		    static_cast<__s64>(now_ns - h.info.heartbeat_ns) < static_cast<__s64>(HOLD_STALE_NS);
 	auto c = sum_percpu_row(open_pinned(pin("hold_stats")).get(), &zero, HOLD_COUNTER_MAX);
 	std::copy(c.begin(), c.end(), h.counters.begin());
 	auto t = sum_percpu_row(open_pinned(pin("hold_times")).get(), &zero, HOLD_TIME_ROW_LEN);

@@ -76,8 +76,11 @@ public:
 
 	void run(const volatile sig_atomic_t &stop)
 	{
-		maps_.refresh();
-		int64_t last_tick = 0;
+		// Beat first: the program hands over gaps from the first beat on,
+		// and the rule's first look (nft, iptables: whole processes, slow
+		// on a small router) can wait until that is done.
+		int64_t last_tick = now_us();
+		tick(last_tick);
 		while (!stop) {
 			int64_t now = now_us();
 			int timeout_ms = static_cast<int>(std::clamp<int64_t>((next_deadline(now) - now + 999) / 1000, 0, 100));
