@@ -314,10 +314,23 @@ void cmd_eliminate_add(const GlobalOptions &g, const EliminateOptions &o)
 	std::optional<ElimTunnel> tunnel;
 	if (!o.tunnel.empty())
 		tunnel = parse_elim_tunnel(o.tunnel);
+	auto before = EliminateState().settings();
 	EliminateState().add(dev, mode, o.window, o.reset_ms, wait_ms, tunnel, o.port);
 	if (o.set_rp_filter)
 		relax_rp_filter(dev.name);
 	auto running = EliminateState().settings();
+	// Every path receives copies of the same streams, so one mode is right
+	// for all; changing it from one path changes it for the others, said.
+	if (before && running && before->mode != running->mode) {
+		std::string others;
+		for (const ElimPath &p : EliminateState().paths())
+			if (p.name != dev.name)
+				others += (others.empty() ? "" : ", ") + p.name;
+		if (!others.empty())
+			std::cerr << "dupgre-ctl: note: mode " << mode_name(running->mode) << " (was "
+				  << mode_name(before->mode) << ") now applies to " << others
+				  << " too: every path carries copies of the same streams\n";
+	}
 	// The wait for a holder must not keep other commands (hooks) waiting.
 	lock.reset();
 	if (running && running->mode == ElimMode::order && !holder_runs())

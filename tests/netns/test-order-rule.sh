@@ -141,4 +141,17 @@ in_ns "$NS" $FIXCMD 2>"$TMP/add.err"
 check "the fix puts the rule back" rule_present
 check "... and warns again that no holder runs" grep -q "no holder runs" "$TMP/add.err"
 
+echo "# a second path with another mode"
+ctl "$NS" eliminate add --dev v1 --mode drop 2>"$TMP/add.err"
+check "the new mode applies to the first path too, and eliminate add says so in one line" \
+	grep -qx "dupgre-ctl: note: mode drop (was order) now applies to v0 too: every path carries copies of the same streams" \
+	"$TMP/add.err"
+check_eq "status -j: both paths drop" '[["v0","drop"],["v1","drop"]]' \
+	"$(ctl "$NS" -j status | jq -c '[.eliminate[] | [.device, .mode]]')"
+RC=0
+rule_present || RC=$?
+check "out of order mode, the rule is gone" test "$RC" != 0
+ctl "$NS" eliminate add --dev v1 --mode drop 2>"$TMP/add.err"
+check "the same mode again: nothing to say" test ! -s "$TMP/add.err"
+
 finish
