@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "cli/check.h"
-#include "cli/config.h"
+#include "site/config.h"
 
 namespace dupgre {
 

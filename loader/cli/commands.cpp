@@ -7,7 +7,7 @@
 #include <optional>
 #include <thread>
 
-#include "cli/config.h"
+#include "site/config.h"
 #include "cli/hook.h"
 #include "cli/report.h"
 #include "cli/textfile.h"

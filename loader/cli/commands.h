@@ -64,6 +64,10 @@ struct TopOptions {
 struct HoldOptions {
 	unsigned queue_len = 8192, max_held_stream = 2048, max_held = 8192;
 };
+struct ApplyOptions {
+	bool dry_run = false;
+	std::vector<std::string> down;  // devices going away (still up during ip-down, if-down)
+};
 struct HookOptions {
 	std::string event;
 	std::vector<std::string> args;  // pppd's, or link-up/link-down's DEV
@@ -100,6 +104,9 @@ void cmd_config(const GlobalOptions &g);
 void cmd_flush(const GlobalOptions &g);
 // Runs the order stage's holder until SIGTERM or SIGINT.
 void cmd_hold(const GlobalOptions &g, const HoldOptions &o);
+// apply.cpp: the site made to match the configuration; CheckFailed when
+// a step failed (each said).
+void cmd_apply(const GlobalOptions &g, const ApplyOptions &o);
 // Never throws, whatever goes wrong: pppd, ifupdown or systemd must not fail the link.
 void cmd_hook(const GlobalOptions &g, const HookOptions &o);
 

@@ -100,11 +100,9 @@ Ipv4 ipparam_address(const PppLink &link)
 // PPTP peers are IPv4 (config refuses an IPv6 primary with PPTP).
 Ipv4 ipv4_of(const IpAddr &a)
 {
-	if (!a.is_ipv4())
-		throw Error(a.str() + " is IPv6: PPTP peers are IPv4 only");
-	Ipv4 v;
-	std::memcpy(&v.be, a.bytes.data() + 12, 4);
-	return v;
+	if (auto v = a.ipv4())
+		return *v;
+	throw Error(a.str() + " is IPv6: PPTP peers are IPv4 only");
 }
 
 bool remote_in(const std::optional<Cidr> &range, const PppLink &link)

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "cli/config.h"
+#include "site/config.h"
 
 namespace dupgre {
 

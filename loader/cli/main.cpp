@@ -15,7 +15,7 @@
 #include <string>
 
 #include "cli/commands.h"
-#include "cli/config.h"
+#include "site/config.h"
 #include "cli/report.h"
 #include "core/error.h"
 
@@ -251,6 +251,13 @@ int main(int argc, char **argv)
 	c->add_option("--max-held-stream", hold.max_held_stream, "packets held per stream before its gap is skipped early")
 		->capture_default_str()
 		->check(CLI::Range(16u, 65536u));
+
+	ApplyOptions apply;
+	c = commands.add(&app, "apply", "make this site match --config: what is missing set up, what the "
+					"configuration no longer wants undone; idempotent",
+			 cmd_apply, apply);
+	c->add_flag("--dry-run", apply.dry_run, "print the plan, change nothing");
+	c->add_option("--down", apply.down, "a device going away (pppd's ip-down, ifupdown's if-down: still up)");
 
 	HookOptions hook;
 	c = commands.add(&app, "hook", "apply the configuration to a link: from pppd (ip-pre-up, ip-up, ip-down) or "

@@ -57,6 +57,15 @@ IpAddr IpAddr::from_ipv4(Ipv4 a)
 	return out;
 }
 
+std::optional<Ipv4> IpAddr::ipv4() const
+{
+	if (!is_ipv4())
+		return std::nullopt;
+	Ipv4 v;
+	memcpy(&v.be, &bytes[12], 4);
+	return v;
+}
+
 bool IpAddr::is_ipv4() const
 {
 	static const uint8_t prefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};

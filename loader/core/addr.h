@@ -3,6 +3,7 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -30,6 +31,7 @@ struct IpAddr {
 	std::array<uint8_t, 16> bytes{};
 	static IpAddr from_ipv4(Ipv4 a);
 	bool is_ipv4() const;  // IPv4-mapped
+	std::optional<Ipv4> ipv4() const;  // the IPv4 address, if it is one
 	// Could be a peer's address: IPv4 as Ipv4::is_unicast; IPv6 not ::,
 	// ::1, multicast (ff00::/8) or link-local (fe80::/10, needs a zone).
 	bool is_unicast() const;

@@ -1,21 +1,13 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 #include "core/netfilter.h"
 
-#include <fcntl.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <cerrno>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
 #include <string>
-#include <vector>
 
 #include "core/error.h"
-
-extern char **environ;
+#include "core/spawn.h"
 
 namespace dupgre {
 
@@ -26,47 +18,6 @@ std::string hex(uint32_t v)
 	char buf[16];
 	snprintf(buf, sizeof(buf), "0x%08x", v);
 	return buf;
-}
-
-// Runs a tool (no shell, fixed arguments) and returns its exit status, or -1
-// when it cannot be run at all; its stdout goes to *out if given. Its own
-// messages would break the one-line error rule: stderr goes nowhere.
-int run(std::vector<std::string> args, std::string *out = nullptr)
-{
-	std::vector<char *> argv;
-	for (auto &a : args)
-		argv.push_back(a.data());
-	argv.push_back(nullptr);
-	int pipefd[2] = {-1, -1};
-	if (out && pipe2(pipefd, O_CLOEXEC) < 0)
-		return -1;
-	posix_spawn_file_actions_t fa;
-	posix_spawn_file_actions_init(&fa);
-	if (out)
-		posix_spawn_file_actions_adddup2(&fa, pipefd[1], STDOUT_FILENO);
-	else
-		posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
-	posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
-	pid_t pid;
-	int err = posix_spawnp(&pid, argv[0], &fa, nullptr, argv.data(), environ);
-	posix_spawn_file_actions_destroy(&fa);
-	if (out) {
-		close(pipefd[1]);
-		char buf[4096];
-		for (ssize_t n; !err && (n = read(pipefd[0], buf, sizeof(buf))) != 0;)
-			if (n > 0)
-				out->append(buf, static_cast<size_t>(n));
-			else if (errno != EINTR)
-				break;
-		close(pipefd[0]);
-	}
-	if (err)
-		return -1;
-	int status;
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return -1;
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
 // The comment names the rule in both ways of writing it.
@@ -81,7 +32,7 @@ std::string nft_rule(const NfqueueRule &r)
 }
 int nft_add(const NfqueueRule &r)
 {
-	return run({"nft", "add table ip dupgre; "
+	return run_tool({"nft", "add table ip dupgre; "
 			   "add chain ip dupgre order { type filter hook prerouting priority raw; policy accept; }; "
 			   "flush chain ip dupgre order; "
 			   "add rule ip dupgre order " + nft_rule(r)});
@@ -89,14 +40,14 @@ int nft_add(const NfqueueRule &r)
 bool nft_present()
 {
 	std::string out;
-	return run({"nft", "list", "chain", "ip", "dupgre", "order"}, &out) == 0 &&
+	return run_tool({"nft", "list", "chain", "ip", "dupgre", "order"}, &out) == 0 &&
 	       out.find(std::string("comment \"") + rule_comment + "\"") != std::string::npos;
 }
 
 // iptables -w -t raw ACTION PREROUTING <the rule>.
 int iptables(const char *action, const NfqueueRule &r)
 {
-	return run({"iptables", "-w", "-t", "raw", action, "PREROUTING", "-m", "mark", "--mark",
+	return run_tool({"iptables", "-w", "-t", "raw", action, "PREROUTING", "-m", "mark", "--mark",
 		    hex(r.mark) + "/" + hex(r.mask), "-m", "comment", "--comment", rule_comment, "-j", "NFQUEUE",
 		    "--queue-num", std::to_string(r.queue), "--queue-bypass"});
 }
@@ -130,7 +81,7 @@ bool nfqueue_rule_add(const NfqueueRule &rule)
 
 void nfqueue_rule_remove(const NfqueueRule &rule)
 {
-	run({"nft", "delete", "table", "ip", "dupgre"});
+	run_tool({"nft", "delete", "table", "ip", "dupgre"});
 	// Once more than enough: -D removes one copy per call.
 	for (int i = 0; i < 8 && iptables("-C", rule) == 0; i++)
 		if (iptables("-D", rule) != 0)

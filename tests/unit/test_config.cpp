@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "cli/config.h"
+#include "site/config.h"
 #include "core/error.h"
 
 using namespace dupgre;

@@ -1,0 +1,57 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+// `dupgre-ctl apply`: the command line of the site reconciler
+// (site/reconcile.h): the plan, printed or carried out.
+#include <iostream>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.h"
+#include "core/error.h"
+#include "core/lock.h"
+#include "site/reconcile.h"
+
+namespace dupgre {
+
+void cmd_apply(const GlobalOptions &g, const ApplyOptions &o)
+{
+	Config cfg = load_config(g.config);
+	ApplyEvent ev;
+	for (const std::string &dev : o.down) {
+		validate_ifname(dev);
+		ev.down.insert(dev);
+	}
+	StateLock lock(StateLock::Mode::exclusive);
+	std::vector<PlanStep> plan = make_plan(cfg, read_running(cfg, ev), ev);
+	// Each step on its own: one that fails is said, and the rest still run
+	// (a link's hook must get as far as it can).
+	nlohmann::json steps = nlohmann::json::array();
+	int failed = 0;
+	for (PlanStep &s : plan) {
+		nlohmann::json j = {{"action", s.action}, {"device", s.dev}, {"detail", s.detail}};
+		std::string error;
+		if (!o.dry_run) {
+			try {
+				s.run();
+			} catch (const std::exception &e) {
+				error = e.what();
+				failed++;
+			}
+		}
+		j["result"] = o.dry_run ? "planned" : error.empty() ? "done" : "failed";
+		if (!error.empty())
+			j["error"] = error;
+		if (!g.json)
+			std::cout << (o.dry_run ? "plan: " : error.empty() ? "done: " : "FAIL: ") << s.text()
+				  << (error.empty() ? "" : ": " + error) << "\n";
+		steps.push_back(std::move(j));
+	}
+	if (g.json)
+		std::cout << nlohmann::json{{"dry_run", o.dry_run}, {"steps", steps}, {"failed", failed}}.dump(g.pretty ? 2 : -1)
+			  << "\n";
+	else if (plan.empty())
+		std::cout << "nothing to do: the site matches " << g.config << "\n";
+	if (failed)
+		throw CheckFailed();  // said above, step by step
+}
+
+}  // namespace dupgre

@@ -1,0 +1,379 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#include "site/reconcile.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+
+#include "core/error.h"
+#include "core/netdev.h"
+#include "core/spawn.h"
+#include "programs/clone.h"
+#include "programs/dnat.h"
+#include "programs/relay.h"
+
+namespace dupgre {
+
+LinkFacts RunningSite::link(const std::string &dev) const
+{
+	auto it = links.find(dev);
+	return it == links.end() ? LinkFacts{} : it->second;
+}
+
+const RunningSite::Clone *RunningSite::clone(const std::string &dev) const
+{
+	for (const Clone &c : clones)
+		if (c.dev == dev)
+			return &c;
+	return nullptr;
+}
+
+std::string PlanStep::text() const
+{
+	return action + (dev.empty() ? "" : " --dev " + dev) + (detail.empty() ? "" : " " + detail);
+}
+
+namespace {
+
+bool wireguard(const Config &c)
+{
+	return c.tunnel == Tunnel::wireguard;
+}
+
+clone_tunnel clone_tunnel_of(const Config &c)
+{
+	return wireguard(c) ? CLONE_TUNNEL_WIREGUARD : CLONE_TUNNEL_PPTP;
+}
+
+// The endpoints whose WireGuard packets are cloned: the client's server,
+// the server's clients, always at the server's port.
+std::vector<Endpoint> wg_endpoints(const Config &c)
+{
+	std::vector<Endpoint> eps;
+	if (c.role == Role::client)
+		eps.push_back({*c.primary, c.tunnel_port});
+	else
+		for (const IpAddr &a : c.clients)
+			eps.push_back({a, c.tunnel_port});
+	return eps;
+}
+
+template <typename T> bool contains(const std::vector<T> &v, const T &x)
+{
+	return std::find(v.begin(), v.end(), x) != v.end();
+}
+
+template <typename T> std::string joined(const std::vector<T> &v)
+{
+	std::string s;
+	for (const T &x : v)
+		s += (s.empty() ? "" : " ") + x.str();
+	return s;
+}
+
+// The plan under construction, in phases that run in this order.
+class Planner {
+public:
+	enum Phase { undo, links, eliminate, clone, holder, phases };
+	void add(Phase p, std::string action, std::string dev, std::string detail, std::function<void()> run)
+	{
+		steps_[p].push_back({std::move(action), std::move(dev), std::move(detail), std::move(run)});
+	}
+	std::vector<PlanStep> done()
+	{
+		std::vector<PlanStep> all;
+		for (auto &phase : steps_)
+			for (auto &s : phase)
+				all.push_back(std::move(s));
+		return all;
+	}
+
+private:
+	std::vector<PlanStep> steps_[phases];
+};
+
+// A link where copies arrive: its MTU, and rp_filter no stricter than loose.
+void arrival_link(Planner &p, const Config &c, const RunningSite &r, const std::string &dev)
+{
+	LinkFacts l = r.link(dev);
+	if (c.dual_mtu && l.mtu != c.dual_mtu)
+		p.add(Planner::links, "mtu", dev, std::to_string(c.dual_mtu), [dev, mtu = c.dual_mtu] { set_mtu(dev, mtu); });
+	if (c.rp_filter && l.rp_filter == 1)
+		p.add(Planner::links, "rp_filter", dev, "loose", [dev] { relax_rp_filter(dev); });
+}
+
+// Elimination on `want` (empty: none) with the configuration's mode.
+void plan_eliminate(Planner &p, const Config &c, const RunningSite &r, const std::vector<std::string> &want)
+{
+	for (const auto &[dev, attached] : r.elim_paths)
+		if (!contains(want, dev))
+			p.add(Planner::undo, "eliminate del", dev, "", [dev = dev] { EliminateState().del(dev); });
+	if (want.empty())
+		return;
+	ElimMode mode = parse_mode(c.eliminate);
+	ElimTunnel tunnel = wireguard(c) ? ElimTunnel::wireguard : ElimTunnel::pptp;
+	unsigned port = wireguard(c) ? c.tunnel_port : 0;
+	bool settings_ok = r.elim && r.elim->mode == mode && r.elim->tunnel == tunnel && r.elim->port == port;
+	for (const std::string &dev : want) {
+		auto it = std::find_if(r.elim_paths.begin(), r.elim_paths.end(),
+				       [&](const auto &e) { return e.first == dev; });
+		if (settings_ok && it != r.elim_paths.end() && it->second)
+			continue;
+		std::string detail = std::string("--mode ") + mode_name(mode);
+		if (wireguard(c))
+			detail += " --tunnel wireguard --port " + std::to_string(port);
+		p.add(Planner::eliminate, "eliminate add", dev, detail, [dev, mode, tunnel, port, wg = wireguard(c)] {
+			EliminateState().add(require_device(dev), mode, std::nullopt, std::nullopt, std::nullopt, tunnel,
+					     wg ? std::optional<unsigned>(port) : std::nullopt);
+		});
+	}
+}
+
+// The dual link of a primary or client: the configured device, or for a
+// PPP dual link the ppp device pppd named (the event), else the one the
+// pins record as the clone target while it is up.
+std::string dual_device(const Config &c, const RunningSite &r, const ApplyEvent &ev)
+{
+	if (c.dual != DualKind::ppp)
+		return c.dual_dev;
+	if (!ev.ppp_dual.empty())
+		return ev.ppp_dual;
+	const RunningSite::Clone *cl = r.clone(c.wan);
+	if (cl && !cl->target.empty() && r.link(cl->target).ppp)
+		return cl->target;
+	for (const auto &[dev, attached] : r.elim_paths)
+		if (dev != c.wan && r.link(dev).ppp)
+			return dev;
+	return "";
+}
+
+// Returns whether paths in order mode remain.
+bool plan_site(Planner &p, const Config &c, const RunningSite &r, const ApplyEvent &ev)
+{
+	std::string dual = dual_device(c, r, ev);
+	bool up = r.link(c.wan).up && !dual.empty() && r.link(dual).up;
+	const RunningSite::Clone *cl = r.clone(c.wan);
+	clone_tunnel tunnel = clone_tunnel_of(c);
+
+	// Another device's clone state: an older configuration's WAN.
+	for (const RunningSite::Clone &o : r.clones)
+		if (o.dev != c.wan)
+			p.add(Planner::undo, "detach", o.dev, "", [dev = o.dev] { CloneState(dev).detach(); });
+	for (const std::string &d : r.dnat)
+		if (!up || !c.snat || d != dual)
+			p.add(Planner::undo, "dnat del", d, "", [d] { DnatState(d).detach(); });
+	for (const auto &link : r.relay)
+		p.add(Planner::undo, "relay del", link.first, "", [dev = link.first] { RelayState().del(dev, {}); });
+
+	std::vector<std::string> elim;
+	if (up && c.eliminate != "off")
+		elim = {c.wan, dual};
+	plan_eliminate(p, c, r, elim);
+
+	if (!up) {
+		// A primary keeps its peers for the link's return (clients stay
+		// connected); a client's are made anew then.
+		bool keep = c.role == Role::primary;
+		if (cl && (cl->attached || !keep))
+			p.add(Planner::undo, "detach", c.wan, keep ? "--keep-peers" : "",
+			      [wan = c.wan, keep] { CloneState(wan).detach(keep); });
+		return false;
+	}
+	arrival_link(p, c, r, dual);
+	if (!cl || !cl->attached || cl->target != dual || cl->tunnel != tunnel || cl->snat != c.snat)
+		p.add(Planner::clone, "attach", c.wan, "--clone-to " + dual + " --tunnel " + tunnel_name(c.tunnel),
+		      [wan = c.wan, dual, snat = c.snat, tunnel] {
+			      CloneState st(wan);
+			      // Another tunnel's peers mean nothing to this one.
+			      if (auto have = st.tunnel(); have && *have != tunnel)
+				      st.detach();
+			      st.attach(require_device(wan), require_device(dual), snat, tunnel);
+		      });
+	bool tunnel_kept = cl && cl->tunnel == tunnel;
+	if (wireguard(c)) {
+		std::vector<Endpoint> want = wg_endpoints(c), stale, missing;
+		for (const Endpoint &e : tunnel_kept ? cl->endpoints : std::vector<Endpoint>{})
+			if (!contains(want, e))
+				stale.push_back(e);
+		for (const Endpoint &e : want)
+			if (!tunnel_kept || !contains(cl->endpoints, e))
+				missing.push_back(e);
+		if (!stale.empty())
+			p.add(Planner::clone, "peer del", c.wan, joined(stale),
+			      [wan = c.wan, stale] { CloneState(wan).del_endpoints(stale); });
+		if (!missing.empty())
+			p.add(Planner::clone, "peer add", c.wan, "--tunnel wireguard " + joined(missing),
+			      [wan = c.wan, missing] { CloneState(wan).add_endpoints(require_device(wan), missing); });
+	} else if (c.role == Role::client) {
+		// PPTP peers are IPv4 (the configuration refuses an IPv6 primary).
+		Ipv4 primary = c.primary->ipv4().value_or(Ipv4{});
+		std::vector<Ipv4> stale;
+		for (const Ipv4 &a : tunnel_kept ? cl->peers : std::vector<Ipv4>{})
+			if (!(a == primary))
+				stale.push_back(a);
+		if (!stale.empty())
+			p.add(Planner::clone, "peer del", c.wan, joined(stale),
+			      [wan = c.wan, stale] { CloneState(wan).del_peers(stale); });
+		if (!tunnel_kept || !contains(cl->peers, primary))
+			p.add(Planner::clone, "peer add", c.wan, primary.str(), [wan = c.wan, primary] {
+				CloneState(wan).add_peers(require_device(wan), {primary});
+			});
+	}
+	// (A PPTP primary's peers are its client connections: their hooks add
+	// and remove them.)
+	if (c.snat && !contains(r.dnat, dual))
+		p.add(Planner::clone, "dnat", dual, c.snat->second.str() + "=" + c.snat->first.str(),
+		      [dual, snat = *c.snat] { DnatState(dual).attach(require_device(dual), snat.second, snat.first); });
+	return c.eliminate == "order";
+}
+
+void plan_secondary(Planner &p, const Config &c, const RunningSite &r)
+{
+	for (const RunningSite::Clone &o : r.clones)
+		p.add(Planner::undo, "detach", o.dev, "", [dev = o.dev] { CloneState(dev).detach(); });
+	for (const std::string &d : r.dnat)
+		p.add(Planner::undo, "dnat del", d, "", [d] { DnatState(d).detach(); });
+	plan_eliminate(p, c, r, {});
+
+	for (const auto &[dev, sites] : r.relay) {
+		auto want = std::find_if(c.relay.begin(), c.relay.end(), [&](const auto &l) { return l.first == dev; });
+		if (want != c.relay.end() && r.link(dev).up) {
+			std::vector<IpAddr> stale;
+			for (const IpAddr &a : sites)
+				if (!contains(want->second, a))
+					stale.push_back(a);
+			if (!stale.empty())
+				p.add(Planner::undo, "relay del", dev, joined(stale),
+				      [dev = dev, stale] { RelayState().del(dev, stale); });
+			continue;
+		}
+		// A PPP dual connection's relay comes from its ip-up (its site is
+		// its ipparam): kept while its device is up.
+		if (want == c.relay.end() && c.dual == DualKind::ppp && r.link(dev).ppp && r.link(dev).up)
+			continue;
+		p.add(Planner::undo, "relay del", dev, "", [dev = dev] { RelayState().del(dev, {}); });
+	}
+	for (const auto &[dev, sites] : c.relay) {
+		if (!r.link(dev).up)
+			continue;
+		arrival_link(p, c, r, dev);
+		auto have = std::find_if(r.relay.begin(), r.relay.end(), [&](const auto &l) { return l.first == dev; });
+		std::vector<IpAddr> missing;
+		for (const IpAddr &a : sites)
+			if (have == r.relay.end() || !contains(have->second, a))
+				missing.push_back(a);
+		if (!missing.empty())
+			p.add(Planner::clone, "relay add", dev, joined(missing),
+			      [dev = dev, missing] { RelayState().add(require_device(dev), missing); });
+	}
+}
+
+}  // namespace
+
+std::vector<PlanStep> make_plan(const Config &c, const RunningSite &r, const ApplyEvent &ev)
+{
+	Planner p;
+	// The holder runs while a path is in order mode, and only then.
+	bool order = false;
+	if (c.role == Role::secondary)
+		plan_secondary(p, c, r);
+	else
+		order = plan_site(p, c, r, ev);
+	if (order != r.holder)
+		p.add(Planner::holder, order ? "holder start" : "holder stop", "", "", [order] { holder_service(order); });
+	return p.done();
+}
+
+RunningSite read_running(const Config &c, const ApplyEvent &ev)
+{
+	RunningSite r;
+	std::set<std::string> names = {c.wan, c.dual_dev};
+	for (const std::string &dev : CloneState::devices()) {
+		CloneState st(dev);
+		CloneStatus s = st.status();
+		RunningSite::Clone cl;
+		cl.dev = dev;
+		cl.attached = s.state() == "attached";
+		cl.target = cl.attached ? std::string(s.info.target_name) : "";
+		cl.tunnel = static_cast<clone_tunnel>(s.info.tunnel);
+		if (cl.tunnel == CLONE_TUNNEL_WIREGUARD)
+			cl.endpoints = st.endpoints();
+		else
+			cl.peers = st.peers();
+		if (s.info.snat_private)
+			cl.snat = std::make_pair(Ipv4{s.info.snat_private}, Ipv4{s.info.snat_public});
+		names.insert(dev);
+		names.insert(cl.target);
+		r.clones.push_back(std::move(cl));
+	}
+	EliminateState elim;
+	for (const ElimPath &p : elim.paths()) {
+		r.elim_paths.emplace_back(p.name, p.attached);
+		names.insert(p.name);
+	}
+	r.elim = elim.settings();
+	if (elim.exists())
+		r.holder = elim.hold().running;
+	for (const RelayLink &l : RelayState().links()) {
+		if (l.attached)
+			r.relay.emplace_back(l.name, l.peers);
+		else  // its device went away: undone as one that is down
+			r.relay.emplace_back(l.name, std::vector<IpAddr>{});
+		names.insert(l.name);
+	}
+	for (const auto &link : c.relay)
+		names.insert(link.first);
+	for (const std::string &dev : DnatState::devices())
+		if (DnatState(dev).status().attached) {
+			r.dnat.push_back(dev);
+			names.insert(dev);
+		}
+	if (!ev.ppp_dual.empty())
+		names.insert(ev.ppp_dual);
+	names.erase("");
+	for (const std::string &name : names) {
+		LinkFacts l;
+		if (auto d = find_device(name)) {
+			l.up = d->up && !ev.down.count(name);
+			l.ppp = d->is_ppp();
+			l.mtu = d->mtu;
+			l.rp_filter = effective_rp_filter(name);
+		}
+		r.links[name] = l;
+	}
+	return r;
+}
+
+namespace {
+
+// Whether this process shares its network namespace with PID 1: the
+// services the init system starts run there.
+bool in_init_netns()
+{
+	struct stat self, init;
+	return stat("/proc/self/ns/net", &self) == 0 && stat("/proc/1/ns/net", &init) == 0 &&
+	       self.st_ino == init.st_ino && self.st_dev == init.st_dev;
+}
+
+}  // namespace
+
+void holder_service(bool start)
+{
+	const char *verb = start ? "start" : "stop";
+	if (!in_init_netns())
+		throw Error(std::string("the init system's holder runs in another network namespace: ") +
+			    (start ? "run `dupgre-ctl hold` in this one (supervised)" : "stop the holder you started here"));
+	int rc = -1;
+	if (access("/run/systemd/system", F_OK) == 0)
+		rc = run_tool({"systemctl", "--no-block", verb, "dupgre-hold.service"});
+	else if (access("/etc/init.d/dupgre-hold", X_OK) == 0)
+		rc = run_tool({"/etc/init.d/dupgre-hold", verb});
+	else
+		throw Error("no systemd or procd service runs the holder here: run `dupgre-ctl hold` (supervised)");
+	if (rc != 0)
+		throw Error(std::string("could not ") + verb + " the holder's service (dupgre-hold): exit " +
+			    std::to_string(rc));
+}
+
+}  // namespace dupgre
