@@ -21,34 +21,25 @@ void cmd_apply(const GlobalOptions &g, const ApplyOptions &o)
 		ev.down.insert(dev);
 	}
 	StateLock lock(StateLock::Mode::exclusive);
-	std::vector<PlanStep> plan = make_plan(cfg, read_running(cfg, ev), ev);
-	// Each step on its own: one that fails is said, and the rest still run
-	// (a link's hook must get as far as it can).
+	std::vector<StepResult> results = apply_site(cfg, ev, o.dry_run);
 	nlohmann::json steps = nlohmann::json::array();
 	int failed = 0;
-	for (PlanStep &s : plan) {
-		nlohmann::json j = {{"action", s.action}, {"device", s.dev}, {"detail", s.detail}};
-		std::string error;
-		if (!o.dry_run) {
-			try {
-				s.run();
-			} catch (const std::exception &e) {
-				error = e.what();
-				failed++;
-			}
-		}
-		j["result"] = o.dry_run ? "planned" : error.empty() ? "done" : "failed";
-		if (!error.empty())
-			j["error"] = error;
+	for (const StepResult &r : results) {
+		const PlanStep &s = r.step;
+		failed += !r.error.empty();
+		nlohmann::json j = {{"action", s.action}, {"device", s.dev}, {"detail", s.detail},
+				    {"result", o.dry_run ? "planned" : r.error.empty() ? "done" : "failed"}};
+		if (!r.error.empty())
+			j["error"] = r.error;
 		if (!g.json)
-			std::cout << (o.dry_run ? "plan: " : error.empty() ? "done: " : "FAIL: ") << s.text()
-				  << (error.empty() ? "" : ": " + error) << "\n";
+			std::cout << (o.dry_run ? "plan: " : r.error.empty() ? "done: " : "FAIL: ") << s.text()
+				  << (r.error.empty() ? "" : ": " + r.error) << "\n";
 		steps.push_back(std::move(j));
 	}
 	if (g.json)
 		std::cout << nlohmann::json{{"dry_run", o.dry_run}, {"steps", steps}, {"failed", failed}}.dump(g.pretty ? 2 : -1)
 			  << "\n";
-	else if (plan.empty())
+	else if (results.empty())
 		std::cout << "nothing to do: the site matches " << g.config << "\n";
 	if (failed)
 		throw CheckFailed();  // said above, step by step

@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <cstdlib>
-#include <cstring>
 #include <functional>
 #include <iostream>
 
@@ -13,9 +12,9 @@
 #include "core/lock.h"
 #include "core/netdev.h"
 #include "programs/clone.h"
-#include "programs/dnat.h"
 #include "programs/eliminate.h"
 #include "programs/relay.h"
+#include "site/reconcile.h"
 
 namespace dupgre {
 
@@ -78,7 +77,12 @@ public:
 			log_problem(prefix_ + step + ": " + e.what() + "; run `dupgre-ctl check` for the fix");
 		}
 	}
-	// Not a problem: what the hook waits for.
+	void failed(const std::string &step, const std::string &what)
+	{
+		problems_++;
+		log_problem(prefix_ + step + ": " + what + "; run `dupgre-ctl check` for the fix");
+	}
+	// Not a problem: what the hook did, or waits for.
 	void note(const std::string &msg) { log_line(LOG_NOTICE, prefix_ + msg); }
 	int problems() const { return problems_; }
 
@@ -97,14 +101,6 @@ Ipv4 ipparam_address(const PppLink &link)
 	}
 }
 
-// PPTP peers are IPv4 (config refuses an IPv6 primary with PPTP).
-Ipv4 ipv4_of(const IpAddr &a)
-{
-	if (auto v = a.ipv4())
-		return *v;
-	throw Error(a.str() + " is IPv6: PPTP peers are IPv4 only");
-}
-
 bool remote_in(const std::optional<Cidr> &range, const PppLink &link)
 {
 	try {
@@ -119,19 +115,6 @@ bool wireguard(const Config &c)
 	return c.tunnel == Tunnel::wireguard;
 }
 
-// The endpoints whose WireGuard packets are cloned: the client's server,
-// the server's clients, always at the server's port.
-std::vector<Endpoint> wg_endpoints(const Config &c)
-{
-	std::vector<Endpoint> eps;
-	if (c.role == Role::client)
-		eps.push_back({*c.primary, c.tunnel_port});
-	else
-		for (const IpAddr &a : c.clients)
-			eps.push_back({a, c.tunnel_port});
-	return eps;
-}
-
 // MTU and rp_filter on a link where copies arrive.
 void arrival_link_up(Steps &s, const Config &c, const std::string &dev)
 {
@@ -140,92 +123,17 @@ void arrival_link_up(Steps &s, const Config &c, const std::string &dev)
 		s.run("rp_filter", [&] { relax_rp_filter(dev); });
 }
 
-void eliminate_up(Steps &s, const Config &c, const std::string &dual)
+// The reconciler (site/reconcile.h) for one link's event: each step it
+// took is logged, each that failed as a problem; any order of events ends
+// in the state the links up call for.
+int apply_for(Steps &s, const Config &c, const ApplyEvent &ev)
 {
-	if (c.eliminate == "off")
-		return;
-	std::optional<ElimTunnel> tunnel = wireguard(c) ? ElimTunnel::wireguard : ElimTunnel::pptp;
-	std::optional<unsigned> port;
-	if (wireguard(c))
-		port = c.tunnel_port;
-	for (const std::string &dev : {c.wan, dual})
-		s.run("eliminate add --dev " + dev, [&] {
-			EliminateState().add(require_device(dev), parse_mode(c.eliminate), std::nullopt, std::nullopt,
-					     std::nullopt, tunnel, port);
-		});
-}
-
-void eliminate_down(Steps &s, const Config &c, const std::string &dual)
-{
-	if (c.eliminate == "off")
-		return;
-	for (const std::string &dev : {dual, c.wan})
-		s.run("eliminate del --dev " + dev, [&] { EliminateState().del(dev); });
-}
-
-// Cloning WAN -> dual link with the tunnel's profile and peers. The peers
-// the configuration names (the client's primary; a WireGuard primary's
-// clients) are made exactly those: an edited file converges at the next up.
-// A PPTP primary's peers come and go with its client connections.
-void clone_up(Steps &s, const Config &c, const std::string &dual)
-{
-	clone_tunnel tunnel = wireguard(c) ? CLONE_TUNNEL_WIREGUARD : CLONE_TUNNEL_PPTP;
-	s.run("attach --dev " + c.wan + " --clone-to " + dual + " --tunnel " + tunnel_name(c.tunnel), [&] {
-		CloneState st(c.wan);
-		// The tunnel changed in the file: the old tunnel's peers mean nothing.
-		if (auto have = st.tunnel(); have && *have != tunnel)
-			st.detach();
-		st.attach(require_device(c.wan), require_device(dual), c.snat, tunnel);
-	});
-	if (wireguard(c)) {
-		s.run("peer add --dev " + c.wan + " --tunnel wireguard", [&] {
-			CloneState st(c.wan);
-			std::vector<Endpoint> want = wg_endpoints(c), stale;
-			for (const Endpoint &e : st.endpoints())
-				if (std::find(want.begin(), want.end(), e) == want.end())
-					stale.push_back(e);
-			if (!stale.empty())
-				st.del_endpoints(stale);
-			st.add_endpoints(require_device(c.wan), want);
-		});
-	} else if (c.role == Role::client) {
-		s.run("peer add --dev " + c.wan, [&] {
-			CloneState st(c.wan);
-			Ipv4 primary = ipv4_of(*c.primary);
-			std::vector<Ipv4> stale;
-			for (const Ipv4 &p : st.peers())
-				if (!(p == primary))
-					stale.push_back(p);
-			if (!stale.empty())
-				st.del_peers(stale);
-			st.add_peers(require_device(c.wan), {primary});
-		});
-	}
-	if (c.snat)
-		s.run("dnat --dev " + dual, [&] {
-			DnatState(dual).attach(require_device(dual), c.snat->second, c.snat->first);
-		});
-}
-
-// A primary's or client's dual link, up: everything, in the order copies
-// need it (elimination before cloning starts the copies).
-void dual_up(Steps &s, const Config &c, const std::string &dual)
-{
-	arrival_link_up(s, c, dual);
-	eliminate_up(s, c, dual);
-	clone_up(s, c, dual);
-}
-
-void dual_down(Steps &s, const Config &c, const std::string &dual)
-{
-	if (c.role == Role::primary)
-		// The clients stay connected: their peers wait for the link.
-		s.run("detach --keep-peers --dev " + c.wan, [&] { CloneState(c.wan).detach(true); });
-	else
-		s.run("detach --dev " + c.wan, [&] { CloneState(c.wan).detach(); });
-	if (c.snat)
-		s.run("dnat del --dev " + dual, [&] { DnatState(dual).detach(); });
-	eliminate_down(s, c, dual);
+	for (const StepResult &r : apply_site(c, ev, false))
+		if (r.error.empty())
+			s.note(r.step.text());
+		else
+			s.failed(r.step.text(), r.error);
+	return s.problems();
 }
 
 bool is_ppp_dual(const Config &c, const PppLink &link)
@@ -233,27 +141,21 @@ bool is_ppp_dual(const Config &c, const PppLink &link)
 	return c.role != Role::secondary && c.dual == DualKind::ppp && link.ipparam == c.dual_ipparam;
 }
 
-// ip-pre-up of a dual link: the link is not up yet, so nothing arrives by it
-// before its duplicates can be dropped (pptp 1.10's reorder queue stops
-// delivering when a copy of a packet it holds arrives).
-int pre_up_hook(const std::string &event, const PppLink &link, const Config &c)
-{
-	if (!is_ppp_dual(c, link))
-		return 0;
-	Steps s(event, link.iface, "dual link");
-	eliminate_up(s, c, link.iface);
-	return s.problems();
-}
-
-// ip-up/ip-down of a PPTP dual link: the same steps on a primary and a client.
+// ip-pre-up, ip-up and ip-down of a PPTP dual link, on a primary and a
+// client: pppd names the device (nothing else says which ppp device is the
+// dual link). At ip-pre-up it is still down: set up then, nothing arrives
+// by it before its duplicates can be dropped (pptp 1.10's reorder queue
+// stops delivering when a copy of a packet it holds arrives). At ip-down
+// it is still there: the event says it goes.
 int ppp_dual_hook(bool up, const std::string &event, const PppLink &link, const Config &c)
 {
 	Steps s(event, link.iface, "dual link");
-	if (up)
-		dual_up(s, c, link.iface);
-	else
-		dual_down(s, c, link.iface);
-	return s.problems();
+	ApplyEvent ev;
+	ev.ppp_dual = link.iface;
+	ev.ppp_pre_up = event == "ip-pre-up";
+	if (!up)
+		ev.down.insert(link.iface);
+	return apply_for(s, c, ev);
 }
 
 int primary_hook(bool up, const std::string &event, const PppLink &link, const Config &c)
@@ -296,48 +198,28 @@ int client_hook(bool up, const std::string &event, const PppLink &link, const Co
 	return is_ppp_dual(c, link) ? ppp_dual_hook(up, event, link, c) : 0;
 }
 
-int relay_link_hook(bool up, const std::string &event, const std::string &dev, const Config &c)
-{
-	for (const auto &link : c.relay) {
-		// Not a structured binding: C++17 lambdas cannot capture one.
-		const std::vector<IpAddr> &sites = link.second;
-		if (link.first != dev)
-			continue;
-		Steps s(event, dev, "dual link");
-		if (!up) {
-			s.run("relay del --dev " + dev, [&] { RelayState().del(dev, {}); });
-			return s.problems();
-		}
-		if (!find_device(dev)) {
-			s.note(dev + " does not exist (yet): nothing done");
-			return 0;
-		}
-		arrival_link_up(s, c, dev);
-		s.run("relay add --dev " + dev, [&] { RelayState().add(require_device(dev), sites); });
-		return s.problems();
-	}
-	return 0;
-}
-
-// The dual link (dual_dev) or the WAN of a primary or client.
+// link-up/link-down of a device the configuration names: the WAN or dual
+// link of a primary or client, a relay link of a secondary. At link-down
+// (ifupdown's pre-down) the device may still be up: the event says it goes.
 int site_link_hook(bool up, const std::string &event, const std::string &dev, const Config &c)
 {
-	if (c.dual == DualKind::ppp || (dev != c.dual_dev && dev != c.wan))
+	bool relay = std::any_of(c.relay.begin(), c.relay.end(), [&](const auto &l) { return l.first == dev; });
+	bool named = c.role == Role::secondary ? relay : dev == c.wan || (c.dual != DualKind::ppp && dev == c.dual_dev);
+	if (!named)
 		return 0;
-	Steps s(event, dev, dev == c.dual_dev ? "dual link" : "WAN");
-	if (!up) {
-		dual_down(s, c, c.dual_dev);
-		return s.problems();
-	}
-	// Cloning needs both: whichever comes up second sets it all up.
-	for (const std::string &d : {c.wan, c.dual_dev})
-		if (!find_device(d)) {
-			s.note((d == c.wan ? "the WAN " : "the dual link ") + d +
-			       " does not exist yet: set up when its link-up runs");
-			return 0;
-		}
-	dual_up(s, c, c.dual_dev);
-	return s.problems();
+	Steps s(event, dev, c.role == Role::secondary || dev == c.dual_dev ? "dual link" : "WAN");
+	ApplyEvent ev;
+	if (!up)
+		ev.down.insert(dev);
+	// Cloning needs both the WAN and the dual link: say which one it waits for.
+	if (up && c.role != Role::secondary && c.dual != DualKind::ppp)
+		for (const std::string &d : {c.wan, c.dual_dev})
+			if (!find_device(d))
+				s.note((d == c.wan ? "the WAN " : "the dual link ") + d +
+				       " does not exist yet: set up when its link-up runs");
+	if (up && relay && !find_device(dev))
+		s.note(dev + " does not exist (yet)");
+	return apply_for(s, c, ev);
 }
 
 }  // namespace
@@ -348,9 +230,9 @@ int run_hook(const std::string &event, const PppLink &link, const Config &cfg)
 	try {
 		StateLock lock(StateLock::Mode::exclusive);
 		if (event == "ip-pre-up")
-			return pre_up_hook(event, link, cfg);
+			return is_ppp_dual(cfg, link) ? ppp_dual_hook(true, event, link, cfg) : 0;
 		// A WAN that pppd brings up (PPPoE) matters to a dual link it does not.
-		if (cfg.role != Role::secondary && cfg.dual != DualKind::ppp && link.iface == cfg.wan)
+		if (cfg.role != Role::secondary && link.iface == cfg.wan)
 			return site_link_hook(up, event, link.iface, cfg);
 		switch (cfg.role) {
 		case Role::primary:
@@ -371,8 +253,6 @@ int run_link_hook(bool up, const std::string &dev, const Config &cfg)
 	std::string event = up ? "link-up" : "link-down";
 	try {
 		StateLock lock(StateLock::Mode::exclusive);
-		if (cfg.role == Role::secondary)
-			return relay_link_hook(up, event, dev, cfg);
 		return site_link_hook(up, event, dev, cfg);
 	} catch (const std::exception &e) {
 		log_problem(event + " " + dev + ": " + e.what());

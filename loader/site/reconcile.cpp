@@ -152,7 +152,7 @@ std::string dual_device(const Config &c, const RunningSite &r, const ApplyEvent 
 bool plan_site(Planner &p, const Config &c, const RunningSite &r, const ApplyEvent &ev)
 {
 	std::string dual = dual_device(c, r, ev);
-	bool up = r.link(c.wan).up && !dual.empty() && r.link(dual).up;
+	bool up = r.link(c.wan).present && !dual.empty() && r.link(dual).present;
 	const RunningSite::Clone *cl = r.clone(c.wan);
 	clone_tunnel tunnel = clone_tunnel_of(c);
 
@@ -170,6 +170,8 @@ bool plan_site(Planner &p, const Config &c, const RunningSite &r, const ApplyEve
 	if (up && c.eliminate != "off")
 		elim = {c.wan, dual};
 	plan_eliminate(p, c, r, elim);
+	if (up && ev.ppp_pre_up)
+		return c.eliminate == "order";
 
 	if (!up) {
 		// A primary keeps its peers for the link's return (clients stay
@@ -238,7 +240,7 @@ void plan_secondary(Planner &p, const Config &c, const RunningSite &r)
 
 	for (const auto &[dev, sites] : r.relay) {
 		auto want = std::find_if(c.relay.begin(), c.relay.end(), [&](const auto &l) { return l.first == dev; });
-		if (want != c.relay.end() && r.link(dev).up) {
+		if (want != c.relay.end() && r.link(dev).present) {
 			std::vector<IpAddr> stale;
 			for (const IpAddr &a : sites)
 				if (!contains(want->second, a))
@@ -250,12 +252,12 @@ void plan_secondary(Planner &p, const Config &c, const RunningSite &r)
 		}
 		// A PPP dual connection's relay comes from its ip-up (its site is
 		// its ipparam): kept while its device is up.
-		if (want == c.relay.end() && c.dual == DualKind::ppp && r.link(dev).ppp && r.link(dev).up)
+		if (want == c.relay.end() && c.dual == DualKind::ppp && r.link(dev).ppp && r.link(dev).present)
 			continue;
 		p.add(Planner::undo, "relay del", dev, "", [dev = dev] { RelayState().del(dev, {}); });
 	}
 	for (const auto &[dev, sites] : c.relay) {
-		if (!r.link(dev).up)
+		if (!r.link(dev).present)
 			continue;
 		arrival_link(p, c, r, dev);
 		auto have = std::find_if(r.relay.begin(), r.relay.end(), [&](const auto &l) { return l.first == dev; });
@@ -335,7 +337,7 @@ RunningSite read_running(const Config &c, const ApplyEvent &ev)
 	for (const std::string &name : names) {
 		LinkFacts l;
 		if (auto d = find_device(name)) {
-			l.up = d->up && !ev.down.count(name);
+			l.present = !ev.down.count(name);
 			l.ppp = d->is_ppp();
 			l.mtu = d->mtu;
 			l.rp_filter = effective_rp_filter(name);
@@ -343,6 +345,23 @@ RunningSite read_running(const Config &c, const ApplyEvent &ev)
 		r.links[name] = l;
 	}
 	return r;
+}
+
+std::vector<StepResult> apply_site(const Config &c, const ApplyEvent &ev, bool dry_run)
+{
+	std::vector<StepResult> out;
+	for (PlanStep &s : make_plan(c, read_running(c, ev), ev)) {
+		std::string error;
+		if (!dry_run) {
+			try {
+				s.run();
+			} catch (const std::exception &e) {
+				error = e.what();
+			}
+		}
+		out.push_back({std::move(s), std::move(error)});
+	}
+	return out;
 }
 
 namespace {

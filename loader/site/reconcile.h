@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 // `dupgre-ctl apply`: the site made to match its configuration. Level-
-// triggered: what the configuration wants, given the links that are up
+// triggered: what the configuration wants, given the links that are there
 // now, is compared with what runs (the pins are the record), and the
 // difference is the plan; what an older configuration set up and this one
 // does not want is undone. Running the plan and then planning again gives
@@ -22,10 +22,12 @@
 
 namespace dupgre {
 
-// A device as the plan needs it; up is false when it is absent, down, or
-// named as going away by the event that runs apply.
+// A device as the plan needs it. Present: it exists and the event that
+// runs apply does not say it is going away. Not "up": ifupdown's pre-up and
+// pppd's ip-pre-up run while the device is still down, so that nothing
+// arrives by it before its copies can be dropped.
 struct LinkFacts {
-	bool up = false;
+	bool present = false;
 	bool ppp = false;
 	unsigned mtu = 0;
 	int rp_filter = -1;  // effective: 0 off, 1 strict, 2 loose; -1 unknown
@@ -68,6 +70,9 @@ struct PlanStep {
 struct ApplyEvent {
 	std::set<std::string> down;
 	std::string ppp_dual;
+	// pppd's ip-pre-up of ppp_dual: elimination only, cloning at ip-up
+	// (copies into a link that is not up yet would be dropped).
+	bool ppp_pre_up = false;
 };
 
 // The plan: undoing first, then links, elimination, cloning, the holder,
@@ -78,6 +83,16 @@ std::vector<PlanStep> make_plan(const Config &c, const RunningSite &r, const App
 // The site as it runs in this network namespace. The caller holds the
 // StateLock.
 RunningSite read_running(const Config &c, const ApplyEvent &ev = {});
+
+// What apply did with one step: empty error when it was done.
+struct StepResult {
+	PlanStep step;
+	std::string error;
+};
+// The plan for this namespace as it runs now, carried out (unless dry_run)
+// step by step: one that fails is recorded with its error, and the rest
+// still run. The caller holds the StateLock.
+std::vector<StepResult> apply_site(const Config &c, const ApplyEvent &ev, bool dry_run);
 
 // The holder's service, started or stopped by the init system that runs
 // it (systemd, or OpenWrt's procd); throws Error naming what to do where

@@ -30,7 +30,7 @@ Config conf(const std::string &text)
 LinkFacts up(unsigned mtu, bool ppp = false)
 {
 	LinkFacts l;
-	l.up = true;
+	l.present = true;
 	l.ppp = ppp;
 	l.mtu = mtu;
 	l.rp_filter = 0;
@@ -86,7 +86,7 @@ TEST_CASE("a site as the configuration wants it: an empty plan")
 TEST_CASE("a client's dual link down: cloning and elimination undone, peers too")
 {
 	RunningSite r = client_gre_running();
-	r.links["gre1"].up = false;
+	r.links["gre1"].present = false;
 	CHECK(words(conf(client_gre), r) == std::vector<std::string>{
 		"eliminate del --dev eth0", "eliminate del --dev gre1", "detach --dev eth0"});
 }
@@ -166,7 +166,7 @@ TEST_CASE("order mode: every path re-added in it, then the holder started")
 	r.holder = true;
 	CHECK(words(conf(text), r).empty());
 	// The dual link down: no path left in order mode, no holder.
-	r.links["gre1"].up = false;
+	r.links["gre1"].present = false;
 	CHECK(words(conf(text), r).back() == "holder stop");
 }
 
@@ -192,6 +192,11 @@ TEST_CASE("a PPP dual link: the device pppd named, or the one cloned into while 
 	r.links = {{"eth0", up(1500)}, {"ppp1", up(1448, true)}};
 	ApplyEvent ev;
 	ev.ppp_dual = "ppp1";
+	// ip-pre-up: elimination before anything arrives; cloning at ip-up.
+	ev.ppp_pre_up = true;
+	CHECK(words(c, r, ev) == std::vector<std::string>{"eliminate add --dev eth0 --mode monitor",
+							   "eliminate add --dev ppp1 --mode monitor"});
+	ev.ppp_pre_up = false;
 	CHECK(words(c, r, ev) == std::vector<std::string>{
 		"eliminate add --dev eth0 --mode monitor", "eliminate add --dev ppp1 --mode monitor",
 		"attach --dev eth0 --clone-to ppp1 --tunnel pptp", "peer add --dev eth0 198.18.0.1"});
@@ -205,7 +210,7 @@ TEST_CASE("a PPP dual link: the device pppd named, or the one cloned into while 
 	r.elim = settings(ElimMode::monitor);
 	CHECK(words(c, r).empty());
 	// pppd's ip-down: the device is still up, the event says it goes.
-	r.links["ppp1"].up = false;
+	r.links["ppp1"].present = false;
 	CHECK(words(c, r) == std::vector<std::string>{"eliminate del --dev eth0", "eliminate del --dev ppp1",
 						       "detach --dev eth0"});
 }
