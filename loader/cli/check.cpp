@@ -63,6 +63,13 @@ void check_clone(std::vector<CheckResult> &out, const std::string &device)
 			       "dupgre-ctl attach --dev " + device + " --clone-to <new link>"});
 		return;
 	}
+	if (!target->up || !target->running)
+		out.push_back({false,
+			       name + ": clone target " + target->name + " is " +
+				       (target->up ? "without carrier (NO-CARRIER)" : "down") +
+				       ": every copy is dropped (xmit_drops)",
+			       "bring the dual link up (ip link show " + target->name +
+				       "; a ppp or tun device has carrier while its daemon holds it)"});
 	__u64 over = CloneState(device).counters()[CLONE_OVER_MTU];
 	bool mtu_ok = target->mtu >= st.info.target_mtu && over == 0;
 	out.push_back({mtu_ok, "MTU of " + target->name + ": " + std::to_string(target->mtu) +
@@ -173,19 +180,27 @@ std::vector<CheckResult> run_checks(const std::string &config, bool config_given
 	return once;
 }
 
-void cmd_check(const GlobalOptions &g)
+void cmd_check(const GlobalOptions &g, const CheckOptions &o)
 {
-	StateLock lock(StateLock::Mode::shared);
+	std::vector<CheckResult> results;
+	{
+		StateLock lock(StateLock::Mode::shared);
+		results = run_checks(g.config, g.config_given);
+	}
+	// Sampled without the lock: hooks must not wait for the interval.
+	if (o.live_seconds)
+		check_live(results, o.live_seconds);
 	bool ok = true;
 	Json j = Json::array();
-	for (const CheckResult &r : run_checks(g.config, g.config_given)) {
+	for (const CheckResult &r : results) {
 		ok &= r.ok;
-		Json item = {{"ok", r.ok}, {"check", r.what}};
+		const char *level = !r.ok ? "fail" : r.warn ? "warn" : "ok";
+		Json item = {{"ok", r.ok}, {"level", level}, {"check", r.what}};
 		if (!r.fix.empty())
 			item["fix"] = r.fix;
 		j.push_back(std::move(item));
 		if (!g.json)
-			std::cout << (r.ok ? "OK    " : "FAIL  ") << r.what
+			std::cout << (!r.ok ? "FAIL  " : r.warn ? "WARN  " : "OK    ") << r.what
 				  << (r.fix.empty() ? "" : "\n      fix: " + r.fix) << "\n";
 	}
 	if (g.json)

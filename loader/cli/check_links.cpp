@@ -62,6 +62,7 @@ struct Ctx {
 	const std::string &file;
 	void ok(const std::string &what) { out.push_back({true, what, ""}); }
 	void fail(const std::string &what, const std::string &fix) { out.push_back({false, what, fix}); }
+	void warn(const std::string &what, const std::string &fix) { out.push_back({true, what, fix, true}); }
 };
 
 std::string kind_name(DualKind k)
@@ -540,8 +541,8 @@ void check_links(std::vector<CheckResult> &out, const Config &c, const std::stri
 		return;
 	}
 	if (c.dual == DualKind::gre || c.dual == DualKind::ipip)
-		x.ok(kind_name(c.dual) + " neither authenticates nor encrypts: anyone on the path can inject "
-		     "copies; WireGuard does both");
+		x.warn(kind_name(c.dual) + " neither authenticates nor encrypts: anyone on the path can inject copies",
+		       "WireGuard dual links do both (dual = wireguard)");
 
 	std::vector<std::pair<DualLink, LinkState>> up;
 	for (const DualLink &l : links)

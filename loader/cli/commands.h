@@ -64,6 +64,9 @@ struct TopOptions {
 struct HoldOptions {
 	unsigned queue_len = 8192, max_held_stream = 2048, max_held = 8192;
 };
+struct CheckOptions {
+	unsigned live_seconds = 0;  // 0: the state only, no sampling
+};
 struct ApplyOptions {
 	bool dry_run = false;
 	std::vector<std::string> down;  // devices going away (still up during ip-down, if-down)
@@ -99,7 +102,7 @@ void cmd_stats(const GlobalOptions &g, const DevOptions &o);
 void cmd_serve(const GlobalOptions &g, const ServeOptions &o);
 void cmd_top(const GlobalOptions &g, const TopOptions &o);
 // check.cpp (the binary: netlink through libmnl).
-void cmd_check(const GlobalOptions &g);
+void cmd_check(const GlobalOptions &g, const CheckOptions &o);
 void cmd_config(const GlobalOptions &g);
 void cmd_flush(const GlobalOptions &g);
 // Runs the order stage's holder until SIGTERM or SIGINT.

@@ -231,9 +231,13 @@ int main(int argc, char **argv)
 	c = commands.add(&app, "top", "live view of rates, rescued, lost and copy gaps; q quits", cmd_top, top);
 	dev_option(c, top.dev, false);
 
-	commands.add(&app, "check", "test every precondition, each with its fix: bpffs, BPF, tc, kernel, and from "
-				    "--config each dual link's MTU room, WireGuard AllowedIPs, routes, rp_filter",
-		     cmd_check);
+	CheckOptions check;
+	c = commands.add(&app, "check", "test every precondition, each with its fix: bpffs, BPF, tc, kernel, and from "
+					"--config each dual link's MTU room, WireGuard AllowedIPs, routes, rp_filter",
+			 cmd_check, check);
+	c->add_option("--live", check.live_seconds,
+		      "also watch the datapath for SECONDS: copies failing, a clone copying nothing, relayed copies dropped")
+		->check(CLI::Range(1u, 600u));
 	commands.add(&app, "config", "check the configuration file and show it", cmd_config, false);
 	commands.add(&app, "flush", "detach everything and remove all state in this network namespace", cmd_flush)
 		->alias("uninstall-state");

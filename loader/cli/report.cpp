@@ -381,6 +381,22 @@ std::vector<CounterRow> rows_of(const Items &items, Name name, Values values)
 std::string stats_prometheus(const Report &rep)
 {
 	std::ostringstream o;
+	// Samples even for an idle site: a scrape that finds nothing attached
+	// still says which build answered, and that nothing runs.
+	help_type(o, "dupgre_build_info", "gauge", "The dupgre-ctl that answered (1), by version.");
+	o << "dupgre_build_info{version=\"" << label_value(DUPGRE_VERSION) << "\"} 1\n";
+	auto attached_count = [](const auto &items, auto attached) {
+		return std::count_if(items.begin(), items.end(), attached);
+	};
+	help_type(o, "dupgre_program_attached", "gauge", "Devices each of dupgre's programs runs on now.");
+	o << "dupgre_program_attached{program=\"clone\"} "
+	  << attached_count(rep.clone, [](const CloneReport &r) { return r.status.state() == "attached"; }) << "\n"
+	  << "dupgre_program_attached{program=\"relay\"} "
+	  << attached_count(rep.relay, [](const RelayLink &l) { return l.attached; }) << "\n"
+	  << "dupgre_program_attached{program=\"dnat\"} "
+	  << attached_count(rep.dnat, [](const DnatStatus &d) { return d.attached; }) << "\n"
+	  << "dupgre_program_attached{program=\"eliminate\"} "
+	  << attached_count(rep.eliminate, [](const ElimPath &p) { return p.attached; }) << "\n";
 	schema_lines(o, clone_schema(),
 		     rows_of(rep.clone, [](const CloneReport &r) { return r.status.device; },
 			     [](const CloneReport &r) { return r.counters.data(); }));

@@ -141,6 +141,7 @@ std::optional<NetDevice> find_device(const std::string &name)
 	if (!read_device(sock.get(), SIOCGIFFLAGS, ifr, name))
 		return std::nullopt;
 	dev.up = ifr.ifr_flags & IFF_UP;
+	dev.running = ifr.ifr_flags & IFF_RUNNING;
 	return dev;
 }
 

@@ -14,7 +14,8 @@ struct NetDevice {
 	int ifindex = 0;
 	unsigned type = 0;  // ARPHRD_*
 	unsigned mtu = 0;
-	bool up = false;
+	bool up = false;       // IFF_UP: set up by the administrator
+	bool running = false;  // IFF_RUNNING: and operationally up (carrier)
 
 	// What a TC program sees at skb->data: a MAC header or the IP header.
 	bool has_mac_header() const;

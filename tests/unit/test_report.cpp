@@ -191,3 +191,13 @@ TEST_CASE("state names")
 	st.device_present = st.filter_present = true;
 	CHECK(st.state() == "attached");
 }
+
+TEST_CASE("Prometheus: an idle site still answers, with the build and nothing attached")
+{
+	Report idle;
+	std::string prom = stats_prometheus(idle);
+	CHECK(prom.find("\ndupgre_build_info{version=\"" DUPGRE_VERSION "\"} 1\n") != std::string::npos);
+	for (const char *program : {"clone", "relay", "dnat", "eliminate"})
+		CHECK(prom.find(std::string("\ndupgre_program_attached{program=\"") + program + "\"} 0\n") !=
+		      std::string::npos);
+}
