@@ -139,11 +139,13 @@ std::string dual_device(const Config &c, const RunningSite &r, const ApplyEvent 
 		return c.dual_dev;
 	if (!ev.ppp_dual.empty())
 		return ev.ppp_dual;
+	// (Only the dual link's hooks attach cloning: its target is the dual
+	// link, whatever kind the device is.)
 	const RunningSite::Clone *cl = r.clone(c.wan);
-	if (cl && !cl->target.empty() && r.link(cl->target).ppp)
+	if (cl && !cl->target.empty())
 		return cl->target;
 	for (const auto &[dev, attached] : r.elim_paths)
-		if (dev != c.wan && r.link(dev).ppp)
+		if (dev != c.wan && r.link(dev).l3)
 			return dev;
 	return "";
 }
@@ -252,7 +254,7 @@ void plan_secondary(Planner &p, const Config &c, const RunningSite &r)
 		}
 		// A PPP dual connection's relay comes from its ip-up (its site is
 		// its ipparam): kept while its device is up.
-		if (want == c.relay.end() && c.dual == DualKind::ppp && r.link(dev).ppp && r.link(dev).present)
+		if (want == c.relay.end() && c.dual == DualKind::ppp && r.link(dev).l3 && r.link(dev).present)
 			continue;
 		p.add(Planner::undo, "relay del", dev, "", [dev = dev] { RelayState().del(dev, {}); });
 	}
@@ -338,7 +340,7 @@ RunningSite read_running(const Config &c, const ApplyEvent &ev)
 		LinkFacts l;
 		if (auto d = find_device(name)) {
 			l.present = !ev.down.count(name);
-			l.ppp = d->is_ppp();
+			l.l3 = !d->has_mac_header();
 			l.mtu = d->mtu;
 			l.rp_filter = effective_rp_filter(name);
 		}

@@ -28,7 +28,7 @@ namespace dupgre {
 // arrives by it before its copies can be dropped.
 struct LinkFacts {
 	bool present = false;
-	bool ppp = false;
+	bool l3 = false;  // no MAC header: ppp, or TUN (a ppp link's stand-in), WireGuard, GRE...
 	unsigned mtu = 0;
 	int rp_filter = -1;  // effective: 0 off, 1 strict, 2 loose; -1 unknown
 };

@@ -154,6 +154,24 @@ check "out of order mode: stopping the holder is planned" grep -q '^FAIL: holder
 kill "$HOLDER"
 wait "$HOLDER" 2>/dev/null || true
 
+echo "# a PPP dual link: pppd names it at ip-up; apply then knows it from the pins"
+ctl "$NS" flush
+CONF=$TMP/ppp.conf
+printf '%s\n' "role = client" "wan = wan0" "primary = 198.18.0.1" "dual_ipparam = bvpn" "eliminate = monitor" \
+	"dual_mtu = 0" >"$CONF"
+pppd_hook() {  # pppd_hook EVENT: the dual link's hook as pppd runs it (gre1 stands in for ppp0)
+	ip netns exec "$NS" env DUPGRE_CONFIG="$CONF" PPP_IFACE=gre1 PPP_TTY= PPP_SPEED=0 PPP_LOCAL=10.66.4.2 \
+		PPP_REMOTE=10.66.4.1 PPP_IPPARAM=bvpn "$CTL" hook "$1" 2>/dev/null
+}
+pppd_hook ip-pre-up
+check_eq "ip-pre-up: elimination only" "elim:wan0:monitor elim:gre1:monitor" "$(state)"
+pppd_hook ip-up
+check_eq "ip-up: cloning too" "clone:wan0:attached:gre1:1 elim:wan0:monitor elim:gre1:monitor" "$(state)"
+check_eq "apply: nothing to do" "nothing to do: the site matches $CONF" "$(apply)"
+pppd_hook ip-down
+check_eq "ip-down (the device still there): undone" "" "$(state)"
+check_eq "apply: still nothing to do" "nothing to do: the site matches $CONF" "$(apply)"
+
 echo "# a secondary: relay links with exactly their sites"
 ctl "$NS" flush
 CONF=$TMP/secondary.conf

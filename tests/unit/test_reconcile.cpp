@@ -27,11 +27,11 @@ Config conf(const std::string &text)
 	return parse_config(text, "t.conf");
 }
 
-LinkFacts up(unsigned mtu, bool ppp = false)
+LinkFacts up(unsigned mtu, bool l3 = false)
 {
 	LinkFacts l;
 	l.present = true;
-	l.ppp = ppp;
+	l.l3 = l3;
 	l.mtu = mtu;
 	l.rp_filter = 0;
 	return l;
@@ -240,7 +240,7 @@ TEST_CASE("a secondary with PPP dual links keeps the relays their ip-up made")
 	Config c = conf("role = secondary\ndual_remote = 10.66.4.60/30\n");
 	RunningSite r;
 	r.links = {{"ppp3", up(1448, true)}, {"ppp4", LinkFacts{}}};
-	r.links["ppp4"].ppp = true;
+	r.links["ppp4"].l3 = true;
 	r.relay = {{"ppp3", {parse_ipaddr("198.18.0.7")}}, {"ppp4", {}}};
 	CHECK(words(c, r) == std::vector<std::string>{"relay del --dev ppp4"});
 }
