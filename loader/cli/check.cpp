@@ -11,7 +11,7 @@
 
 #include "cli/check_links.h"
 #include "cli/commands.h"
-#include "cli/report.h"
+#include "observe/report.h"
 #include "core/lock.h"
 
 #include "core/bpffs.h"

@@ -21,22 +21,6 @@
 
 namespace dupgre {
 
-unsigned transport_header(DualKind kind, bool ipv6_underlay)
-{
-	unsigned ip = ipv6_underlay ? 40 : 20;
-	switch (kind) {
-	case DualKind::wireguard:
-		return ip + 8 + 32;  // UDP, WireGuard's data header and tag
-	case DualKind::gre:
-		return ip + 4;
-	case DualKind::ipip:
-		return ip;
-	case DualKind::ppp:
-		break;
-	}
-	return 0;
-}
-
 namespace {
 
 // PPTP's outer packet around a PPP frame of MTU bytes: IPv4 20, enhanced
@@ -50,10 +34,11 @@ struct Site {
 	std::string label;  // "the primary 198.18.0.2"
 };
 
-// One dual link device and the sites whose copies cross it.
+// One dual link device, its kind and the sites whose copies cross it.
 struct DualLink {
 	std::string dev;
 	std::vector<Site> sites;
+	DualKind kind = DualKind::ppp;
 };
 
 struct Ctx {
@@ -98,63 +83,33 @@ std::vector<DualLink> dual_links(const Config &c)
 {
 	std::vector<DualLink> links;
 	if (c.role == Role::secondary) {
-		if (c.dual != DualKind::ppp) {
-			for (const auto &[dev, addrs] : c.relay) {
-				DualLink l{dev, {}};
-				for (const IpAddr &a : addrs)
-					l.sites.push_back({a, "the site " + a.str()});
-				links.push_back(std::move(l));
-			}
-		} else {
+		for (const RelayLinkConf &r : c.relay) {
+			DualLink l{r.dev, {}, r.kind};
+			for (const IpAddr &a : r.sites)
+				l.sites.push_back({a, "the site " + a.str()});
+			links.push_back(std::move(l));
+		}
+		// PPP dual connections: the links their ip-up registered.
+		if (c.dual_remote)
 			for (const RelayLink &r : RelayState().links()) {
-				DualLink l{r.name, {}};
+				if (std::any_of(c.relay.begin(), c.relay.end(),
+						[&](const RelayLinkConf &l) { return l.dev == r.name; }))
+					continue;
+				DualLink l{r.name, {}, DualKind::ppp};
 				for (const IpAddr &a : r.peers)
 					l.sites.push_back({a, "the site " + a.str()});
 				links.push_back(std::move(l));
 			}
-		}
 		return links;
 	}
 	if (c.dual != DualKind::ppp) {
-		links.push_back({c.dual_dev, remote_sites(c)});
+		links.push_back({c.dual_dev, remote_sites(c), c.dual});
 	} else if (!c.wan.empty()) {
 		CloneStatus st = CloneState(c.wan).status();
 		if (st.info.attached)
-			links.push_back({st.info.target_name, remote_sites(c)});
+			links.push_back({st.info.target_name, remote_sites(c), DualKind::ppp});
 	}
 	return links;
-}
-
-bool kind_matches(DualKind k, const NetDevice &d, bool is_wireguard)
-{
-	switch (k) {
-	case DualKind::wireguard:
-		return is_wireguard;
-	case DualKind::gre:
-		return d.type == ARPHRD_IPGRE || d.type == ARPHRD_IP6GRE;
-	case DualKind::ipip:
-		return d.type == ARPHRD_TUNNEL || d.type == ARPHRD_TUNNEL6;
-	case DualKind::ppp:
-		return d.is_ppp();
-	}
-	return false;
-}
-
-std::string bring_up_fix(DualKind k, const std::string &dev)
-{
-	switch (k) {
-	case DualKind::wireguard:
-		return "wg-quick up " + dev + " (or networkctl up " + dev + ", ifup " + dev + ")";
-	case DualKind::gre:
-		return "ip link add " + dev + " type gre local <this site's address> remote <the secondary's> && "
-		       "ip link set dev " + dev + " up";
-	case DualKind::ipip:
-		return "ip link add " + dev + " type ipip local <this site's address> remote <the secondary's> && "
-		       "ip link set dev " + dev + " up";
-	case DualKind::ppp:
-		break;
-	}
-	return "pon <the dual link's peer file>";
 }
 
 // The device is there, of the configured kind, and up; its WireGuard
@@ -162,11 +117,13 @@ std::string bring_up_fix(DualKind k, const std::string &dev)
 struct LinkState {
 	NetDevice dev;
 	std::optional<WgDevice> wg;
+	DualKind kind;
 };
 
-std::optional<LinkState> check_device(Ctx &x, const std::string &name)
+std::optional<LinkState> check_device(Ctx &x, const DualLink &l)
 {
-	DualKind k = x.c.dual;
+	const std::string &name = l.dev;
+	DualKind k = l.kind;
 	std::string what = "dual link " + name + " (" + kind_name(k) + ")";
 	std::optional<NetDevice> d;
 	try {
@@ -179,7 +136,7 @@ std::optional<LinkState> check_device(Ctx &x, const std::string &name)
 		x.fail(what + ": no such device: no copies cross it", bring_up_fix(k, name));
 		return std::nullopt;
 	}
-	LinkState s{*d, std::nullopt};
+	LinkState s{*d, std::nullopt, k};
 	if (k == DualKind::wireguard) {
 		try {
 			s.wg = read_wireguard(name);
@@ -322,7 +279,7 @@ void check_mtu(Ctx &x, const LinkState &s, const Largest &need)
 // What the transport adds, and whether the device under it has room.
 void check_underlay(Ctx &x, const LinkState &s)
 {
-	DualKind k = x.c.dual;
+	DualKind k = s.kind;
 	const std::string &dev = s.dev.name;
 	unsigned mtu = s.dev.mtu;
 	if (k == DualKind::ppp)
@@ -540,13 +497,14 @@ void check_links(std::vector<CheckResult> &out, const Config &c, const std::stri
 		x.ok("no dual link is up yet (ppp: pppd names it at ip-up)");
 		return;
 	}
-	if (c.dual == DualKind::gre || c.dual == DualKind::ipip)
-		x.warn(kind_name(c.dual) + " neither authenticates nor encrypts: anyone on the path can inject copies",
-		       "WireGuard dual links do both (dual = wireguard)");
+	for (DualKind k : {DualKind::gre, DualKind::ipip})
+		if (std::any_of(links.begin(), links.end(), [&](const DualLink &l) { return l.kind == k; }))
+			x.warn(kind_name(k) + " neither authenticates nor encrypts: anyone on the path can inject copies",
+			       "WireGuard dual links do both (dual = wireguard)");
 
 	std::vector<std::pair<DualLink, LinkState>> up;
 	for (const DualLink &l : links)
-		if (auto s = check_device(x, l.dev))
+		if (auto s = check_device(x, l))
 			up.emplace_back(l, *s);
 	if (c.role == Role::secondary) {
 		check_relay_mtus(x, up);

@@ -14,9 +14,4 @@ namespace dupgre {
 // Appends one result per check; `file` names the configuration in fixes.
 void check_links(std::vector<CheckResult> &out, const Config &c, const std::string &file);
 
-// A transport's own header, what it adds to each copy: WireGuard 60 B over
-// IPv4 (IPv4 20, UDP 8, WireGuard 32), 80 over IPv6; GRE 24 (IPv4 20, GRE
-// 4) or 44 over IPv6; IPIP 20, or 40 over IPv6.
-unsigned transport_header(DualKind kind, bool ipv6_underlay);
-
 }  // namespace dupgre

@@ -9,8 +9,8 @@
 
 #include "site/config.h"
 #include "cli/hook.h"
-#include "cli/report.h"
-#include "cli/textfile.h"
+#include "observe/report.h"
+#include "observe/textfile.h"
 #include "core/addr.h"
 #include "core/bpffs.h"
 #include "core/error.h"
@@ -121,37 +121,6 @@ void require_known(const std::string &dev)
 }
 
 }  // namespace
-
-Report gather(const std::string &dev)
-{
-	Report r;
-	for (const auto &d : CloneState::devices()) {
-		if (!dev.empty() && d != dev)
-			continue;
-		CloneState state(d);
-		r.clone.push_back({state.status(), state.counters()});
-	}
-	for (RelayLink &l : RelayState().links())
-		if (dev.empty() || l.name == dev)
-			r.relay.push_back(std::move(l));
-	for (const auto &d : DnatState::devices())
-		if (dev.empty() || d == dev)
-			r.dnat.push_back(DnatState(d).status());
-	EliminateState elim;
-	for (ElimPath &p : elim.paths())
-		if (dev.empty() || p.name == dev)
-			r.eliminate.push_back(std::move(p));
-	if (!r.eliminate.empty()) {
-		r.elim_totals = elim.totals();
-		r.elim_streams = elim.streams();
-		for (const ElimPath &p : r.eliminate)
-			if (p.info.order)
-				r.hold = elim.hold();
-	}
-	if (!dev.empty() && r.empty())
-		throw Error("no dupgre state for device '" + dev + "'");
-	return r;
-}
 
 namespace {
 
@@ -398,8 +367,11 @@ void cmd_config(const GlobalOptions &g)
 			j[key] = addrs(c.clients);
 		else if (key == "relay") {
 			j[key] = Json::object();
-			for (const auto &[dev, sites] : c.relay)
-				j[key][dev] = addrs(sites);
+			j["relay_kind"] = Json::object();
+			for (const RelayLinkConf &l : c.relay) {
+				j[key][l.dev] = addrs(l.sites);
+				j["relay_kind"][l.dev] = dual_kind_name(l.kind);
+			}
 		} else
 			j[key] = value;
 	}

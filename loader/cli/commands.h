@@ -76,10 +76,6 @@ struct HookOptions {
 	std::vector<std::string> args;  // pppd's, or link-up/link-down's DEV
 };
 
-struct Report;
-// Everything in this network namespace, or what concerns dev (stats, serve, top).
-Report gather(const std::string &dev);
-
 // Each throws dupgre::Error on bad input or failure (one line, nothing
 // changed); CheckFailed when `check` found a problem it already printed.
 struct CheckFailed {};

@@ -115,10 +115,10 @@ bool wireguard(const Config &c)
 	return c.tunnel == Tunnel::wireguard;
 }
 
-// MTU and rp_filter on a link where copies arrive.
-void arrival_link_up(Steps &s, const Config &c, const std::string &dev)
+// A secondary's PPP dual connection: MTU and rp_filter where copies arrive.
+void ppp_arrival_link_up(Steps &s, const Config &c, const std::string &dev)
 {
-	s.run("MTU", [&] { set_mtu(dev, c.dual_mtu); });
+	s.run("MTU", [&] { set_mtu(dev, link_mtu(c, DualKind::ppp)); });
 	if (c.rp_filter)
 		s.run("rp_filter", [&] { relax_rp_filter(dev); });
 }
@@ -179,11 +179,11 @@ int primary_hook(bool up, const std::string &event, const PppLink &link, const C
 
 int secondary_hook(bool up, const std::string &event, const PppLink &link, const Config &c)
 {
-	if (c.dual != DualKind::ppp || !remote_in(c.dual_remote, link))
+	if (!remote_in(c.dual_remote, link))
 		return 0;
 	Steps s(event, link.iface, "dual connection");
 	if (up) {
-		arrival_link_up(s, c, link.iface);
+		ppp_arrival_link_up(s, c, link.iface);
 		s.run("relay add --dev " + link.iface, [&] {
 			RelayState().add(require_device(link.iface), {IpAddr::from_ipv4(ipparam_address(link))});
 		});
@@ -203,7 +203,7 @@ int client_hook(bool up, const std::string &event, const PppLink &link, const Co
 // (ifupdown's pre-down) the device may still be up: the event says it goes.
 int site_link_hook(bool up, const std::string &event, const std::string &dev, const Config &c)
 {
-	bool relay = std::any_of(c.relay.begin(), c.relay.end(), [&](const auto &l) { return l.first == dev; });
+	bool relay = std::any_of(c.relay.begin(), c.relay.end(), [&](const RelayLinkConf &l) { return l.dev == dev; });
 	bool named = c.role == Role::secondary ? relay : dev == c.wan || (c.dual != DualKind::ppp && dev == c.dual_dev);
 	if (!named)
 		return 0;

@@ -16,7 +16,7 @@
 
 #include "cli/commands.h"
 #include "site/config.h"
-#include "cli/report.h"
+#include "observe/report.h"
 #include "core/error.h"
 
 using namespace dupgre;

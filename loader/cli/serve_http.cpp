@@ -25,9 +25,9 @@
 #include <mutex>
 
 #include "cli/commands.h"
-#include "cli/rates.h"
-#include "cli/report.h"
-#include "cli/serve.h"
+#include "observe/rates.h"
+#include "observe/report.h"
+#include "observe/serve.h"
 #include "core/error.h"
 #include "core/fd.h"
 #include "core/lock.h"

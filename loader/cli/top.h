@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "cli/rates.h"
+#include "observe/rates.h"
 
 namespace dupgre {
 

@@ -70,11 +70,6 @@ const char *tunnel_name(Tunnel t)
 	return t == Tunnel::wireguard ? "wireguard" : "pptp";
 }
 
-const char *dual_kind_name(DualKind d)
-{
-	static const char *const names[] = {"ppp", "wireguard", "gre", "ipip"};
-	return names[static_cast<int>(d)];
-}
 
 namespace {
 
@@ -137,37 +132,49 @@ std::vector<IpAddr> parse_clients(const std::string &v)
 	return out;
 }
 
-// "wg0=198.18.0.1,2001:db8::1 gre1=198.18.0.5"
-std::vector<std::pair<std::string, std::vector<IpAddr>>> parse_relay(const std::string &v)
+// "wg0=198.18.0.1,2001:db8::1 gre:gre1=198.18.0.5": each link's kind is
+// its prefix, or dual (resolved once the whole file is read).
+std::vector<RelayLinkConf> parse_relay(const std::string &v)
 {
-	std::vector<std::pair<std::string, std::vector<IpAddr>>> out;
+	std::vector<RelayLinkConf> out;
 	std::map<IpAddr, std::string> site_dev;
 	for (const std::string &item : words(v, " \t")) {
 		size_t eq = item.find('=');
 		if (eq == std::string::npos || eq == 0 || eq + 1 == item.size())
-			throw Error("expected DEV=ADDR[,ADDR] ..., not '" + item + "'");
-		std::string dev = item.substr(0, eq);
-		validate_ifname(dev);
-		for (const auto &[d, sites] : out)
-			if (d == dev)
-				throw Error("device " + dev + " given twice");
-		std::vector<IpAddr> sites;
+			throw Error("expected [KIND:]DEV=ADDR[,ADDR] ..., not '" + item + "'");
+		RelayLinkConf link;
+		link.dev = item.substr(0, eq);
+		if (size_t colon = link.dev.find(':'); colon != std::string::npos) {
+			std::string kind = link.dev.substr(0, colon);
+			auto k = parse_dual_kind(kind);
+			if (!k || *k == DualKind::ppp)
+				throw Error("'" + kind + "': a relay link's kind is wireguard, gre or ipip (PPP dual "
+					    "connections are found by dual_remote)");
+			link.kind = *k;
+			link.kind_given = true;
+			link.dev = link.dev.substr(colon + 1);
+		}
+		validate_ifname(link.dev);
+		for (const RelayLinkConf &l : out)
+			if (l.dev == link.dev)
+				throw Error("device " + link.dev + " given twice");
 		for (const std::string &w : words(item.substr(eq + 1), ",")) {
 			IpAddr a = parse_ipaddr(w);
-			auto [it, fresh] = site_dev.emplace(a, dev);
+			auto [it, fresh] = site_dev.emplace(a, link.dev);
 			if (!fresh)
 				throw Error("site " + a.str() + " given for " + it->second +
-					    (it->second == dev ? " twice" : " and " + dev + ": one link leads to a site"));
-			sites.push_back(a);
+					    (it->second == link.dev ? " twice" : " and " + link.dev + ": one link leads to a site"));
+			link.sites.push_back(a);
 		}
-		if (sites.empty())
-			throw Error("expected DEV=ADDR[,ADDR] ..., not '" + item + "'");
-		out.emplace_back(dev, std::move(sites));
+		if (link.sites.empty())
+			throw Error("expected [KIND:]DEV=ADDR[,ADDR] ..., not '" + item + "'");
+		out.push_back(std::move(link));
 	}
 	if (out.empty())
-		throw Error("expected DEV=ADDR[,ADDR] ...");
+		throw Error("expected [KIND:]DEV=ADDR[,ADDR] ...");
 	return out;
 }
+
 
 using Setter = std::function<void(Config &, const std::string &)>;
 
@@ -175,7 +182,6 @@ const std::map<std::string, Setter> &setters()
 {
 	static const char *const roles[] = {"primary", "secondary", "client"};
 	static const char *const tunnels[] = {"pptp", "wireguard"};
-	static const char *const duals[] = {"ppp", "wireguard", "gre", "ipip"};
 	static const std::map<std::string, Setter> table = {
 		{"role", [](Config &c, const std::string &v) {
 			 c.role = parse_enum<Role>(v, roles, "primary, secondary or client");
@@ -195,7 +201,10 @@ const std::map<std::string, Setter> &setters()
 		 }},
 		{"clients", [](Config &c, const std::string &v) { c.clients = parse_clients(v); }},
 		{"dual", [](Config &c, const std::string &v) {
-			 c.dual = parse_enum<DualKind>(v, duals, "ppp, wireguard, gre or ipip");
+			 auto k = parse_dual_kind(v);
+			 if (!k)
+				 throw Error(std::string("expected ") + dual_kind_names);
+			 c.dual = *k;
 		 }},
 		{"dual_dev", [](Config &c, const std::string &v) {
 			 validate_ifname(v);
@@ -247,10 +256,10 @@ std::string refusal(const std::string &key, const Config &c)
 		return secondary ? role : !ppp ? dual + " (dual_dev names the link)" : "";
 	if (key == "dual_dev")
 		return secondary ? role + " (relay names the links)" : ppp ? dual + " (dual_ipparam finds the link)" : "";
-	if (key == "dual_remote")
-		return !secondary ? role : !ppp ? dual + " (relay names the links)" : "";
-	if (key == "relay")
-		return !secondary ? role : ppp ? dual + " (dual_remote finds the links)" : "";
+	// A secondary may have both: PPP dual connections and links the system
+	// brings up (moving its sites from one to the other).
+	if (key == "dual_remote" || key == "relay")
+		return !secondary ? role : "";
 	return "";  // role, dual, dual_mtu, rp_filter: every site
 }
 
@@ -277,7 +286,7 @@ void check_required(const Config &c, const std::map<std::string, int> &seen, con
 		need("dual_dev", !ppp, std::string("with dual = ") + dual_kind_name(c.dual));
 		break;
 	case Role::secondary:
-		need("dual_remote", ppp, role + " with dual = ppp");
+		need("dual_remote", ppp && !seen.count("relay"), role + " with dual = ppp (or relay)");
 		need("relay", !ppp, role + std::string(" with dual = ") + dual_kind_name(c.dual));
 		break;
 	}
@@ -296,6 +305,17 @@ void check_values(const Config &c, const std::map<std::string, int> &seen, const
 		fail("primary", "PPTP runs over IPv4: expected an IPv4 address (or tunnel = wireguard)");
 	if (!c.dual_dev.empty() && c.dual_dev == c.wan)
 		fail("dual_dev", "is the wan device: the copies need a link of their own");
+	for (const RelayLinkConf &l : c.relay)
+		if (!l.kind_given && c.dual == DualKind::ppp)
+			fail("relay", l.dev + ": name its kind (wireguard:" + l.dev + "=..., gre:, ipip:): dual = ppp");
+}
+
+// Each relay link without a prefix is of the site's kind.
+void resolve_relay_kinds(Config &c)
+{
+	for (RelayLinkConf &l : c.relay)
+		if (!l.kind_given)
+			l.kind = c.dual;
 }
 
 }  // namespace
@@ -341,29 +361,16 @@ Config parse_config(const std::string &text, const std::string &filename)
 		}
 	check_required(c, seen, filename);
 	check_values(c, seen, filename);
-	if (!seen.count("dual_mtu"))
+	resolve_relay_kinds(c);
+	c.dual_mtu_given = seen.count("dual_mtu") > 0;
+	if (!c.dual_mtu_given)
 		c.dual_mtu = default_dual_mtu(c.dual);
 	return c;
 }
 
-// Room for a whole copy on a 1500-byte path: the largest PPTP packet of a
-// client_mtu 1380 tunnel (1424 B) or WireGuard packet fits, and the dual
-// link's own packet stays within 1500: ppp over PPTP as the guide set it,
-// WireGuard over IPv4 (60 B; over IPv6 it needs 80: dual_mtu = 1420 and a
-// main tunnel at most 1340), GRE (24 B) and IPIP (20 B).
-unsigned default_dual_mtu(DualKind kind)
+unsigned link_mtu(const Config &c, DualKind kind)
 {
-	switch (kind) {
-	case DualKind::ppp:
-		return 1448;
-	case DualKind::wireguard:
-		return 1440;
-	case DualKind::gre:
-		return 1476;
-	case DualKind::ipip:
-		return 1480;
-	}
-	return 1448;
+	return c.dual_mtu_given ? c.dual_mtu : default_dual_mtu(kind);
 }
 
 Config load_config(const std::string &path)
@@ -406,9 +413,11 @@ std::vector<std::pair<std::string, std::string>> config_lines(const Config &c)
 	if (c.dual_remote)
 		add("dual_remote", c.dual_remote->str());
 	std::string relay;
-	for (const auto &[dev, sites] : c.relay)
-		relay += (relay.empty() ? "" : " ") + dev + "=" + join(sites, ",");
-	add("relay", relay);
+	for (const RelayLinkConf &l : c.relay)
+		relay += (relay.empty() ? "" : " ") + (l.kind != c.dual ? std::string(dual_kind_name(l.kind)) + ":" : "") +
+			 l.dev + "=" + join(l.sites, ",");
+	if (!c.relay.empty())  // (a secondary with PPP dual links alone has none)
+		add("relay", relay);
 	add("dual_mtu", std::to_string(c.dual_mtu));
 	add("client_mtu", std::to_string(c.client_mtu));
 	add("eliminate", c.eliminate);

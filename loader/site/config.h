@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/addr.h"
+#include "site/link_kind.h"
 
 namespace dupgre {
 
@@ -27,10 +28,16 @@ IpAddr parse_ipaddr(const std::string &text);
 
 enum class Role { primary, secondary, client };
 enum class Tunnel { pptp, wireguard };
-enum class DualKind { ppp, wireguard, gre, ipip };
 const char *role_name(Role r);
 const char *tunnel_name(Tunnel t);
-const char *dual_kind_name(DualKind d);
+
+// A secondary's dual link that the system brings up: "[KIND:]DEV=ADDR,...".
+struct RelayLinkConf {
+	std::string dev;
+	DualKind kind = DualKind::wireguard;  // KIND:, else dual
+	bool kind_given = false;
+	std::vector<IpAddr> sites;
+};
 
 struct Config {
 	Role role = Role::primary;
@@ -45,18 +52,20 @@ struct Config {
 	std::string dual_ipparam = "bvpn";       // primary, client, dual = ppp: pppd ipparam of the dual link
 	std::string dual_dev;                    // primary, client, dual != ppp: the dual link's device
 	std::optional<Cidr> dual_remote;         // secondary, dual = ppp: remote addresses of dual connections
-	// secondary, dual != ppp: each dual link device and the sites behind it,
-	// in the file's order.
-	std::vector<std::pair<std::string, std::vector<IpAddr>>> relay;
+	// secondary: each dual link device the system brings up, its kind and
+	// the sites behind it, in the file's order. With dual_remote beside
+	// it, a secondary moves its sites from PPP dual links one at a time.
+	std::vector<RelayLinkConf> relay;
 	unsigned dual_mtu = 1448;                // 0: leave the MTU alone; default by kind
+	bool dual_mtu_given = false;             // in the file; else each link's kind's default
 	unsigned client_mtu = 1380;              // primary, pptp
 	std::string eliminate = "off";           // off, monitor, drop or order (pptp only)
 	bool rp_filter = true;                   // loosen rp_filter where copies arrive
 };
 
-// dual_mtu when the file gives none: the most a copy can have on a
-// 1500-byte path over that kind of dual link.
-unsigned default_dual_mtu(DualKind kind);
+// The MTU apply sets on a dual link of that kind: dual_mtu if the file
+// gives it (0: none), else the kind's default.
+unsigned link_mtu(const Config &c, DualKind kind);
 
 // Throws Error("FILE:LINE: KEY: what is wrong"), or Error("FILE: KEY:
 // required ...") for a key that is missing.

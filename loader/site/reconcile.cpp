@@ -94,11 +94,12 @@ private:
 };
 
 // A link where copies arrive: its MTU, and rp_filter no stricter than loose.
-void arrival_link(Planner &p, const Config &c, const RunningSite &r, const std::string &dev)
+void arrival_link(Planner &p, const Config &c, const RunningSite &r, const std::string &dev, DualKind kind)
 {
 	LinkFacts l = r.link(dev);
-	if (c.dual_mtu && l.mtu != c.dual_mtu)
-		p.add(Planner::links, "mtu", dev, std::to_string(c.dual_mtu), [dev, mtu = c.dual_mtu] { set_mtu(dev, mtu); });
+	unsigned mtu = link_mtu(c, kind);
+	if (mtu && l.mtu != mtu)
+		p.add(Planner::links, "mtu", dev, std::to_string(mtu), [dev, mtu] { set_mtu(dev, mtu); });
 	if (c.rp_filter && l.rp_filter == 1)
 		p.add(Planner::links, "rp_filter", dev, "loose", [dev] { relax_rp_filter(dev); });
 }
@@ -184,7 +185,7 @@ bool plan_site(Planner &p, const Config &c, const RunningSite &r, const ApplyEve
 			      [wan = c.wan, keep] { CloneState(wan).detach(keep); });
 		return false;
 	}
-	arrival_link(p, c, r, dual);
+	arrival_link(p, c, r, dual, c.dual);
 	if (!cl || !cl->attached || cl->target != dual || cl->tunnel != tunnel || cl->snat != c.snat)
 		p.add(Planner::clone, "attach", c.wan, "--clone-to " + dual + " --tunnel " + tunnel_name(c.tunnel),
 		      [wan = c.wan, dual, snat = c.snat, tunnel] {
@@ -241,11 +242,11 @@ void plan_secondary(Planner &p, const Config &c, const RunningSite &r)
 	plan_eliminate(p, c, r, {});
 
 	for (const auto &[dev, sites] : r.relay) {
-		auto want = std::find_if(c.relay.begin(), c.relay.end(), [&](const auto &l) { return l.first == dev; });
+		auto want = std::find_if(c.relay.begin(), c.relay.end(), [&](const RelayLinkConf &l) { return l.dev == dev; });
 		if (want != c.relay.end() && r.link(dev).present) {
 			std::vector<IpAddr> stale;
 			for (const IpAddr &a : sites)
-				if (!contains(want->second, a))
+				if (!contains(want->sites, a))
 					stale.push_back(a);
 			if (!stale.empty())
 				p.add(Planner::undo, "relay del", dev, joined(stale),
@@ -254,22 +255,23 @@ void plan_secondary(Planner &p, const Config &c, const RunningSite &r)
 		}
 		// A PPP dual connection's relay comes from its ip-up (its site is
 		// its ipparam): kept while its device is up.
-		if (want == c.relay.end() && c.dual == DualKind::ppp && r.link(dev).l3 && r.link(dev).present)
+		if (want == c.relay.end() && c.dual_remote && r.link(dev).l3 && r.link(dev).present)
 			continue;
 		p.add(Planner::undo, "relay del", dev, "", [dev = dev] { RelayState().del(dev, {}); });
 	}
-	for (const auto &[dev, sites] : c.relay) {
+	for (const RelayLinkConf &want : c.relay) {
+		const std::string &dev = want.dev;
 		if (!r.link(dev).present)
 			continue;
-		arrival_link(p, c, r, dev);
+		arrival_link(p, c, r, dev, want.kind);
 		auto have = std::find_if(r.relay.begin(), r.relay.end(), [&](const auto &l) { return l.first == dev; });
 		std::vector<IpAddr> missing;
-		for (const IpAddr &a : sites)
+		for (const IpAddr &a : want.sites)
 			if (have == r.relay.end() || !contains(have->second, a))
 				missing.push_back(a);
 		if (!missing.empty())
 			p.add(Planner::clone, "relay add", dev, joined(missing),
-			      [dev = dev, missing] { RelayState().add(require_device(dev), missing); });
+			      [dev, missing] { RelayState().add(require_device(dev), missing); });
 	}
 }
 
@@ -326,8 +328,8 @@ RunningSite read_running(const Config &c, const ApplyEvent &ev)
 			r.relay.emplace_back(l.name, std::vector<IpAddr>{});
 		names.insert(l.name);
 	}
-	for (const auto &link : c.relay)
-		names.insert(link.first);
+	for (const RelayLinkConf &link : c.relay)
+		names.insert(link.dev);
 	for (const std::string &dev : DnatState::devices())
 		if (DnatState(dev).status().attached) {
 			r.dnat.push_back(dev);

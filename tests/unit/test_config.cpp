@@ -139,16 +139,17 @@ TEST_CASE("relay: each device and the sites behind it")
 	const std::string head = "role = secondary\ndual = wireguard\n";
 	Config c = parse_config(head + "relay = wg0=198.18.0.1,2001:db8::1 gre1=198.18.0.5\n", "t.conf");
 	REQUIRE(c.relay.size() == 2);
-	CHECK(c.relay[0].first == "wg0");
-	REQUIRE(c.relay[0].second.size() == 2);
-	CHECK(c.relay[0].second[0].str() == "198.18.0.1");
-	CHECK(c.relay[0].second[1].str() == "2001:db8::1");
-	CHECK(c.relay[1].first == "gre1");
-	CHECK(c.relay[1].second.at(0).str() == "198.18.0.5");
-	CHECK(error_of(head + "relay =\n") == "t.conf:3: relay: expected DEV=ADDR[,ADDR] ...");
+	CHECK(c.relay[0].dev == "wg0");
+	CHECK(c.relay[0].kind == DualKind::wireguard);
+	REQUIRE(c.relay[0].sites.size() == 2);
+	CHECK(c.relay[0].sites[0].str() == "198.18.0.1");
+	CHECK(c.relay[0].sites[1].str() == "2001:db8::1");
+	CHECK(c.relay[1].dev == "gre1");
+	CHECK(c.relay[1].sites.at(0).str() == "198.18.0.5");
+	CHECK(error_of(head + "relay =\n") == "t.conf:3: relay: expected [KIND:]DEV=ADDR[,ADDR] ...");
 	for (const char *bad : {"wg0", "=198.18.0.1", "wg0=", "wg0=,"})
 		CHECK(error_of(head + "relay = " + bad + "\n") ==
-		      std::string("t.conf:3: relay: expected DEV=ADDR[,ADDR] ..., not '") + bad + "'");
+		      std::string("t.conf:3: relay: expected [KIND:]DEV=ADDR[,ADDR] ..., not '") + bad + "'");
 	CHECK(error_of(head + "relay = wg0=198.18.0.1 wg0=198.18.0.2\n") == "t.conf:3: relay: device wg0 given twice");
 	CHECK(error_of(head + "relay = wg0=198.18.0.1 gre1=198.18.0.1\n") ==
 	      "t.conf:3: relay: site 198.18.0.1 given for wg0 and gre1: one link leads to a site");
@@ -178,7 +179,6 @@ TEST_CASE("what each role needs, and refuses")
 	CHECK(error_of("role = client\nwan = eth0\n") == "t.conf: primary: required for role = client");
 	CHECK(error_of("role = client\nwan = eth0\nprimary = 198.18.0.2\nsnat = 10.0.0.1=198.18.0.9\n") ==
 	      "t.conf:4: snat: not used by role = client");
-	CHECK(error_of("role = secondary\n") == "t.conf: dual_remote: required for role = secondary with dual = ppp");
 	CHECK(error_of("role = secondary\ndual_remote = 10.66.4.0/24\nwan = eth0\n") ==
 	      "t.conf:3: wan: not used by role = secondary");
 	CHECK(error_of("role = secondary\ndual_remote = 10.66.4.0/24\neliminate = drop\n") ==
@@ -208,10 +208,22 @@ TEST_CASE("what each tunnel and dual link kind needs, and refuses")
 	      "t.conf:4: dual_dev: not used with dual = ppp (dual_ipparam finds the link)");
 	CHECK(error_of("role = secondary\ndual = wireguard\n") ==
 	      "t.conf: relay: required for role = secondary with dual = wireguard");
-	CHECK(error_of("role = secondary\ndual = gre\nrelay = gre1=198.18.0.1\ndual_remote = 10.66.4.0/24\n") ==
-	      "t.conf:4: dual_remote: not used with dual = gre (relay names the links)");
+	// A secondary moving its sites from PPP dual links: both, each relay
+	// link with its kind.
+	Config mixed = parse_config("role = secondary\ndual_remote = 10.66.4.0/24\nrelay = wireguard:wg0=198.18.0.1 "
+				    "gre:gre1=198.18.0.2\n", "t.conf");
+	CHECK(mixed.dual == DualKind::ppp);
+	CHECK(mixed.relay.at(0).kind == DualKind::wireguard);
+	CHECK(mixed.relay.at(1).kind == DualKind::gre);
+	CHECK(link_mtu(mixed, DualKind::wireguard) == 1440);
+	CHECK(link_mtu(mixed, DualKind::ppp) == 1448);
 	CHECK(error_of("role = secondary\ndual_remote = 10.66.4.0/24\nrelay = gre1=198.18.0.1\n") ==
-	      "t.conf:3: relay: not used with dual = ppp (dual_remote finds the links)");
+	      "t.conf:3: relay: gre1: name its kind (wireguard:gre1=..., gre:, ipip:): dual = ppp");
+	CHECK(error_of("role = secondary\ndual = gre\nrelay = ppp:ppp0=198.18.0.1\n") ==
+	      "t.conf:3: relay: 'ppp': a relay link's kind is wireguard, gre or ipip (PPP dual connections are found "
+	      "by dual_remote)");
+	CHECK(error_of("role = secondary\n") == "t.conf: dual_remote: required for role = secondary with dual = ppp "
+						 "(or relay)");
 	CHECK(error_of("role = secondary\ndual = wireguard\nrelay = wg0=198.18.0.1\ndual_dev = wg0\n") ==
 	      "t.conf:4: dual_dev: not used by role = secondary (relay names the links)");
 	// Values that are fine alone, not together.
@@ -252,10 +264,9 @@ bool applies(const std::string &key, const Site &s)
 		return !sec && ppp;
 	if (key == "dual_dev")
 		return !sec && !ppp;
-	if (key == "dual_remote")
-		return sec && ppp;
-	if (key == "relay")
-		return sec && !ppp;
+	// A secondary may have both (moving its sites from PPP dual links).
+	if (key == "dual_remote" || key == "relay")
+		return sec;
 	return true;  // role, dual, dual_mtu, rp_filter
 }
 
@@ -273,7 +284,7 @@ bool required(const std::string &key, const Site &s)
 	if (key == "dual_dev")
 		return !sec && !ppp;
 	if (key == "dual_remote")
-		return sec && ppp;
+		return sec && ppp;  // unless relay is given
 	if (key == "relay")
 		return sec && !ppp;
 	return false;
@@ -283,7 +294,7 @@ const std::vector<std::pair<std::string, std::string>> valid_values = {
 	{"role", ""}, {"wan", "eth0"}, {"tunnel", ""}, {"tunnel_port", "51821"},
 	{"clients", "198.18.1.1 2001:db8::1"}, {"client_remote", "10.66.6.0/24"}, {"primary", "198.18.0.2"},
 	{"snat", "10.0.0.1=198.18.0.9"}, {"dual", ""}, {"dual_ipparam", "bvpn"}, {"dual_dev", "wg1"},
-	{"dual_remote", "10.66.4.60/30"}, {"relay", "wg1=198.18.0.1,2001:db8::2"}, {"dual_mtu", "1420"},
+	{"dual_remote", "10.66.4.60/30"}, {"relay", "wireguard:wg1=198.18.0.1,2001:db8::2"}, {"dual_mtu", "1420"},
 	{"client_mtu", "1380"}, {"eliminate", "drop"}, {"rp_filter", "no"},
 };
 

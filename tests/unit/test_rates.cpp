@@ -13,9 +13,9 @@
 #include <fstream>
 #include <sstream>
 
-#include "cli/rates.h"
-#include "cli/serve.h"
-#include "cli/textfile.h"
+#include "observe/rates.h"
+#include "observe/serve.h"
+#include "observe/textfile.h"
 #include "cli/top.h"
 #include "core/error.h"
 

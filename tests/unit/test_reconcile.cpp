@@ -244,3 +244,12 @@ TEST_CASE("a secondary with PPP dual links keeps the relays their ip-up made")
 	r.relay = {{"ppp3", {parse_ipaddr("198.18.0.7")}}, {"ppp4", {}}};
 	CHECK(words(c, r) == std::vector<std::string>{"relay del --dev ppp4"});
 }
+
+TEST_CASE("a secondary moving its sites from PPP to WireGuard: both kinds at once, each link's MTU by its kind")
+{
+	Config c = conf("role = secondary\ndual_remote = 10.66.4.60/30\nrelay = wireguard:wg0=198.18.0.20\n");
+	RunningSite r;
+	r.links = {{"ppp3", up(1448, true)}, {"wg0", up(1420, true)}};
+	r.relay = {{"ppp3", {parse_ipaddr("198.18.0.7")}}};
+	CHECK(words(c, r) == std::vector<std::string>{"mtu --dev wg0 1440", "relay add --dev wg0 198.18.0.20"});
+}

@@ -7,7 +7,7 @@
 #include <set>
 #include <sstream>
 
-#include "cli/report.h"
+#include "observe/report.h"
 
 using namespace dupgre;
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-#include "cli/textfile.h"
+#include "observe/textfile.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>

@@ -38,6 +38,10 @@ struct Report {
 	bool empty() const { return clone.empty() && relay.empty() && dnat.empty() && eliminate.empty(); }
 };
 
+// Everything in this network namespace, or what concerns dev (status,
+// stats, serve, top); throws Error when dev has no state.
+Report gather(const std::string &dev);
+
 std::string status_text(const Report &r);
 Json status_json(const Report &r, const std::string &state_dir);
 std::string stats_text(const Report &r);

@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "cli/report.h"
+#include "observe/report.h"
 
 namespace dupgre {
 

@@ -1,10 +1,43 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-#include "cli/report.h"
+#include "observe/report.h"
 
 #include <algorithm>
 #include <sstream>
 
+#include "core/error.h"
+
 namespace dupgre {
+
+Report gather(const std::string &dev)
+{
+	Report r;
+	for (const auto &d : CloneState::devices()) {
+		if (!dev.empty() && d != dev)
+			continue;
+		CloneState state(d);
+		r.clone.push_back({state.status(), state.counters()});
+	}
+	for (RelayLink &l : RelayState().links())
+		if (dev.empty() || l.name == dev)
+			r.relay.push_back(std::move(l));
+	for (const auto &d : DnatState::devices())
+		if (dev.empty() || d == dev)
+			r.dnat.push_back(DnatState(d).status());
+	EliminateState elim;
+	for (ElimPath &p : elim.paths())
+		if (dev.empty() || p.name == dev)
+			r.eliminate.push_back(std::move(p));
+	if (!r.eliminate.empty()) {
+		r.elim_totals = elim.totals();
+		r.elim_streams = elim.streams();
+		for (const ElimPath &p : r.eliminate)
+			if (p.info.order)
+				r.hold = elim.hold();
+	}
+	if (!dev.empty() && r.empty())
+		throw Error("no dupgre state for device '" + dev + "'");
+	return r;
+}
 
 namespace {
 
