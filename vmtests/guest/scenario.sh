@@ -278,8 +278,8 @@ _restart_row() {
 	_hold_stop
 	stop_ms=$((($(date +%s%N) - t0) / 1000000))
 	_hold_start
-	restart_ms=$((($(date +%s%N) - t0) / 1000000))
-	echo "scenario: kernel-restart: holders stopped after $stop_ms ms, running again after $restart_ms ms"
+	restart_ms=$(((HOLD_BOUND_AT - t0) / 1000000))
+	echo "scenario: kernel-restart: holders stopped after $stop_ms ms, bound to their queue again after $restart_ms ms"
 	measure_finish
 	record kernel-restart 1 order kernel "$(jq -nc --argjson s "$stop_ms" --argjson r "$restart_ms" \
 		'{stop_ms: $s, restart_ms: $r,
