@@ -10,6 +10,7 @@
 #include "site/config.h"
 #include "cli/hook.h"
 #include "observe/report.h"
+#include "site/link_record.h"
 #include "observe/textfile.h"
 #include "core/addr.h"
 #include "core/bpffs.h"
@@ -393,6 +394,8 @@ void cmd_flush(const GlobalOptions &g)
 	for (const ElimPath &p : EliminateState().paths())
 		n += EliminateState().del(p.name);
 	forget_all_clsact();
+	// What apply set on the dual links (MTU, rp_filter) put back.
+	n += LinkRecord().restore_all();
 	done(g, {{"removed", n}});
 }
 

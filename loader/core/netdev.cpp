@@ -217,6 +217,23 @@ int effective_rp_filter(const std::string &dev)
 	return all < 0 || own < 0 ? -1 : std::max(all, own);
 }
 
+int device_rp_filter(const std::string &dev)
+{
+	validate_ifname(dev);
+	return read_rp_filter(dev);
+}
+
+void set_rp_filter(const std::string &dev, int value)
+{
+	validate_ifname(dev);
+	const std::string path = rp_path(dev), text = std::to_string(value) + "\n";
+	Fd fd(open(path.c_str(), O_WRONLY | O_CLOEXEC));
+	if (!fd)
+		throw Error(dev + ": cannot open " + path + ": " + strerror(errno));
+	if (write(fd.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size()) || close(fd.release()) < 0)
+		throw Error(dev + ": cannot set " + path + " to " + std::to_string(value) + ": " + strerror(errno));
+}
+
 int relax_rp_filter(const std::string &dev)
 {
 	validate_ifname(dev);
@@ -225,14 +242,7 @@ int relax_rp_filter(const std::string &dev)
 		throw Error(dev + ": cannot read " + rp_path(dev) + " or " + rp_path("all"));
 	if (now != 1)
 		return now;
-	const std::string path = rp_path(dev);
-	Fd fd(open(path.c_str(), O_WRONLY | O_CLOEXEC));
-	if (!fd)
-		throw Error(dev + ": cannot open " + path + ": " + strerror(errno));
-	if (write(fd.get(), "2\n", 2) != 2)
-		throw Error(dev + ": cannot set " + path + " to 2: " + strerror(errno));
-	if (close(fd.release()) < 0)
-		throw Error(dev + ": cannot set " + path + " to 2: " + strerror(errno));
+	set_rp_filter(dev, 2);
 	return effective_rp_filter(dev);
 }
 

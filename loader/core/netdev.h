@@ -45,6 +45,10 @@ int effective_rp_filter(const std::string &dev);
 // dev behave as a router's interface (router advertisements, neighbour
 // discovery) and forwards nothing. True when it cannot be read.
 bool ipv6_forwards_from(const std::string &dev);
+// The device's own rp_filter (net.ipv4.conf.DEV.rp_filter), -1 if
+// unreadable; and setting it (throws Error naming the device).
+int device_rp_filter(const std::string &dev);
+void set_rp_filter(const std::string &dev, int value);
 // Copies arrive on an interface that is not the route back to their source:
 // strict mode drops them. Sets the device's own value to 2 (loose) when the
 // effective value is strict; never touches "all". Returns the new effective

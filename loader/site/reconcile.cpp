@@ -12,6 +12,7 @@
 #include "programs/clone.h"
 #include "programs/dnat.h"
 #include "programs/relay.h"
+#include "site/link_record.h"
 
 namespace dupgre {
 
@@ -76,6 +77,7 @@ template <typename T> std::string joined(const std::vector<T> &v)
 class Planner {
 public:
 	enum Phase { undo, links, eliminate, clone, holder, phases };
+	std::set<std::string> arrival;  // the links where copies arrive now
 	void add(Phase p, std::string action, std::string dev, std::string detail, std::function<void()> run)
 	{
 		steps_[p].push_back({std::move(action), std::move(dev), std::move(detail), std::move(run)});
@@ -97,11 +99,35 @@ private:
 void arrival_link(Planner &p, const Config &c, const RunningSite &r, const std::string &dev, DualKind kind)
 {
 	LinkFacts l = r.link(dev);
+	p.arrival.insert(dev);
 	unsigned mtu = link_mtu(c, kind);
 	if (mtu && l.mtu != mtu)
-		p.add(Planner::links, "mtu", dev, std::to_string(mtu), [dev, mtu] { set_mtu(dev, mtu); });
+		p.add(Planner::links, "mtu", dev, std::to_string(mtu), [dev, mtu] { LinkRecord().set_mtu(dev, mtu); });
 	if (c.rp_filter && l.rp_filter == 1)
-		p.add(Planner::links, "rp_filter", dev, "loose", [dev] { relax_rp_filter(dev); });
+		p.add(Planner::links, "rp_filter", dev, "loose", [dev] { LinkRecord().relax_rp_filter(dev); });
+}
+
+// A device apply changed that is no longer one of the links where copies
+// arrive: what it set put back, where it is still what it set (a device
+// gone, or going, is only forgotten).
+void plan_restore(Planner &p, const RunningSite &r)
+{
+	for (const auto &[dev, v] : r.changed) {
+		if (p.arrival.count(dev))
+			continue;
+		LinkFacts l = r.link(dev);
+		std::string detail;
+		if (l.present && l.ifindex == static_cast<int>(v.ifindex)) {
+			if (v.orig_mtu && l.mtu == v.set_mtu && v.orig_mtu != v.set_mtu)
+				detail = "mtu " + std::to_string(v.orig_mtu);
+			if (v.orig_rp >= 0 && v.set_rp >= 0 && l.own_rp == v.set_rp && v.orig_rp != v.set_rp)
+				detail += (detail.empty() ? "" : " ") + std::string("rp_filter ") + std::to_string(v.orig_rp);
+		}
+		if (detail.empty())
+			p.add(Planner::undo, "forget", dev, "", [dev = dev] { LinkRecord().forget(dev); });
+		else
+			p.add(Planner::undo, "restore", dev, detail, [dev = dev] { LinkRecord().restore(dev); });
+	}
 }
 
 // Elimination on `want` (empty: none) with the configuration's mode.
@@ -286,6 +312,7 @@ std::vector<PlanStep> make_plan(const Config &c, const RunningSite &r, const App
 		plan_secondary(p, c, r);
 	else
 		order = plan_site(p, c, r, ev);
+	plan_restore(p, r);
 	if (order != r.holder)
 		p.add(Planner::holder, order ? "holder start" : "holder stop", "", "", [order] { holder_service(order); });
 	return p.done();
@@ -337,11 +364,16 @@ RunningSite read_running(const Config &c, const ApplyEvent &ev)
 		}
 	if (!ev.ppp_dual.empty())
 		names.insert(ev.ppp_dual);
+	r.changed = LinkRecord().all();
+	for (const auto &entry : r.changed)
+		names.insert(entry.first);
 	names.erase("");
 	for (const std::string &name : names) {
 		LinkFacts l;
 		if (auto d = find_device(name)) {
 			l.present = !ev.down.count(name);
+			l.ifindex = d->ifindex;
+			l.own_rp = device_rp_filter(name);
 			l.l3 = !d->has_mac_header();
 			l.mtu = d->mtu;
 			l.rp_filter = effective_rp_filter(name);

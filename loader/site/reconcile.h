@@ -17,6 +17,7 @@
 
 #include "core/addr.h"
 #include "dupgre/clone.h"
+#include "dupgre/site.h"
 #include "programs/eliminate.h"
 #include "site/config.h"
 
@@ -28,6 +29,8 @@ namespace dupgre {
 // arrives by it before its copies can be dropped.
 struct LinkFacts {
 	bool present = false;
+	int ifindex = 0;
+	int own_rp = -1;  // the device's own rp_filter value
 	bool l3 = false;  // no MAC header: ppp, or TUN (a ppp link's stand-in), WireGuard, GRE...
 	unsigned mtu = 0;
 	int rp_filter = -1;  // effective: 0 off, 1 strict, 2 loose; -1 unknown
@@ -51,6 +54,7 @@ struct RunningSite {
 	std::vector<std::string> dnat;                        // devices running the NAT fix
 	std::map<std::string, LinkFacts> links;               // every device named or pinned
 	bool holder = false;                                  // beating, as the program sees it
+	std::map<std::string, site_link> changed;             // what apply set on devices (site/link_record.h)
 
 	LinkFacts link(const std::string &dev) const;
 	const Clone *clone(const std::string &dev) const;

@@ -6,7 +6,9 @@
 #   - --dry-run plans and changes nothing; apply does it; a second apply has
 #     nothing to do; -j says the same as JSON.
 #   - what the configuration no longer wants is undone: eliminate = off, a
-#     WAN renamed, a relay site dropped; a dual link gone or going (--down).
+#     WAN renamed, a relay site dropped; a dual link gone or going (--down);
+#     the MTU and rp_filter apply set on a link put back when it is no longer
+#     a dual link, and by flush (unless someone changed them since).
 #   - hook link-up then apply: nothing more to do (one policy).
 #   - bad configuration: one line, exit 1, nothing changed.
 #   - eight applies at once end in one state.
@@ -83,11 +85,13 @@ apply >/dev/null
 check_eq "WAN and dual link renamed: the old ones' state gone, the new set up" \
 	"clone:wan2:attached:gre2:1 elim:wan2:drop elim:gre2:drop / wan0:0/0 wan2:1/1 gre1:0/0 gre2:0/1" \
 	"$(state) / $(filters)"
+check_eq "... the old dual link's MTU and rp_filter put back" "1500 1" \
+	"$(ip -n "$NS" -j link show gre1 | jq '.[0].mtu') $(in_ns "$NS" sysctl -n net.ipv4.conf.gre1.rp_filter)"
 check_eq "... and nothing more to do" "nothing to do: the site matches $CONF" "$(apply)"
 
 echo "# the dual link going, and gone"
-check_eq "--down gre2 (if-down: still there): undone" \
-	"done: eliminate del --dev wan2|done: eliminate del --dev gre2|done: detach --dev wan2" \
+check_eq "--down gre2 (if-down: still there): undone, its settings forgotten (it goes)" \
+	"done: eliminate del --dev wan2|done: eliminate del --dev gre2|done: detach --dev wan2|done: forget --dev gre2" \
 	"$(apply --down gre2 | paste -sd'|')"
 check_eq "nothing left" "" "$(state)"
 apply >/dev/null
@@ -97,6 +101,18 @@ check_eq "the device deleted: undone by the next apply" "" "$(state)"
 check_eq "... no filter left behind" "wan0:0/0 wan2:0/0 gre1:0/0" "$(filters)"
 in_ns "$NS" ip tuntap add mode tun name gre2
 ip -n "$NS" link set gre2 up
+
+echo "# flush puts back what apply set"
+apply >/dev/null
+ctl "$NS" flush >/dev/null
+check_eq "the dual link's MTU and rp_filter as before apply" "1500 1" \
+	"$(ip -n "$NS" -j link show gre1 | jq '.[0].mtu') $(in_ns "$NS" sysctl -n net.ipv4.conf.gre1.rp_filter)"
+in_ns "$NS" ip link set gre1 mtu 1400
+apply >/dev/null
+in_ns "$NS" ip link set gre1 mtu 1300
+ctl "$NS" flush >/dev/null
+check_eq "... but not a value someone changed since" 1300 "$(ip -n "$NS" -j link show gre1 | jq '.[0].mtu')"
+in_ns "$NS" ip link set gre1 mtu 1500
 
 echo "# bad input changes nothing"
 conf "$CONF"
@@ -127,8 +143,7 @@ for p in "${pids[@]}"; do
 	rcs+="$rc"
 done
 check_eq "every one exits 0" 00000000 "$rcs"
-# (flush leaves the dual link's MTU and rp_filter as they were: 4 steps.)
-check_eq "each step done once, by one of them" 4 "$(cat "$TMP"/par.* | grep -c '^done: ')"
+check_eq "each step done once, by one of them" 6 "$(cat "$TMP"/par.* | grep -c '^done: ')"
 check_eq "one state" "$UP / wan0:1/1 wan2:0/0 gre1:0/1 gre2:0/0" "$(state) / $(filters)"
 
 echo "# order mode: the holder belongs to the site"
@@ -180,8 +195,9 @@ printf '%s\n' "role = secondary" "dual = gre" "relay = gre1=198.18.0.7,198.18.0.
 apply >/dev/null
 check_eq "both links relayed" "relay:gre1:198.18.0.7,198.18.0.20 relay:gre2:198.18.0.30" "$(state)"
 printf '%s\n' "role = secondary" "dual = gre" "relay = gre1=198.18.0.7" "dual_mtu = 0" >"$CONF"
-check_eq "a site and a link dropped from the file: undone" \
-	"done: relay del --dev gre1 198.18.0.20|done: relay del --dev gre2" "$(apply | paste -sd'|')"
+check_eq "a site and a link dropped from the file: undone, the link's rp_filter put back" \
+	"done: relay del --dev gre1 198.18.0.20|done: relay del --dev gre2|done: restore --dev gre2 rp_filter 1" \
+	"$(apply | paste -sd'|')"
 check_eq "... the state" "relay:gre1:198.18.0.7" "$(state)"
 check_eq "... and nothing more to do" "nothing to do: the site matches $CONF" "$(apply)"
 
