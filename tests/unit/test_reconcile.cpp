@@ -46,6 +46,17 @@ ElimSettings settings(ElimMode mode, ElimTunnel tunnel = ElimTunnel::pptp, unsig
 	return s;
 }
 
+// Clone state attached from dev into target.
+RunningSite::Clone attached(const std::string &dev, const std::string &target, clone_tunnel t = CLONE_TUNNEL_PPTP)
+{
+	RunningSite::Clone cl;
+	cl.dev = dev;
+	cl.target = target;
+	cl.attached = true;
+	cl.tunnel = t;
+	return cl;
+}
+
 const char client_gre[] = "role = client\nwan = eth0\nprimary = 198.18.0.1\ndual = gre\ndual_dev = gre1\n"
 			  "eliminate = drop\n";
 
@@ -54,12 +65,8 @@ RunningSite client_gre_running()
 {
 	RunningSite r;
 	r.links = {{"eth0", up(1500)}, {"gre1", up(1476)}};
-	RunningSite::Clone cl;
-	cl.dev = "eth0";
-	cl.target = "gre1";
-	cl.attached = true;
-	cl.peers = {parse_ipv4("198.18.0.1")};
-	r.clones = {cl};
+	r.clones = {attached("eth0", "gre1")};
+	r.clones[0].peers = {parse_ipv4("198.18.0.1")};
 	r.elim_paths = {{"eth0", true}, {"gre1", true}};
 	r.elim = settings(ElimMode::drop);
 	return r;
@@ -97,13 +104,8 @@ TEST_CASE("a primary's dual link down: its clients' peers wait for it")
 			"dual = wireguard\ndual_dev = wg1\n");
 	RunningSite r;
 	r.links = {{"eth0", up(1500)}, {"wg1", LinkFacts{}}};
-	RunningSite::Clone cl;
-	cl.dev = "eth0";
-	cl.target = "wg1";
-	cl.attached = true;
-	cl.tunnel = CLONE_TUNNEL_WIREGUARD;
-	cl.endpoints = {{parse_ipaddr("198.18.0.20"), 51820}};
-	r.clones = {cl};
+	r.clones = {attached("eth0", "wg1", CLONE_TUNNEL_WIREGUARD)};
+	r.clones[0].endpoints = {{parse_ipaddr("198.18.0.20"), 51820}};
 	CHECK(words(c, r) == std::vector<std::string>{"detach --dev eth0 --keep-peers"});
 	// Detached with its peers kept: nothing more to do while it is down.
 	r.clones[0].attached = false;
@@ -119,13 +121,8 @@ TEST_CASE("WireGuard endpoints made exactly the configuration's")
 			"dual = wireguard\ndual_dev = wg1\neliminate = monitor\n");
 	RunningSite r;
 	r.links = {{"eth0", up(1500)}, {"wg1", up(1440)}};
-	RunningSite::Clone cl;
-	cl.dev = "eth0";
-	cl.target = "wg1";
-	cl.attached = true;
-	cl.tunnel = CLONE_TUNNEL_WIREGUARD;
-	cl.endpoints = {{parse_ipaddr("198.18.0.20"), 51820}, {parse_ipaddr("198.18.0.99"), 51820}};
-	r.clones = {cl};
+	r.clones = {attached("eth0", "wg1", CLONE_TUNNEL_WIREGUARD)};
+	r.clones[0].endpoints = {{parse_ipaddr("198.18.0.20"), 51820}, {parse_ipaddr("198.18.0.99"), 51820}};
 	r.elim_paths = {{"eth0", true}, {"wg1", true}};
 	r.elim = settings(ElimMode::monitor, ElimTunnel::wireguard, 51820);
 	CHECK(words(c, r) == std::vector<std::string>{"peer del --dev eth0 198.18.0.99:51820",
@@ -173,11 +170,7 @@ TEST_CASE("order mode: every path re-added in it, then the holder started")
 TEST_CASE("what an older configuration set up is undone")
 {
 	RunningSite r = client_gre_running();
-	RunningSite::Clone old;
-	old.dev = "eth9";
-	old.attached = true;
-	old.target = "gre9";
-	r.clones.push_back(old);
+	r.clones.push_back(attached("eth9", "gre9"));
 	r.elim_paths.push_back({"gre9", true});
 	r.dnat = {"gre9"};
 	r.relay = {{"gre9", {}}};
@@ -200,12 +193,8 @@ TEST_CASE("a PPP dual link: the device pppd named, or the one cloned into while 
 	CHECK(words(c, r, ev) == std::vector<std::string>{
 		"eliminate add --dev eth0 --mode monitor", "eliminate add --dev ppp1 --mode monitor",
 		"attach --dev eth0 --clone-to ppp1 --tunnel pptp", "peer add --dev eth0 198.18.0.1"});
-	RunningSite::Clone cl;
-	cl.dev = "eth0";
-	cl.target = "ppp1";
-	cl.attached = true;
-	cl.peers = {parse_ipv4("198.18.0.1")};
-	r.clones = {cl};
+	r.clones = {attached("eth0", "ppp1")};
+	r.clones[0].peers = {parse_ipv4("198.18.0.1")};
 	r.elim_paths = {{"eth0", true}, {"ppp1", true}};
 	r.elim = settings(ElimMode::monitor);
 	CHECK(words(c, r).empty());
