@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "core/error.h"
+#include "dupgre/eliminate.h"
 #include "core/netdev.h"
 
 namespace dupgre {
@@ -98,6 +99,18 @@ unsigned parse_mtu(const std::string &v)
 	if (n != 0 && (n < 576 || n > 65535))
 		throw Error("expected an MTU (0 to leave it, else 576-65535)");
 	return n;
+}
+
+// A decimal number from lo to hi.
+unsigned parse_number(const std::string &v, unsigned lo, unsigned hi, const char *unit)
+{
+	std::string range = "expected " + std::to_string(lo) + " to " + std::to_string(hi) + " " + unit;
+	if (v.empty() || v.size() > 9 || v.find_first_not_of("0123456789") != std::string::npos)
+		throw Error(range);
+	unsigned long n = std::stoul(v);
+	if (n < lo || n > hi)
+		throw Error(range);
+	return static_cast<unsigned>(n);
 }
 
 bool parse_bool(const std::string &v)
@@ -227,6 +240,15 @@ const std::map<std::string, Setter> &setters()
 				 throw Error("expected off, monitor, drop or order");
 			 c.eliminate = v;
 		 }},
+		{"eliminate_window", [](Config &c, const std::string &v) {
+			 c.eliminate_window = parse_number(v, 2, ELIM_HISTORY, "packets");
+		 }},
+		{"eliminate_reset_ms", [](Config &c, const std::string &v) {
+			 c.eliminate_reset_ms = parse_number(v, 1, 3600000, "ms");
+		 }},
+		{"eliminate_wait", [](Config &c, const std::string &v) {
+			 c.eliminate_wait_ms = v == "auto" ? 0 : parse_number(v, 1, 10000, "ms (or auto)");
+		 }},
 		{"rp_filter", [](Config &c, const std::string &v) { c.rp_filter = parse_bool(v); }},
 	};
 	return table;
@@ -240,7 +262,8 @@ std::string refusal(const std::string &key, const Config &c)
 	std::string role = std::string("not used by role = ") + role_name(c.role);
 	std::string tunnel = std::string("not used with tunnel = ") + tunnel_name(c.tunnel);
 	std::string dual = std::string("not used with dual = ") + dual_kind_name(c.dual);
-	if (key == "wan" || key == "tunnel" || key == "eliminate")
+	if (key == "wan" || key == "tunnel" || key == "eliminate" || key == "eliminate_window" ||
+	    key == "eliminate_reset_ms" || key == "eliminate_wait")
 		return secondary ? role : "";
 	if (key == "tunnel_port")
 		return secondary ? role : !wg ? tunnel : "";
@@ -298,6 +321,8 @@ void check_values(const Config &c, const std::map<std::string, int> &seen, const
 	auto fail = [&](const char *key, const std::string &why) {
 		throw Error(filename + ":" + std::to_string(seen.at(key)) + ": " + key + ": " + why);
 	};
+	if (c.eliminate_wait_ms && c.eliminate != "order")
+		fail("eliminate_wait", "is for eliminate = order (how long a gap is waited for)");
 	if (c.tunnel == Tunnel::wireguard && c.eliminate == "order")
 		fail("eliminate", "order is for tunnel = pptp (WireGuard's receiver takes packets in any order): "
 				  "use drop or monitor");
@@ -421,6 +446,12 @@ std::vector<std::pair<std::string, std::string>> config_lines(const Config &c)
 	add("dual_mtu", std::to_string(c.dual_mtu));
 	add("client_mtu", std::to_string(c.client_mtu));
 	add("eliminate", c.eliminate);
+	if (c.eliminate_window)
+		add("eliminate_window", std::to_string(*c.eliminate_window));
+	if (c.eliminate_reset_ms)
+		add("eliminate_reset_ms", std::to_string(*c.eliminate_reset_ms));
+	if (c.eliminate_wait_ms)
+		add("eliminate_wait", *c.eliminate_wait_ms ? std::to_string(*c.eliminate_wait_ms) : "auto");
 	add("rp_filter", c.rp_filter ? "yes" : "no");
 	return out;
 }

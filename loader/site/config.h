@@ -60,6 +60,9 @@ struct Config {
 	bool dual_mtu_given = false;             // in the file; else each link's kind's default
 	unsigned client_mtu = 1380;              // primary, pptp
 	std::string eliminate = "off";           // off, monitor, drop or order (pptp only)
+	// primary, client: eliminate's settings (eliminate add --window,
+	// --reset-ms, --wait); unset: its defaults. wait: 0 is auto (order only).
+	std::optional<unsigned> eliminate_window, eliminate_reset_ms, eliminate_wait_ms;
 	bool rp_filter = true;                   // loosen rp_filter where copies arrive
 };
 

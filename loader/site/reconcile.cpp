@@ -141,7 +141,13 @@ void plan_eliminate(Planner &p, const Config &c, const RunningSite &r, const std
 	ElimMode mode = parse_mode(c.eliminate);
 	ElimTunnel tunnel = wireguard(c) ? ElimTunnel::wireguard : ElimTunnel::pptp;
 	unsigned port = wireguard(c) ? c.tunnel_port : 0;
-	bool settings_ok = r.elim && r.elim->mode == mode && r.elim->tunnel == tunnel && r.elim->port == port;
+	// Settings the file leaves out are eliminate's defaults.
+	ElimSettings defaults;
+	unsigned window = c.eliminate_window.value_or(defaults.window);
+	unsigned reset_ms = c.eliminate_reset_ms.value_or(defaults.reset_ms);
+	unsigned wait_ms = c.eliminate_wait_ms.value_or(defaults.wait_ms);
+	bool settings_ok = r.elim && r.elim->mode == mode && r.elim->tunnel == tunnel && r.elim->port == port &&
+			   r.elim->window == window && r.elim->reset_ms == reset_ms && r.elim->wait_ms == wait_ms;
 	for (const std::string &dev : want) {
 		auto it = std::find_if(r.elim_paths.begin(), r.elim_paths.end(),
 				       [&](const auto &e) { return e.first == dev; });
@@ -150,10 +156,17 @@ void plan_eliminate(Planner &p, const Config &c, const RunningSite &r, const std
 		std::string detail = std::string("--mode ") + mode_name(mode);
 		if (wireguard(c))
 			detail += " --tunnel wireguard --port " + std::to_string(port);
-		p.add(Planner::eliminate, "eliminate add", dev, detail, [dev, mode, tunnel, port, wg = wireguard(c)] {
-			EliminateState().add(require_device(dev), mode, std::nullopt, std::nullopt, std::nullopt, tunnel,
-					     wg ? std::optional<unsigned>(port) : std::nullopt);
-		});
+		if (c.eliminate_window)
+			detail += " --window " + std::to_string(window);
+		if (c.eliminate_reset_ms)
+			detail += " --reset-ms " + std::to_string(reset_ms);
+		if (c.eliminate_wait_ms)
+			detail += " --wait " + (wait_ms ? std::to_string(wait_ms) : std::string("auto"));
+		p.add(Planner::eliminate, "eliminate add", dev, detail,
+		      [dev, mode, window, reset_ms, wait_ms, tunnel, port, wg = wireguard(c)] {
+			      EliminateState().add(require_device(dev), mode, window, reset_ms, wait_ms, tunnel,
+						   wg ? std::optional<unsigned>(port) : std::nullopt);
+		      });
 	}
 }
 

@@ -250,7 +250,7 @@ bool applies(const std::string &key, const Site &s)
 {
 	bool sec = s.role == Role::secondary, pri = s.role == Role::primary, wg = s.tunnel == Tunnel::wireguard;
 	bool ppp = s.dual == DualKind::ppp;
-	if (key == "wan" || key == "tunnel" || key == "eliminate")
+	if (key == "wan" || key == "tunnel" || key == "eliminate" || key == "eliminate_window" || key == "eliminate_reset_ms")
 		return !sec;
 	if (key == "tunnel_port")
 		return !sec && wg;
@@ -295,7 +295,8 @@ const std::vector<std::pair<std::string, std::string>> valid_values = {
 	{"clients", "198.18.1.1 2001:db8::1"}, {"client_remote", "10.66.6.0/24"}, {"primary", "198.18.0.2"},
 	{"snat", "10.0.0.1=198.18.0.9"}, {"dual", ""}, {"dual_ipparam", "bvpn"}, {"dual_dev", "wg1"},
 	{"dual_remote", "10.66.4.60/30"}, {"relay", "wireguard:wg1=198.18.0.1,2001:db8::2"}, {"dual_mtu", "1420"},
-	{"client_mtu", "1380"}, {"eliminate", "drop"}, {"rp_filter", "no"},
+	{"client_mtu", "1380"}, {"eliminate", "drop"}, {"eliminate_window", "16"}, {"eliminate_reset_ms", "500"},
+	{"rp_filter", "no"},
 };
 
 std::string value_for(const std::string &key, const Site &s)
@@ -417,4 +418,21 @@ TEST_CASE("dual_mtu defaults to what a copy can have over the dual link's kind")
 	CHECK(parse_config(client + "dual = ipip\ndual_dev = ipip1\n", "t.conf").dual_mtu == 1480);
 	CHECK(parse_config(client + "dual = wireguard\ndual_dev = wg1\ndual_mtu = 1420\n", "t.conf").dual_mtu == 1420);
 	CHECK(parse_config(client + "dual = gre\ndual_dev = gre1\ndual_mtu = 0\n", "t.conf").dual_mtu == 0);
+}
+
+TEST_CASE("eliminate's settings: window, reset and wait, each in its range")
+{
+	const std::string head = "role = client\nwan = eth0\nprimary = 198.18.0.2\neliminate = order\n";
+	Config c = parse_config(head + "eliminate_window = 16\neliminate_reset_ms = 500\neliminate_wait = 250\n", "t.conf");
+	CHECK(c.eliminate_window == 16u);
+	CHECK(c.eliminate_reset_ms == 500u);
+	CHECK(c.eliminate_wait_ms == 250u);
+	CHECK(parse_config(head + "eliminate_wait = auto\n", "t.conf").eliminate_wait_ms == 0u);
+	CHECK(error_of(head + "eliminate_window = 65\n") == "t.conf:5: eliminate_window: expected 2 to 64 packets");
+	CHECK(error_of(head + "eliminate_reset_ms = 0\n") == "t.conf:5: eliminate_reset_ms: expected 1 to 3600000 ms");
+	CHECK(error_of(head + "eliminate_wait = soon\n") == "t.conf:5: eliminate_wait: expected 1 to 10000 ms (or auto)");
+	CHECK(error_of("role = client\nwan = eth0\nprimary = 198.18.0.2\neliminate = drop\neliminate_wait = 100\n") ==
+	      "t.conf:5: eliminate_wait: is for eliminate = order (how long a gap is waited for)");
+	CHECK(error_of("role = secondary\ndual_remote = 10.66.4.0/24\neliminate_window = 8\n") ==
+	      "t.conf:3: eliminate_window: not used by role = secondary");
 }

@@ -242,3 +242,18 @@ TEST_CASE("a secondary moving its sites from PPP to WireGuard: both kinds at onc
 	r.relay = {{"ppp3", {parse_ipaddr("198.18.0.7")}}};
 	CHECK(words(c, r) == std::vector<std::string>{"mtu --dev wg0 1440", "relay add --dev wg0 198.18.0.20"});
 }
+
+TEST_CASE("elimination's window, reset and wait from the file: changed, every path re-added with them")
+{
+	std::string text = client_gre;
+	text += "eliminate_window = 32\neliminate_reset_ms = 2000\n";
+	CHECK(words(conf(text), client_gre_running()) == std::vector<std::string>{
+		"eliminate add --dev eth0 --mode drop --window 32 --reset-ms 2000",
+		"eliminate add --dev gre1 --mode drop --window 32 --reset-ms 2000"});
+	RunningSite r = client_gre_running();
+	r.elim->window = 32;
+	r.elim->reset_ms = 2000;
+	CHECK(words(conf(text), r).empty());
+	// Left out of the file again: back to eliminate's defaults.
+	CHECK(words(conf(client_gre), r).size() == 2);
+}
