@@ -102,7 +102,7 @@ std::vector<DualLink> dual_links(const Config &c)
 			}
 		return links;
 	}
-	if (c.dual != DualKind::ppp) {
+	if (!c.dual_dev.empty()) {
 		links.push_back({c.dual_dev, remote_sites(c), c.dual});
 	} else if (!c.wan.empty()) {
 		CloneStatus st = CloneState(c.wan).status();

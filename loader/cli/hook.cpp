@@ -138,7 +138,8 @@ int apply_for(Steps &s, const Config &c, const ApplyEvent &ev)
 
 bool is_ppp_dual(const Config &c, const PppLink &link)
 {
-	return c.role != Role::secondary && c.dual == DualKind::ppp && link.ipparam == c.dual_ipparam;
+	return c.role != Role::secondary && c.dual == DualKind::ppp &&
+	       (link.ipparam == c.dual_ipparam || (!c.dual_dev.empty() && link.iface == c.dual_dev));
 }
 
 // ip-pre-up, ip-up and ip-down of a PPTP dual link, on a primary and a
@@ -204,7 +205,7 @@ int client_hook(bool up, const std::string &event, const PppLink &link, const Co
 int site_link_hook(bool up, const std::string &event, const std::string &dev, const Config &c)
 {
 	bool relay = std::any_of(c.relay.begin(), c.relay.end(), [&](const RelayLinkConf &l) { return l.dev == dev; });
-	bool named = c.role == Role::secondary ? relay : dev == c.wan || (c.dual != DualKind::ppp && dev == c.dual_dev);
+	bool named = c.role == Role::secondary ? relay : dev == c.wan || dev == c.dual_dev;
 	if (!named)
 		return 0;
 	Steps s(event, dev, c.role == Role::secondary || dev == c.dual_dev ? "dual link" : "WAN");

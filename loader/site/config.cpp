@@ -277,8 +277,8 @@ std::string refusal(const std::string &key, const Config &c)
 		return c.role != Role::client ? role : "";
 	if (key == "dual_ipparam")
 		return secondary ? role : !ppp ? dual + " (dual_dev names the link)" : "";
-	if (key == "dual_dev")
-		return secondary ? role + " (relay names the links)" : ppp ? dual + " (dual_ipparam finds the link)" : "";
+	if (key == "dual_dev")  // with ppp: a fixed name (pppd's ifname, netifd's pptp-IFACE)
+		return secondary ? role + " (relay names the links)" : "";
 	// A secondary may have both: PPP dual connections and links the system
 	// brings up (moving its sites from one to the other).
 	if (key == "dual_remote" || key == "relay")
@@ -434,7 +434,8 @@ std::vector<std::pair<std::string, std::string>> config_lines(const Config &c)
 		add("snat", c.snat->first.str() + "=" + c.snat->second.str());
 	add("dual", dual_kind_name(c.dual));
 	add("dual_ipparam", c.dual_ipparam);
-	add("dual_dev", c.dual_dev);
+	if (!c.dual_dev.empty())  // (a PPP dual link is usually named by pppd)
+		add("dual_dev", c.dual_dev);
 	if (c.dual_remote)
 		add("dual_remote", c.dual_remote->str());
 	std::string relay;

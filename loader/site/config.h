@@ -50,7 +50,7 @@ struct Config {
 	std::optional<std::pair<Ipv4, Ipv4>> snat;  // primary, pptp, behind 1:1 NAT: PRIVATE=PUBLIC
 	DualKind dual = DualKind::ppp;           // every role: the kind of dual link
 	std::string dual_ipparam = "bvpn";       // primary, client, dual = ppp: pppd ipparam of the dual link
-	std::string dual_dev;                    // primary, client, dual != ppp: the dual link's device
+	std::string dual_dev;                    // primary, client: the dual link's device (ppp: only if its name is fixed)
 	std::optional<Cidr> dual_remote;         // secondary, dual = ppp: remote addresses of dual connections
 	// secondary: each dual link device the system brings up, its kind and
 	// the sites behind it, in the file's order. With dual_remote beside

@@ -175,10 +175,10 @@ void plan_eliminate(Planner &p, const Config &c, const RunningSite &r, const std
 // pins record as the clone target while it is up.
 std::string dual_device(const Config &c, const RunningSite &r, const ApplyEvent &ev)
 {
-	if (c.dual != DualKind::ppp)
-		return c.dual_dev;
 	if (!ev.ppp_dual.empty())
 		return ev.ppp_dual;
+	if (!c.dual_dev.empty())  // any kind; ppp when pppd's ifname (or netifd) fixes it
+		return c.dual_dev;
 	// (Only the dual link's hooks attach cloning: its target is the dual
 	// link, whatever kind the device is.)
 	const RunningSite::Clone *cl = r.clone(c.wan);

@@ -204,8 +204,9 @@ TEST_CASE("what each tunnel and dual link kind needs, and refuses")
 	      "t.conf: dual_dev: required with dual = gre");
 	CHECK(error_of("role = client\nwan = eth0\nprimary = 198.18.0.2\ndual = ipip\ndual_dev = tun1\ndual_ipparam = bvpn\n") ==
 	      "t.conf:6: dual_ipparam: not used with dual = ipip (dual_dev names the link)");
-	CHECK(error_of("role = client\nwan = eth0\nprimary = 198.18.0.2\ndual_dev = wg1\n") ==
-	      "t.conf:4: dual_dev: not used with dual = ppp (dual_ipparam finds the link)");
+	// A PPP dual link with a fixed name (pppd's ifname, netifd's pptp-IFACE).
+	CHECK(parse_config("role = client\nwan = eth0\nprimary = 198.18.0.2\ndual_dev = pptp-vpn2\n", "t.conf").dual_dev ==
+	      "pptp-vpn2");
 	CHECK(error_of("role = secondary\ndual = wireguard\n") ==
 	      "t.conf: relay: required for role = secondary with dual = wireguard");
 	// A secondary moving its sites from PPP dual links: both, each relay
@@ -263,7 +264,7 @@ bool applies(const std::string &key, const Site &s)
 	if (key == "dual_ipparam")
 		return !sec && ppp;
 	if (key == "dual_dev")
-		return !sec && !ppp;
+		return !sec;
 	// A secondary may have both (moving its sites from PPP dual links).
 	if (key == "dual_remote" || key == "relay")
 		return sec;

@@ -257,3 +257,14 @@ TEST_CASE("elimination's window, reset and wait from the file: changed, every pa
 	// Left out of the file again: back to eliminate's defaults.
 	CHECK(words(conf(client_gre), r).size() == 2);
 }
+
+TEST_CASE("a PPP dual link with a fixed name (netifd's pptp-IFACE): no event needed")
+{
+	Config c = conf("role = client\nwan = eth0\nprimary = 198.18.0.1\ndual_dev = pptp-vpn2\ndual_mtu = 0\n");
+	RunningSite r;
+	r.links = {{"eth0", up(1500)}, {"pptp-vpn2", up(1448, true)}};
+	CHECK(words(c, r) == std::vector<std::string>{"attach --dev eth0 --clone-to pptp-vpn2 --tunnel pptp",
+						       "peer add --dev eth0 198.18.0.1"});
+	r.links["pptp-vpn2"].present = false;
+	CHECK(words(c, r).empty());
+}
