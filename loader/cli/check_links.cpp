@@ -68,8 +68,9 @@ std::string host_prefix(const IpAddr &a)
 std::vector<Site> remote_sites(const Config &c)
 {
 	std::vector<Site> s;
-	if (c.role == Role::client && c.primary)
-		s.push_back({*c.primary, "the primary " + c.primary->str()});
+	if (c.role == Role::client)
+		for (const IpAddr &a : c.primary)
+			s.push_back({a, "the primary " + a.str()});
 	if (c.role == Role::primary)
 		for (const IpAddr &a : c.clients)
 			s.push_back({a, "the client " + a.str()});
@@ -192,8 +193,8 @@ std::optional<WgDevice> find_main_wireguard(const Config &c, std::string &mtu_de
 			match = wg->listen_port == c.tunnel_port;
 		else
 			for (const WgPeer &p : wg->peers)
-				match |= c.primary && p.endpoint && p.endpoint->addr == *c.primary &&
-					 p.endpoint->port == c.tunnel_port;
+				match |= p.endpoint && p.endpoint->port == c.tunnel_port &&
+					 std::find(c.primary.begin(), c.primary.end(), p.endpoint->addr) != c.primary.end();
 		if (match) {
 			found = wg;
 			mtu_dev = n;

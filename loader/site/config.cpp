@@ -131,7 +131,8 @@ E parse_enum(const std::string &v, const char *const (&names)[N], const char *ex
 	throw Error(std::string("expected ") + expected);
 }
 
-std::vector<IpAddr> parse_clients(const std::string &v)
+// "ADDR ADDR ...", each once; `whose` names them in the error.
+std::vector<IpAddr> parse_addrs(const std::string &v, const char *whose)
 {
 	std::vector<IpAddr> out;
 	for (const std::string &w : words(v, " \t,")) {
@@ -141,7 +142,7 @@ std::vector<IpAddr> parse_clients(const std::string &v)
 		out.push_back(a);
 	}
 	if (out.empty())
-		throw Error("expected the clients' public addresses, ADDR ADDR ...");
+		throw Error(std::string("expected ") + whose + " public addresses, ADDR ADDR ...");
 	return out;
 }
 
@@ -212,7 +213,7 @@ const std::map<std::string, Setter> &setters()
 				 throw Error("expected the server's UDP port, 1-65535");
 			 c.tunnel_port = static_cast<uint16_t>(std::stoul(v));
 		 }},
-		{"clients", [](Config &c, const std::string &v) { c.clients = parse_clients(v); }},
+		{"clients", [](Config &c, const std::string &v) { c.clients = parse_addrs(v, "the clients'"); }},
 		{"dual", [](Config &c, const std::string &v) {
 			 auto k = parse_dual_kind(v);
 			 if (!k)
@@ -231,7 +232,8 @@ const std::map<std::string, Setter> &setters()
 		 }},
 		{"client_remote", [](Config &c, const std::string &v) { c.client_remote = parse_cidr(v); }},
 		{"dual_remote", [](Config &c, const std::string &v) { c.dual_remote = parse_cidr(v); }},
-		{"primary", [](Config &c, const std::string &v) { c.primary = parse_ipaddr(v); }},
+		// Several when the server's name has several (IPv4 and IPv6): each cloned.
+		{"primary", [](Config &c, const std::string &v) { c.primary = parse_addrs(v, "the primary's"); }},
 		{"snat", [](Config &c, const std::string &v) { c.snat = parse_mapping(v, "PRIVATE=PUBLIC"); }},
 		{"dual_mtu", [](Config &c, const std::string &v) { c.dual_mtu = parse_mtu(v); }},
 		{"client_mtu", [](Config &c, const std::string &v) { c.client_mtu = parse_mtu(v); }},
@@ -326,7 +328,8 @@ void check_values(const Config &c, const std::map<std::string, int> &seen, const
 	if (c.tunnel == Tunnel::wireguard && c.eliminate == "order")
 		fail("eliminate", "order is for tunnel = pptp (WireGuard's receiver takes packets in any order): "
 				  "use drop or monitor");
-	if (c.primary && !c.primary->is_ipv4() && c.tunnel == Tunnel::pptp)
+	if (c.tunnel == Tunnel::pptp &&
+	    std::any_of(c.primary.begin(), c.primary.end(), [](const IpAddr &a) { return !a.is_ipv4(); }))
 		fail("primary", "PPTP runs over IPv4: expected an IPv4 address (or tunnel = wireguard)");
 	if (!c.dual_dev.empty() && c.dual_dev == c.wan)
 		fail("dual_dev", "is the wan device: the copies need a link of their own");
@@ -428,8 +431,8 @@ std::vector<std::pair<std::string, std::string>> config_lines(const Config &c)
 	add("clients", join(c.clients, " "));
 	if (c.client_remote)
 		add("client_remote", c.client_remote->str());
-	if (c.primary)
-		add("primary", c.primary->str());
+	if (!c.primary.empty())
+		add("primary", join(c.primary, " "));
 	if (c.snat)
 		add("snat", c.snat->first.str() + "=" + c.snat->second.str());
 	add("dual", dual_kind_name(c.dual));

@@ -46,7 +46,7 @@ struct Config {
 	uint16_t tunnel_port = 51820;            // tunnel = wireguard: the server's UDP port
 	std::vector<IpAddr> clients;             // primary, wireguard: the clients' public addresses
 	std::optional<Cidr> client_remote;       // primary, pptp: remote addresses of client connections
-	std::optional<IpAddr> primary;           // client: the primary's public address (pptp: IPv4)
+	std::vector<IpAddr> primary;             // client: the primary's public addresses (pptp: IPv4), one or more
 	std::optional<std::pair<Ipv4, Ipv4>> snat;  // primary, pptp, behind 1:1 NAT: PRIVATE=PUBLIC
 	DualKind dual = DualKind::ppp;           // every role: the kind of dual link
 	std::string dual_ipparam = "bvpn";       // primary, client, dual = ppp: pppd ipparam of the dual link

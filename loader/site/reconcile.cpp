@@ -53,7 +53,8 @@ std::vector<Endpoint> wg_endpoints(const Config &c)
 {
 	std::vector<Endpoint> eps;
 	if (c.role == Role::client)
-		eps.push_back({*c.primary, c.tunnel_port});
+		for (const IpAddr &a : c.primary)
+			eps.push_back({a, c.tunnel_port});
 	else
 		for (const IpAddr &a : c.clients)
 			eps.push_back({a, c.tunnel_port});
@@ -251,18 +252,21 @@ bool plan_site(Planner &p, const Config &c, const RunningSite &r, const ApplyEve
 			      [wan = c.wan, missing] { CloneState(wan).add_endpoints(require_device(wan), missing); });
 	} else if (c.role == Role::client) {
 		// PPTP peers are IPv4 (the configuration refuses an IPv6 primary).
-		Ipv4 primary = c.primary->ipv4().value_or(Ipv4{});
-		std::vector<Ipv4> stale;
+		std::vector<Ipv4> want, stale, missing;
+		for (const IpAddr &a : c.primary)
+			want.push_back(a.ipv4().value_or(Ipv4{}));
 		for (const Ipv4 &a : tunnel_kept ? cl->peers : std::vector<Ipv4>{})
-			if (!(a == primary))
+			if (!contains(want, a))
 				stale.push_back(a);
+		for (const Ipv4 &a : want)
+			if (!tunnel_kept || !contains(cl->peers, a))
+				missing.push_back(a);
 		if (!stale.empty())
 			p.add(Planner::clone, "peer del", c.wan, joined(stale),
 			      [wan = c.wan, stale] { CloneState(wan).del_peers(stale); });
-		if (!tunnel_kept || !contains(cl->peers, primary))
-			p.add(Planner::clone, "peer add", c.wan, primary.str(), [wan = c.wan, primary] {
-				CloneState(wan).add_peers(require_device(wan), {primary});
-			});
+		if (!missing.empty())
+			p.add(Planner::clone, "peer add", c.wan, joined(missing),
+			      [wan = c.wan, missing] { CloneState(wan).add_peers(require_device(wan), missing); });
 	}
 	// (A PPTP primary's peers are its client connections: their hooks add
 	// and remove them.)

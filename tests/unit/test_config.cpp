@@ -56,7 +56,8 @@ TEST_CASE("defaults, comments, blank lines, spaces")
 	Config c = parse_config("  role=client  # the router\n\n\twan = pppoe-wan\nprimary = 198.18.0.2\n", "t.conf");
 	CHECK(c.role == Role::client);
 	CHECK(c.wan == "pppoe-wan");
-	CHECK(c.primary->str() == "198.18.0.2");
+	REQUIRE(c.primary.size() == 1);
+	CHECK(c.primary[0].str() == "198.18.0.2");
 	CHECK(c.dual_ipparam == "bvpn");
 	CHECK(c.dual_mtu == 1448);
 	CHECK(c.eliminate == "off");
@@ -436,4 +437,15 @@ TEST_CASE("eliminate's settings: window, reset and wait, each in its range")
 	      "t.conf:5: eliminate_wait: is for eliminate = order (how long a gap is waited for)");
 	CHECK(error_of("role = secondary\ndual_remote = 10.66.4.0/24\neliminate_window = 8\n") ==
 	      "t.conf:3: eliminate_window: not used by role = secondary");
+}
+
+TEST_CASE("primary: one address or several, IPv4 only under PPTP")
+{
+	Config c = parse_config("role = client\nwan = eth0\ntunnel = wireguard\nprimary = 198.18.0.2 2001:db8::2\n", "t.conf");
+	REQUIRE(c.primary.size() == 2);
+	CHECK(c.primary[1].str() == "2001:db8::2");
+	CHECK(error_of("role = client\nwan = eth0\nprimary = 198.18.0.2 2001:db8::2\n") ==
+	      "t.conf:3: primary: PPTP runs over IPv4: expected an IPv4 address (or tunnel = wireguard)");
+	CHECK(error_of("role = client\nwan = eth0\nprimary = 198.18.0.2 198.18.0.2\n") ==
+	      "t.conf:3: primary: 198.18.0.2 given twice");
 }

@@ -268,3 +268,19 @@ TEST_CASE("a PPP dual link with a fixed name (netifd's pptp-IFACE): no event nee
 	r.links["pptp-vpn2"].present = false;
 	CHECK(words(c, r).empty());
 }
+
+TEST_CASE("a primary with several addresses (its name has IPv4 and IPv6): each cloned")
+{
+	Config c = conf("role = client\nwan = eth0\ntunnel = wireguard\nprimary = 198.18.0.1 2001:db8::1\n"
+			"dual = wireguard\ndual_dev = wg1\n");
+	RunningSite r;
+	r.links = {{"eth0", up(1500)}, {"wg1", up(1440, true)}};
+	CHECK(words(c, r) == std::vector<std::string>{
+		"attach --dev eth0 --clone-to wg1 --tunnel wireguard",
+		"peer add --dev eth0 --tunnel wireguard 198.18.0.1:51820 [2001:db8::1]:51820"});
+	Config pptp = conf("role = client\nwan = eth0\nprimary = 198.18.0.1 198.18.0.2\ndual = gre\ndual_dev = wg1\n");
+	r.clones = {attached("eth0", "wg1")};
+	r.clones[0].peers = {parse_ipv4("198.18.0.2"), parse_ipv4("198.18.0.9")};
+	CHECK(words(pptp, r) == std::vector<std::string>{"mtu --dev wg1 1476", "peer del --dev eth0 198.18.0.9",
+							  "peer add --dev eth0 198.18.0.1"});
+}
