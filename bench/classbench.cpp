@@ -23,7 +23,6 @@
 // program's counters do not show exactly the expected decisions.
 #include <arpa/inet.h>
 #include <fcntl.h>
-#include <linux/if_tun.h>
 #include <linux/pkt_cls.h>
 #include <net/if.h>
 #include <sched.h>
@@ -49,6 +48,7 @@
 #include "core/counters.h"
 #include "dupgre/clone.h"
 #include "packet.h"
+#include "sys.h"
 
 namespace {
 
@@ -59,25 +59,12 @@ const char *const kOther6 = "2001:db8:ff::1";
 constexpr size_t kIpLen = 512;
 constexpr uint16_t kWgPort = 51820;
 
-[[noreturn]] void die(const std::string &msg)
-{
-	throw std::runtime_error(msg + ": " + strerror(errno));
-}
+using pkt::die;
 
 int make_tun(const char *name, int *ifindex)
 {
-	int fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
-	struct ifreq ifr = {};
-	ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
-	strncpy(ifr.ifr_name, name, IFNAMSIZ - 1);
-	if (fd < 0 || ioctl(fd, TUNSETIFF, &ifr) < 0)
-		die("tun");
-	int sock = socket(AF_INET, SOCK_DGRAM, 0);
-	ifr.ifr_flags = IFF_UP;
-	if (ioctl(sock, SIOCSIFFLAGS, &ifr) < 0 || ioctl(sock, SIOCGIFINDEX, &ifr) < 0)
-		die("tun up");
-	close(sock);
-	*ifindex = ifr.ifr_ifindex;
+	int fd = pkt::open_tun(name);
+	*ifindex = pkt::link_up(name);
 	return fd;
 }
 
@@ -196,13 +183,8 @@ int main(int argc, char **argv)
 			else
 				throw std::runtime_error("usage: classbench --cpu N --reps R --repeat K");
 		}
-		if (cpu >= 0) {
-			cpu_set_t set;
-			CPU_ZERO(&set);
-			CPU_SET(cpu, &set);
-			if (sched_setaffinity(0, sizeof(set), &set) < 0)
-				die("sched_setaffinity");
-		}
+		if (cpu >= 0)
+			pkt::pin_to_cpu(cpu);
 		if (unshare(CLONE_NEWNET) < 0)
 			die("unshare(CLONE_NEWNET)");
 		int tun_ifindex;

@@ -51,16 +51,14 @@
 #include "dupgre/eliminate.h"
 #include "eliminate.skel.h"
 #include "packet.h"
+#include "sys.h"
 
 namespace {
 
 constexpr size_t kIpLen = 512;
 constexpr size_t kSeqOffset = 14 + 20 + 8;  // Ethernet, IPv4, GRE word0 and word1
 
-[[noreturn]] void die(const std::string &msg)
-{
-	throw std::runtime_error(msg + ": " + strerror(errno));
-}
+using pkt::die;
 
 bool order_mode = false;
 
@@ -162,13 +160,8 @@ int main(int argc, char **argv)
 			else
 				throw std::runtime_error("usage: elimbench --cpu N --reps R --repeat K --batch B [--order 1]");
 		}
-		if (cpu >= 0) {
-			cpu_set_t set;
-			CPU_ZERO(&set);
-			CPU_SET(cpu, &set);
-			if (sched_setaffinity(0, sizeof(set), &set) < 0)
-				die("sched_setaffinity");
-		}
+		if (cpu >= 0)
+			pkt::pin_to_cpu(cpu);
 		eliminate_bpf *p0 = load(0, nullptr);
 		eliminate_bpf *p1 = load(1, p0);
 		int fd0 = bpf_program__fd(p0->progs.dupgre_eliminate);

@@ -33,9 +33,7 @@
 // and how late the sends were against their deadlines.
 #include <arpa/inet.h>
 #include <fcntl.h>
-#include <linux/if_tun.h>
 #include <net/if.h>
-#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <unistd.h>
 
@@ -53,16 +51,14 @@
 #include <vector>
 
 #include "packet.h"
+#include "sys.h"
 
 namespace {
 
 constexpr uint32_t kSeqStart = 1000;  // every call's first number
 constexpr size_t kPppLen = 64;
 
-[[noreturn]] void die(const std::string &msg)
-{
-	throw std::runtime_error(msg + ": " + strerror(errno));
-}
+using pkt::die;
 
 int64_t now_ns()
 {
@@ -74,15 +70,7 @@ int64_t now_ns()
 // An existing (persistent) TUN device, opened for writing.
 int open_tun(const std::string &dev)
 {
-	int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
-	if (fd < 0)
-		die("open /dev/net/tun");
-	ifreq ifr{};
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", dev.c_str());
-	ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
-	if (ioctl(fd, TUNSETIFF, &ifr) < 0)
-		die("TUNSETIFF " + dev);
-	return fd;
+	return pkt::open_tun(dev, false);
 }
 
 // One packet, the template's source, call ID and number replaced.

@@ -27,10 +27,8 @@
 // "cell NAME p50 p99 (of ns per packet over rounds)".
 #include <arpa/inet.h>
 #include <fcntl.h>
-#include <linux/if_tun.h>
 #include <net/if.h>
 #include <sched.h>
-#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -45,6 +43,7 @@
 #include <vector>
 
 #include "packet.h"
+#include "sys.h"
 
 namespace {
 
@@ -58,48 +57,9 @@ struct Cell {
 	std::vector<double> ns_per_pkt;  // one per round
 };
 
-[[noreturn]] void die(const std::string &msg)
-{
-	throw std::runtime_error(msg + ": " + strerror(errno));
-}
-
-std::vector<std::string> split(const std::string &s, char sep)
-{
-	std::vector<std::string> out;
-	size_t start = 0, pos;
-	while ((pos = s.find(sep, start)) != std::string::npos) {
-		out.push_back(s.substr(start, pos - start));
-		start = pos + 1;
-	}
-	out.push_back(s.substr(start));
-	return out;
-}
-
-// Runs fn inside network namespace NAME (/run/netns/NAME), then returns.
-template <typename F> auto in_netns(const std::string &name, F fn)
-{
-	int self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-	int ns = open(("/run/netns/" + name).c_str(), O_RDONLY | O_CLOEXEC);
-	if (self < 0 || ns < 0 || setns(ns, CLONE_NEWNET) < 0)
-		die("netns " + name);
-	auto r = fn();
-	if (setns(self, CLONE_NEWNET) < 0)
-		die("setns back");
-	close(ns);
-	close(self);
-	return r;
-}
-
-int attach_tun(const std::string &name)
-{
-	int fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
-	struct ifreq ifr = {};
-	ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
-	strncpy(ifr.ifr_name, name.c_str(), IFNAMSIZ - 1);
-	if (fd < 0 || ioctl(fd, TUNSETIFF, &ifr) < 0)
-		die("tun " + name);
-	return fd;
-}
+using pkt::die;
+using pkt::in_netns;
+using pkt::split;
 
 pkt::Bytes make_packet(const std::string &family)
 {
@@ -172,7 +132,7 @@ int main(int argc, char **argv)
 				auto f = split(val, ':');
 				if (f.size() != 2)
 					die("--tun NETNS:TUN");
-				tun_fds.push_back(in_netns(f[0], [&] { return attach_tun(f[1]); }));
+				tun_fds.push_back(in_netns(f[0], [&] { return pkt::open_tun(f[1]); }));
 			} else if (opt == "--cell") {
 				auto f = split(val, ':');
 				if (f.size() != 4)
@@ -194,17 +154,12 @@ int main(int argc, char **argv)
 		}
 		if (cells.empty())
 			die("no --cell");
-		if (cpu >= 0) {
-			cpu_set_t set;
-			CPU_ZERO(&set);
-			CPU_SET(cpu, &set);
-			if (sched_setaffinity(0, sizeof(set), &set) < 0)
-				die("sched_setaffinity");
-		}
+		if (cpu >= 0)
+			pkt::pin_to_cpu(cpu);
 		std::map<std::string, size_t> index;
 		for (size_t i = 0; i < cells.size(); i++) {
 			Cell &c = cells[i];
-			c.fd = in_netns(c.netns, [&] { return attach_tun(c.tun); });
+			c.fd = in_netns(c.netns, [&] { return pkt::open_tun(c.tun); });
 			c.packet = make_packet(c.family);
 			index[c.name] = i;
 		}

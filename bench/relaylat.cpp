@@ -32,15 +32,13 @@
 #include <vector>
 
 #include "packet.h"
+#include "sys.h"
 
 namespace {
 
 constexpr uint32_t kMagic = 0x64757072;  // "dupr"
 
-[[noreturn]] void die(const std::string &msg)
-{
-	throw std::runtime_error(msg + ": " + strerror(errno));
-}
+using pkt::die;
 
 long long now_ns()
 {

@@ -45,7 +45,9 @@ void check_live(std::vector<CheckResult> &out, unsigned seconds)
 	sleep(seconds);
 	Sample b = sample();
 	std::string in = " in " + std::to_string(seconds) + " s";
-	for (const auto &[dev, after] : b.clone) {
+	for (const auto &entry : b.clone) {
+		const std::string &dev = entry.first;
+		const CloneCounters &after = entry.second;
 		auto it = a.clone.find(dev);
 		if (it == a.clone.end())
 			continue;  // attached meanwhile: next time
@@ -70,7 +72,9 @@ void check_live(std::vector<CheckResult> &out, unsigned seconds)
 			out.push_back({true, name + ": " + std::to_string(d(CLONE_CLONED)) + " copies" + in + ", none failed",
 				       ""});
 	}
-	for (const auto &[link, after] : b.relay) {
+	for (const auto &entry : b.relay) {
+		const std::string &link = entry.first;
+		const RelayCounters &after = entry.second;
 		auto it = a.relay.find(link);
 		if (it == a.relay.end())
 			continue;

@@ -66,6 +66,20 @@ template <typename T> bool contains(const std::vector<T> &v, const T &x)
 	return std::find(v.begin(), v.end(), x) != v.end();
 }
 
+// What `have` has that `want` lacks (stale), and what it lacks (missing).
+template <typename T> std::pair<std::vector<T>, std::vector<T>> difference(const std::vector<T> &have,
+									      const std::vector<T> &want)
+{
+	std::pair<std::vector<T>, std::vector<T>> d;
+	for (const T &x : have)
+		if (!contains(want, x))
+			d.first.push_back(x);
+	for (const T &x : want)
+		if (!contains(have, x))
+			d.second.push_back(x);
+	return d;
+}
+
 template <typename T> std::string joined(const std::vector<T> &v)
 {
 	std::string s;
@@ -236,37 +250,27 @@ bool plan_site(Planner &p, const Config &c, const RunningSite &r, const ApplyEve
 			      st.attach(require_device(wan), require_device(dual), snat, tunnel);
 		      });
 	bool tunnel_kept = cl && cl->tunnel == tunnel;
+	// (Another tunnel's peers are dropped with the state by attach.)
 	if (wireguard(c)) {
-		std::vector<Endpoint> want = wg_endpoints(c), stale, missing;
-		for (const Endpoint &e : tunnel_kept ? cl->endpoints : std::vector<Endpoint>{})
-			if (!contains(want, e))
-				stale.push_back(e);
-		for (const Endpoint &e : want)
-			if (!tunnel_kept || !contains(cl->endpoints, e))
-				missing.push_back(e);
+		auto [stale, missing] = difference(tunnel_kept ? cl->endpoints : std::vector<Endpoint>{}, wg_endpoints(c));
 		if (!stale.empty())
 			p.add(Planner::clone, "peer del", c.wan, joined(stale),
-			      [wan = c.wan, stale] { CloneState(wan).del_endpoints(stale); });
+			      [wan = c.wan, stale = stale] { CloneState(wan).del_endpoints(stale); });
 		if (!missing.empty())
 			p.add(Planner::clone, "peer add", c.wan, "--tunnel wireguard " + joined(missing),
-			      [wan = c.wan, missing] { CloneState(wan).add_endpoints(require_device(wan), missing); });
+			      [wan = c.wan, missing = missing] { CloneState(wan).add_endpoints(require_device(wan), missing); });
 	} else if (c.role == Role::client) {
 		// PPTP peers are IPv4 (the configuration refuses an IPv6 primary).
-		std::vector<Ipv4> want, stale, missing;
+		std::vector<Ipv4> want;
 		for (const IpAddr &a : c.primary)
 			want.push_back(a.ipv4().value_or(Ipv4{}));
-		for (const Ipv4 &a : tunnel_kept ? cl->peers : std::vector<Ipv4>{})
-			if (!contains(want, a))
-				stale.push_back(a);
-		for (const Ipv4 &a : want)
-			if (!tunnel_kept || !contains(cl->peers, a))
-				missing.push_back(a);
+		auto [stale, missing] = difference(tunnel_kept ? cl->peers : std::vector<Ipv4>{}, want);
 		if (!stale.empty())
 			p.add(Planner::clone, "peer del", c.wan, joined(stale),
-			      [wan = c.wan, stale] { CloneState(wan).del_peers(stale); });
+			      [wan = c.wan, stale = stale] { CloneState(wan).del_peers(stale); });
 		if (!missing.empty())
 			p.add(Planner::clone, "peer add", c.wan, joined(missing),
-			      [wan = c.wan, missing] { CloneState(wan).add_peers(require_device(wan), missing); });
+			      [wan = c.wan, missing = missing] { CloneState(wan).add_peers(require_device(wan), missing); });
 	}
 	// (A PPTP primary's peers are its client connections: their hooks add
 	// and remove them.)
@@ -284,7 +288,9 @@ void plan_secondary(Planner &p, const Config &c, const RunningSite &r)
 		p.add(Planner::undo, "dnat del", d, "", [d] { DnatState(d).detach(); });
 	plan_eliminate(p, c, r, {});
 
-	for (const auto &[dev, sites] : r.relay) {
+	for (const auto &link : r.relay) {
+		const std::string &dev = link.first;
+		const std::vector<IpAddr> &sites = link.second;
 		auto want = std::find_if(c.relay.begin(), c.relay.end(), [&](const RelayLinkConf &l) { return l.dev == dev; });
 		if (want != c.relay.end() && r.link(dev).present) {
 			std::vector<IpAddr> stale;

@@ -3,10 +3,8 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
-#include <linux/if_tun.h>
 #include <linux/pkt_cls.h>
 #include <net/if.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -21,6 +19,7 @@
 #include "clone.skel.h"
 #include "core/counters.h"
 #include "programs/clone.h"
+#include "sys.h"
 #include "test_run.h"
 
 const char *const default_peer = "198.18.1.1";
@@ -35,20 +34,8 @@ String StringMaker<clone_counter>::convert(clone_counter c)
 
 static int open_tun(const char *name, int *ifindex)
 {
-	int fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
-	if (fd < 0)
-		throw std::runtime_error(std::string("/dev/net/tun: ") + strerror(errno));
-	struct ifreq ifr = {};
-	ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
-	strncpy(ifr.ifr_name, name, IFNAMSIZ - 1);
-	if (ioctl(fd, TUNSETIFF, &ifr) < 0)
-		throw std::runtime_error(std::string("TUNSETIFF: ") + strerror(errno));
-	int sock = socket(AF_INET, SOCK_DGRAM, 0);
-	ifr.ifr_flags = IFF_UP;
-	if (ioctl(sock, SIOCSIFFLAGS, &ifr) < 0 || ioctl(sock, SIOCGIFINDEX, &ifr) < 0)
-		throw std::runtime_error(std::string("tun up: ") + strerror(errno));
-	close(sock);
-	*ifindex = ifr.ifr_ifindex;
+	int fd = pkt::open_tun(name);
+	*ifindex = pkt::link_up(name);
 	return fd;
 }
 

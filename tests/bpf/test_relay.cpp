@@ -31,12 +31,10 @@
 #include <fcntl.h>
 #include <bpf/libbpf.h>
 #include <linux/if_ether.h>
-#include <linux/if_tun.h>
 #include <linux/pkt_cls.h>
 #include <net/if.h>
 #include <poll.h>
 #include <sched.h>
-#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -46,6 +44,7 @@
 #include <string>
 #include <vector>
 
+#include "sys.h"
 #include "core/counters.h"
 #include "core/netdev.h"
 #include "dupgre/relay.h"
@@ -117,17 +116,9 @@ public:
 	// skb->protocol: a link that delivers IP bytes as anything.
 	Tun tun(const char *name, bool pi = false)
 	{
-		int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
-		REQUIRE(fd >= 0);
+		int fd = pkt::open_tun(name, false, pi);
 		fds_.push_back(fd);
-		ifreq ifr = {};
-		ifr.ifr_flags = static_cast<short>(IFF_TUN | (pi ? 0 : IFF_NO_PI));
-		strncpy(ifr.ifr_name, name, IFNAMSIZ - 1);
-		REQUIRE(ioctl(fd, TUNSETIFF, &ifr) == 0);
-		__u32 ifindex = if_nametoindex(name);
-		REQUIRE(ifindex != 0);
-		sh(std::string("ip link set ") + name + " up");
-		return {ifindex, fd};
+		return {static_cast<__u32>(pkt::link_up(name)), fd};
 	}
 
 private:

@@ -12,7 +12,6 @@
 #include <fcntl.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
-#include <linux/if_tun.h>
 #include <net/if.h>
 #include <poll.h>
 #include <sys/ioctl.h>
@@ -26,6 +25,7 @@
 #include <string>
 
 #include "packet.h"
+#include "sys.h"
 
 static volatile sig_atomic_t stop;
 
@@ -37,17 +37,11 @@ static int fail(const std::string &msg)
 
 static int open_tun(const std::string &name)
 {
-	int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	struct ifreq ifr = {};
-	ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
-	strncpy(ifr.ifr_name, name.c_str(), IFNAMSIZ - 1);
-	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
-		close(fd);
+	try {
+		return pkt::open_tun(name, false);
+	} catch (const std::exception &) {
 		return -1;
 	}
-	return fd;
 }
 
 static int open_packet(const std::string &name, uint16_t proto)

@@ -1,0 +1,76 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#include "sys.h"
+
+#include <linux/if_tun.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+
+namespace pkt {
+
+void die(const std::string &msg)
+{
+	throw std::runtime_error(msg + ": " + strerror(errno));
+}
+
+int open_tun(const std::string &name, bool nonblock, bool pi)
+{
+	int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC | (nonblock ? O_NONBLOCK : 0));
+	if (fd < 0)
+		die("open /dev/net/tun");
+	ifreq ifr{};
+	ifr.ifr_flags = static_cast<short>(IFF_TUN | (pi ? 0 : IFF_NO_PI));
+	strncpy(ifr.ifr_name, name.c_str(), IFNAMSIZ - 1);
+	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
+		int err = errno;
+		close(fd);
+		errno = err;
+		die("TUNSETIFF " + name);
+	}
+	return fd;
+}
+
+int link_up(const std::string &name)
+{
+	int sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (sock < 0)
+		die("socket");
+	ifreq ifr{};
+	strncpy(ifr.ifr_name, name.c_str(), IFNAMSIZ - 1);
+	bool ok = ioctl(sock, SIOCGIFFLAGS, &ifr) == 0;
+	ifr.ifr_flags = static_cast<short>(ifr.ifr_flags | IFF_UP);
+	ok = ok && ioctl(sock, SIOCSIFFLAGS, &ifr) == 0 && ioctl(sock, SIOCGIFINDEX, &ifr) == 0;
+	int err = errno;
+	close(sock);
+	errno = err;
+	if (!ok)
+		die("setting " + name + " up");
+	return ifr.ifr_ifindex;
+}
+
+void pin_to_cpu(int cpu)
+{
+	cpu_set_t set;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	if (sched_setaffinity(0, sizeof(set), &set) < 0)
+		die("sched_setaffinity " + std::to_string(cpu));
+}
+
+std::vector<std::string> split(const std::string &s, char sep, size_t max)
+{
+	std::vector<std::string> out;
+	size_t start = 0, pos;
+	while ((max == 0 || out.size() + 1 < max) && (pos = s.find(sep, start)) != std::string::npos) {
+		out.push_back(s.substr(start, pos - start));
+		start = pos + 1;
+	}
+	out.push_back(s.substr(start));
+	return out;
+}
+
+}  // namespace pkt
