@@ -76,9 +76,7 @@ public:
 
 	void run(const volatile sig_atomic_t &stop)
 	{
-		// Beat first: the program hands over gaps from the first beat on,
-		// and the rule's first look (nft, iptables: whole processes, slow
-		// on a small router) can wait until that is done.
+		// Beat first: the program hands over gaps from the first beat on.
 		int64_t last_tick = now_us();
 		tick(last_tick);
 		while (!stop) {
@@ -112,16 +110,16 @@ private:
 	// waits that ran out, the verdicts, the hand-backs. True if any packet came.
 	bool step(int64_t now, int timeout_ms)
 	{
-		pollfd pfd[2] = {{mnl_socket_get_fd(nl_.get()), POLLIN, 0}, {rule_.fd(), POLLIN, 0}};
-		int n = poll(pfd, 2, timeout_ms);
+		pollfd pfd = {mnl_socket_get_fd(nl_.get()), POLLIN, 0};
+		int n = poll(&pfd, 1, timeout_ms);
 		if (n < 0 && errno != EINTR)
 			throw Error("poll: " + strerror_text(-errno));
 		now = now_us();
 		bool came = false;
-		if (n > 0 && pfd[0].revents) {
+		if (n > 0 && pfd.revents) {
 			// Everything queued so far, then the verdicts in one send.
 			ssize_t len;
-			while ((len = recv(pfd[0].fd, buf_.data(), buf_.size(), MSG_DONTWAIT)) > 0) {
+			while ((len = recv(pfd.fd, buf_.data(), buf_.size(), MSG_DONTWAIT)) > 0) {
 				mnl_cb_run(buf_.data(), len, 0, portid_, on_packet, this);
 				came = true;
 			}
@@ -129,8 +127,6 @@ private:
 		expire(now);
 		send_verdicts();
 		hand_back();
-		if (rule_.run(now, n > 0 && pfd[1].revents))
-			stats_.c[HOLD_RULE_RESTORED]++;
 		return came;
 	}
 
@@ -141,7 +137,7 @@ private:
 			d = std::min(d, waits_.begin()->first + wait_us_);
 		if (!aheads_.empty())
 			d = std::min(d, aheads_.begin()->first + Stream::index_wait_us);
-		return std::min(d, rule_.due_us());
+		return d;
 	}
 
 	// Runs op on st, then puts st's books right: the running counts, its
@@ -477,6 +473,7 @@ private:
 	}
 	void write_counters()
 	{
+		stats_.c[HOLD_RULE_RESTORED] = rule_.restored();
 		write_row(maps_.hold_stats.get(), stats_.c, HOLD_COUNTER_MAX);
 		write_row(maps_.hold_times.get(), stats_.times, HOLD_TIME_ROW_LEN);
 	}
