@@ -316,14 +316,15 @@ struct holder_view {
 	__u32 epoch;			/* the run of the holder that beats */
 	bool written;
 	bool beating;			/* the heartbeat is fresh */
+	bool gone;			/* stopped, or no beat for HOLD_GONE_NS */
 	bool draining;			/* the holder is stopping: no new gap for it */
 };
 
 /* Order mode, under the slot's lock, for a packet recovery did not drop:
  * may it reach the receiver now? While the holder has packets of the
  * stream (or some are on their way to it: queued != received), every
- * packet goes to the holder, in arrival order behind them; if its beat
- * stopped, the stream is taken back at once. Otherwise the stream is the
+ * packet goes to the holder, in arrival order behind them; once the holder
+ * is gone, the stream is taken back at once. Otherwise the stream is the
  * program's: the next number passes, an earlier one is late, a later one
  * opens a gap and goes to the holder (if one beats and takes new gaps).
  */
@@ -334,7 +335,7 @@ static __always_inline enum order_verdict order_packet(struct elim_slot *s, stru
 	__u32 received = ours ? h->received : 0, next = ours ? h->next : 0;
 
 	if (s->queued != received) {
-		if (!h->beating || h->epoch != s->holder) {
+		if (h->gone || h->epoch != s->holder) {
 			/* The holder is gone (or a new run of it beats): what it
 			 * held went with its socket, or was released before it
 			 * stopped. Nothing at or below the newest number recovery
@@ -579,14 +580,18 @@ static __always_inline void read_holder(__u32 index, __u64 now, struct holder_vi
 		bpf_spin_unlock(&ack->lock);
 	}
 	info = bpf_map_lookup_elem(&hold_info, &zero);
-	if (info) {
-		/* Signed: the holder may have read the clock after us. */
-		__u64 beat = info->heartbeat_ns;
-
-		h->beating = beat && (__s64)(now - beat) < (__s64)HOLD_STALE_NS;
-		h->draining = info->draining;
-		h->epoch = info->epoch;
+	if (!info) {
+		h->gone = true;
+		return;
 	}
+	/* Signed: the holder may have read the clock after us. */
+	__u64 beat = info->heartbeat_ns;
+	__s64 age = (__s64)(now - beat);
+
+	h->beating = beat && age < (__s64)HOLD_STALE_NS;
+	h->gone = !beat || age >= (__s64)HOLD_GONE_NS;
+	h->draining = info->draining;
+	h->epoch = info->epoch;
 }
 
 SEC("tc")

@@ -181,9 +181,10 @@ DUPGRE_ASSERT_SIZE(struct elim_slot, 376 + 8 * ELIM_STREAM_COUNTERS);
  * the holder's frontier. The holder beats (hold_info.heartbeat_ns, the
  * clock bpf_ktime_get_ns reads) ten times a second: when the beat is older
  * than HOLD_STALE_NS, or the holder says it is draining, no new gap is
- * handed over; with a stale beat, or another run of the holder beating (a
- * restart), the program takes the streams it had handed over back at once,
- * from what recovery passed (a dead holder's queue is gone with its socket).
+ * handed over; with no beat for HOLD_GONE_NS (or a beat of 0), or another
+ * run of the holder beating (a restart), the program takes the streams it
+ * had handed over back at once, from what recovery passed (a dead holder's
+ * queue is gone with its socket).
  * Without a holder, the rule's bypass lets marked packets through
  * unordered, as without dupgre. A packet that already carries a mark
  * (another tool's) is never ordered: its mark is kept.

@@ -84,11 +84,16 @@ struct hold_info {
 };
 DUPGRE_ASSERT_SIZE(struct hold_info, 40);
 
-/* The holder beats every HOLD_BEAT_NS; a beat older than HOLD_STALE_NS
- * means it is gone (dead, stopped, or stuck), and the program takes its
- * streams back.
+/* The holder beats every HOLD_BEAT_NS. A beat older than HOLD_STALE_NS
+ * means it may be stuck: the program hands it no new gap. One older than
+ * HOLD_GONE_NS (or a beat of 0: stopped) means it is gone, and the program
+ * takes back the streams it had. A holder that only stalled (a loaded
+ * router, a descheduled VM) keeps them: what it holds would be lost
+ * behind packets passed on without it. A dead one's queue went with its
+ * socket, and the rule's bypass passes what is marked meanwhile.
  */
 #define HOLD_BEAT_NS 100000000ull
 #define HOLD_STALE_NS 500000000ull
+#define HOLD_GONE_NS 2000000000ull
 
 #endif /* DUPGRE_HOLD_H */

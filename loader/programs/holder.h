@@ -8,7 +8,7 @@
 // passes them too (NFQA_CFG_F_FAIL_OPEN). Its heartbeat tells the program
 // it lives: stopped (SIGTERM) it releases everything, in order, before it
 // closes the queue; dead, it loses what the kernel had queued, and the
-// program takes its streams back within HOLD_STALE_NS.
+// program takes its streams back within HOLD_GONE_NS.
 #pragma once
 
 #include <csignal>

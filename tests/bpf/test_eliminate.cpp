@@ -88,13 +88,13 @@ public:
 		TestRun r = test_run(bpf_program__fd(paths_[p]->progs.dupgre_eliminate), frame, &ctx);
 		return {r.retval, ctx.mark};
 	}
-	// The holder's heartbeat: fresh (optionally draining), or stopped.
-	void beat(bool draining = false)
+	// The holder's heartbeat: fresh (optionally draining), or age_ns old.
+	void beat(bool draining = false, __u64 age_ns = 0)
 	{
 		hold_info info{};
 		timespec ts;
 		clock_gettime(CLOCK_MONOTONIC, &ts);
-		info.heartbeat_ns = static_cast<__u64>(ts.tv_sec) * 1000000000ull + static_cast<__u64>(ts.tv_nsec);
+		info.heartbeat_ns = static_cast<__u64>(ts.tv_sec) * 1000000000ull + static_cast<__u64>(ts.tv_nsec) - age_ns;
 		info.draining = draining;
 		info.epoch = epoch_;
 		__u32 zero = 0;
@@ -111,6 +111,12 @@ public:
 			REQUIRE(bpf_map__update_elem(paths_[0]->maps.hold_info, &zero, sizeof(zero), &info, sizeof(info),
 						     0) == 0);
 		}
+	}
+	// Its last beat was for_ns ago, and none comes meanwhile.
+	void holder_stalls(__u64 for_ns)
+	{
+		beating_ = false;
+		beat(false, for_ns);
 	}
 	static elim_stream_key key_of(const char *src, uint16_t call_id)
 	{
@@ -654,6 +660,32 @@ TEST_CASE("order mode: a holder whose beat stops loses its streams at once, noth
 	elim_slot s;
 	REQUIRE(r.slot_of(Receiver::key_of("198.18.0.1", 7), slot, s));
 	CHECK(s.next == 7);  // the frontier a new holder starts from: 7, delivered up to 6
+}
+
+TEST_CASE("order mode: a holder that stalls keeps its streams but gets no new gap; gone, it loses them")
+{
+	Receiver r(Mode::order);
+	r.holder_runs(true);
+	for (uint16_t call : {7, 8}) {
+		r.arrive_ordered(0, 1, 0, ppp_mppe(), call);
+		r.arrive_ordered(1, 1, 0, ppp_mppe(), call);
+	}
+	CHECK(r.arrive_ordered(0, 3).mark == (ELIM_ORDER_MARK | 1));
+	// No beat for longer than HOLD_STALE_NS (a loaded router, a
+	// descheduled VM): what it holds would be lost behind packets passed
+	// without it, so the stream stays with it.
+	r.holder_stalls(HOLD_STALE_NS + 300000000ull);
+	CHECK(r.arrive_ordered(0, 4).mark == (ELIM_ORDER_MARK | 2));
+	CHECK(r.stat(T, ELIM_HOLDER_GONE) == 0);
+	auto other = r.arrive_ordered(0, 3, 0, ppp_mppe(), 8);  // a new gap: not for a stalled holder
+	CHECK(other.verdict == TC_ACT_UNSPEC);
+	CHECK(other.mark == 0);
+	// No beat for HOLD_GONE_NS: dead, its queue gone with its socket.
+	r.holder_stalls(HOLD_GONE_NS);
+	auto o = r.arrive_ordered(0, 5);
+	CHECK(o.verdict == TC_ACT_UNSPEC);
+	CHECK(o.mark == 0);
+	CHECK(r.stat(T, ELIM_HOLDER_GONE) == 1);
 }
 
 TEST_CASE("order mode: a restarted holder does not inherit the streams the one before had")

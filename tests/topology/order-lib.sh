@@ -41,11 +41,12 @@ in_order() {  # in_order REPORT: nothing delivered twice or after a newer number
 seq_start=0 next_seq=1000
 numbers() { seq_start=$next_seq next_seq=$((next_seq + $1)); }
 # stream_start COUNT: the receiver and the sender ($RATE per second) in the
-# background; the receiver's report comes from stream_end.
+# background; the receiver's report comes from stream_end. The receiver
+# stops RECV_IDLE_MS (default 1000) after the last packet.
 stream_start() {
 	numbers "$1"
 	coproc RECV { ip netns exec "$NS_PRIMARY" "$BUILD/tests/tools/pptprecv" --src "$CLIENT_PUB" \
-		--call-id 7 --count "$1" --seq-start "$seq_start" --nobuffer --ready; }
+		--call-id 7 --count "$1" --seq-start "$seq_start" --nobuffer --idle-ms "${RECV_IDLE_MS:-1000}" --ready; }
 	exec {rfd}<&"${RECV[0]}"
 	read -r -t 10 -u "$rfd" line && [ "$line" = ready ] || { echo "FATAL: pptprecv"; exit 1; }
 	ip netns exec "$NS_CLIENT" "$BUILD/tests/tools/pptpgen" --dst "$PRIMARY_PUB" --call-id 7 \

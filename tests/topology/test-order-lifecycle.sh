@@ -3,7 +3,7 @@
 # The order stage while things around it move, on the three-site bench with
 # a model of the kernel's PPTP receiver (pptprecv --nobuffer) as witness:
 # the holder restarted as systemd does it (SIGTERM, then start) while it
-# holds packets, killed and started again, and eliminate removed and added
+# holds packets, stalled, killed and started again, and eliminate removed and added
 # again under traffic. In each, nothing is delivered twice or after a newer
 # number, nothing held is lost by a graceful stop, and a new holder resumes
 # ordering within a second.
@@ -51,6 +51,25 @@ check "what was held was delivered: lost at most 90 (held $held)" test "$(field 
 check "ordering resumed within a second of the stop" test $(((t1 - t0) / 1000000)) -lt 1000
 check_eq "nothing logged as an error" 0 "$log_lines"
 
+echo "# stalled for 1.2 s (SIGSTOP, SIGCONT: a loaded router, a descheduled VM)"
+RECV_IDLE_MS=3000 stream_start "$COUNT"  # the receiver outwaits the stall
+wait_for "the holder to hold 150 packets" holding 150
+held=$(hold held)
+gone_before=$(elim holder_gone)
+kill -STOP "$HOLDER"
+# The stall itself is what is tested: longer than HOLD_STALE_NS (no new
+# gap goes over), shorter than HOLD_GONE_NS (the holder keeps its streams).
+sleep 1.2
+kill -CONT "$HOLDER"
+r=$(stream_end)
+echo "     $r (held $held when stopped)"
+check "nothing delivered twice or out of order" in_order "$r"
+check_eq "a stall is not a death: the program kept the holder's streams" "$gone_before" "$(elim holder_gone)"
+# What waited in the queue meanwhile is ordered when the holder runs again;
+# taking the stream back at the stall would lose what was held and queued.
+check "what was held and queued in the stall was delivered: lost at most 90 (held $held)" \
+	test "$(field .lost "$r")" -le 90
+
 echo "# killed (a crash) and started again"
 stream_start "$COUNT"
 wait_for "the holder to hold 100 packets" holding 100
@@ -65,7 +84,7 @@ t1=$(date +%s%N)
 r=$(stream_end)
 echo "     $r (held $held when killed; ordering again after $(((t1 - t0) / 1000000)) ms)"
 # Until the program sees the beat gone (or the next run's: ~200 ms here,
-# HOLD_STALE_NS at most), the rule's bypass passes what it marks unordered,
+# HOLD_GONE_NS at most), the rule's bypass passes what it marks unordered,
 # and path B's copies of every gap open at the crash (B is 500 ms behind)
 # come too late: a kernel receiver drops both (fail-open). Bounded by what
 # arrives in the crash window plus path B's delay (800 ms at 500/s;
@@ -82,6 +101,7 @@ check "a crash loses what was queued, little more: lost at most held + 200" \
 echo "# eliminate removed and added again under traffic, packets held"
 stream_start "$COUNT"
 wait_for "the holder to hold 100 packets" holding 100
+t0=$(date +%s%N)
 ctl "$NS_PRIMARY" eliminate del --dev wan0
 ctl "$NS_PRIMARY" eliminate del --dev bvpn
 queued() { ip netns exec "$NS_PRIMARY" awk '$1 == 13 { print $3 }' /proc/net/netfilter/nfnetlink_queue; }
@@ -90,12 +110,17 @@ released() { [ "$(queued)" = 0 ]; }
 # kernel's own count of what waits in the queue tells.
 wait_for "the holder to release what it held" released
 for dev in wan0 bvpn; do ctl "$NS_PRIMARY" eliminate add --dev "$dev" --mode order --wait $WAIT; done
+window_ms=$((($(date +%s%N) - t0) / 1000000))
 r=$(stream_end)
-echo "     $r"
-# While no eliminate runs, copies reach the receiver as without dupgre
-# (duplicates, late ones: path A's 10 % is lost for that time); what was
-# held is released at once, gaps skipped. Stranded, all of it would be lost.
-check "nothing stranded: lost at most 250" test "$(field .lost "$r")" -le 250
+echo "     $r (no eliminate for $window_ms ms)"
+# Between the two dels path A's packets pass unchecked while the holder
+# holds older ones of path B's; while no eliminate runs, copies reach the
+# receiver as without dupgre (path A's 10 % is lost, path B's copies come
+# late); the state made anew starts from whichever copy comes first. What
+# was held is released at once, gaps skipped. Measured 163-251 lost in 12
+# runs (windows of 300-410 ms), 6 of them beside two CPU hogs. Stranded,
+# what was held would be lost too, and stay in the queue.
+check "nothing stranded: lost at most 300" test "$(field .lost "$r")" -le 300
 check_eq "nothing left in the kernel's queue" 0 "$(queued)"
 stop_holder TERM
 finish
