@@ -16,6 +16,7 @@
 #include <bpf/bpf_helpers.h>
 #include "dupgre/eliminate.h"
 #include "dupgre/hold.h"
+#include "dupgre/pptp_gre.h"
 #include "parse.h"
 #include "wg_match.h"
 #include "counters.h"
@@ -500,18 +501,16 @@ static __always_inline int pptp_sequence(struct __sk_buff *skb, struct elim_stre
 		return -1;
 	if (load_be32(skb, pkt.l4, pkt.end, &word0) || load_be32(skb, pkt.l4 + 4, pkt.end, &word1))
 		return -1;
-	/* Enhanced GRE: version 1, protocol PPP. */
-	if ((word0 & 0x00070000) != 0x00010000 || (word0 & 0xffff) != 0x880b)
+	if (!pptp_gre_is_ppp(word0))
 		return -1;
 	ipv4_mapped(key->saddr, pkt.saddr);
 	key->id = word1 & 0xffff;
-	if (!(word0 & 0x10000000))
+	if (!(word0 & PPTP_GRE_F_SEQ))
 		return 1;
 	if (load_be32(skb, pkt.l4 + 8, pkt.end, seq))
 		return -1;
-	/* After the sequence number, the acknowledgment if A is set. */
 	if (drop)
-		*echo = lcp_echo(skb, pkt.l4 + (word0 & 0x80 ? 16 : 12), pkt.end);
+		*echo = lcp_echo(skb, pkt.l4 + pptp_gre_header_len(word0), pkt.end);
 	return 0;
 }
 

@@ -7,10 +7,10 @@
 #ifndef DUPGRE_PPTP_MATCH_H
 #define DUPGRE_PPTP_MATCH_H
 
+#include "dupgre/pptp_gre.h"
 #include "parse.h"
 
 #define PPTP_CTRL_PORT		1723
-#define GRE_PROTO_PPP		0x880b
 #define PPTP_CONTROL_MESSAGE	1
 #define PPTP_ECHO_REQUEST	5
 #define PPTP_ECHO_REPLY		6
@@ -30,14 +30,14 @@ enum pptp_class {
  */
 static __always_inline __u32 gre_ppp_offset(__u32 word0)
 {
+	const __u32 base = PPTP_GRE_F_KEY | PPTP_GRE_VERSION | PPTP_GRE_PROTO_PPP;
+
 	switch (word0) {
-	case 0x2001880b:	/* K, version 1 */
-		return 8;
-	case 0x3001880b:	/* K, S */
-	case 0x2081880b:	/* K, A */
-		return 12;
-	case 0x3081880b:	/* K, S, A */
-		return 16;
+	case base:
+	case base | PPTP_GRE_F_SEQ:
+	case base | PPTP_GRE_F_ACK:
+	case base | PPTP_GRE_F_SEQ | PPTP_GRE_F_ACK:
+		return pptp_gre_header_len(word0);
 	default:
 		return 0;
 	}

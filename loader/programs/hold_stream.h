@@ -22,6 +22,7 @@
 #include "core/fd.h"
 #include "core/pins.h"
 #include "dupgre/eliminate.h"
+#include "dupgre/pptp_gre.h"
 #include "programs/reorder.h"
 
 namespace dupgre::hold {
@@ -42,8 +43,8 @@ inline bool parse_gre(const uint8_t *p, size_t len, elim_stream_key &key, uint32
 	if (ihl < 20 || p[9] != 47 || len < ihl + 12)
 		return false;
 	const uint8_t *g = p + ihl;
-	// Enhanced GRE (version 1, PPP) with a sequence number.
-	if ((g[1] & 7) != 1 || g[2] != 0x88 || g[3] != 0x0b || !(g[0] & 0x10))
+	uint32_t word0 = uint32_t(g[0]) << 24 | uint32_t(g[1]) << 16 | uint32_t(g[2]) << 8 | g[3];
+	if (!pptp_gre_is_ppp(word0) || !(word0 & PPTP_GRE_F_SEQ))
 		return false;
 	key = {};
 	// IPv4-mapped, as eliminate.bpf.c keys the stream.

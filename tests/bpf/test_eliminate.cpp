@@ -18,6 +18,7 @@
 #include "core/counters.h"
 #include "dupgre/eliminate.h"
 #include "dupgre/hold.h"
+#include "dupgre/pptp_gre.h"
 #include "eliminate.skel.h"
 #include "packet.h"
 #include "test_run.h"
@@ -742,6 +743,11 @@ TEST_CASE("late LCP echoes pass, as the kernel's receiver takes them; other late
 	CHECK(d.run(1, ethernet({}, ipv4(ip, gre(g, ppp_lcp_echo(9, true))))) == TC_ACT_UNSPEC);
 	g.seq = 21;
 	CHECK(d.run(1, ethernet({}, ipv4(ip, gre(g, ppp_mppe())))) == TC_ACT_SHOT);
+	// With an acknowledgment too (S and A), the PPP frame starts 4 bytes later.
+	g.word0 = PPTP_GRE_F_KEY | PPTP_GRE_F_SEQ | PPTP_GRE_F_ACK | PPTP_GRE_VERSION | PPTP_GRE_PROTO_PPP;
+	g.ack = 1234;
+	g.seq = 22;
+	CHECK(d.run(1, ethernet({}, ipv4(ip, gre(g, ppp_lcp_echo(10, true))))) == TC_ACT_UNSPEC);
 }
 
 TEST_CASE("a stream's own stale packet does not make it 'copied'; a copy a window behind does")

@@ -5,6 +5,8 @@
 
 #include <stdexcept>
 
+#include "dupgre/pptp_gre.h"
+
 namespace pkt {
 
 Bytes operator+(Bytes a, const Bytes &b)
@@ -66,7 +68,7 @@ Bytes ipv4(const Ipv4 &ip, const Bytes &payload)
 
 size_t gre_header_len(uint32_t word0)
 {
-	return 8 + (word0 & 0x10000000 ? 4 : 0) + (word0 & 0x00800000 ? 4 : 0);
+	return pptp_gre_header_len(word0);
 }
 
 Bytes gre(const Gre &g, const Bytes &ppp)
@@ -75,11 +77,11 @@ Bytes gre(const Gre &g, const Bytes &ppp)
 	put32(h, 0, g.word0);
 	put16(h, 4, g.payload_len.value_or(ppp.size()));
 	put16(h, 6, g.call_id);
-	if (g.word0 & 0x10000000) {
+	if (g.word0 & PPTP_GRE_F_SEQ) {
 		h.resize(h.size() + 4);
 		put32(h, h.size() - 4, g.seq);
 	}
-	if (g.word0 & 0x00800000) {
+	if (g.word0 & PPTP_GRE_F_ACK) {
 		h.resize(h.size() + 4);
 		put32(h, h.size() - 4, g.ack);
 	}

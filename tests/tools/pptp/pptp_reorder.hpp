@@ -80,6 +80,8 @@ public:
 	void finish(int64_t now_ns, std::optional<uint32_t> last_seq);
 
 	const ReorderStats &stats() const { return stats_; }
+	// At or below the newest number taken: too late for any receiver.
+	bool behind(uint32_t seq) const { return started_ && unwrap(seq) <= last_; }
 	size_t buffered() const { return buffer_.size(); }
 	// Numbers whose fate is settled: delivered or lost (any_order: a gap
 	// may still fill, so only what was delivered).

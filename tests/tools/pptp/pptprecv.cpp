@@ -46,7 +46,7 @@ struct Options {
 enum Kind : uint64_t { kDataTimed, kDataOther, kLcpEcho, kOther };
 
 struct Counters {
-	uint64_t lcp_echo = 0, ack_only = 0, invalid = 0, seq_mismatch = 0;
+	uint64_t lcp_echo = 0, lcp_echo_behind = 0, ack_only = 0, invalid = 0, seq_mismatch = 0;
 	uint32_t socket_drops = 0;
 	std::vector<int64_t> latency_ns;
 };
@@ -116,6 +116,12 @@ int drain_socket(int fd, const Options &opt, in_addr src, PptpReorder &reorder,
 		}
 		ParsedPpp ppp = parse_ppp(gre->ppp, gre->ppp_len);
 		uint64_t cookie = kOther;
+		if (ppp.kind == PppKind::lcp_echo_request && opt.nobuffer && reorder.behind(gre->fields.seq)) {
+			// pptp.c takes an LCP echo whatever its number (a late
+			// copy too), and the number moves nothing.
+			counters.lcp_echo_behind++;
+			continue;
+		}
 		if (ppp.kind == PppKind::lcp_echo_request) {
 			cookie = kLcpEcho;
 		} else if (ppp.kind == PppKind::data && ppp.has_test) {
@@ -155,6 +161,7 @@ std::string report(const PptpReorder &reorder, Counters &counters)
 	out["duplicate"] = s.duplicate;
 	out["late"] = s.late;
 	out["lcp_echo"] = counters.lcp_echo;
+	out["lcp_echo_behind"] = counters.lcp_echo_behind;
 	out["ack_only"] = counters.ack_only;
 	out["invalid"] = counters.invalid;
 	out["seq_mismatch"] = counters.seq_mismatch;
