@@ -124,7 +124,7 @@ int main(int argc, char **argv)
 	app.add_flag("-j,--json", g.json, "JSON output (errors too)");
 	app.add_flag("-p,--pretty", g.pretty, "pretty-printed JSON output (implies --json)");
 	app.add_flag("-d,--debug", g.debug, "print libbpf's and the verifier's messages");
-	auto *config_opt = app.add_option("--config", g.config, "configuration for hook, config and check (or $DUPGRE_CONFIG)")
+	auto *config_opt = app.add_option("--config", g.config, "configuration for apply, hook, config and check (or $DUPGRE_CONFIG)")
 		->capture_default_str();
 	app.require_subcommand(1);
 	Commands commands(g);
