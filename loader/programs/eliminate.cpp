@@ -8,9 +8,9 @@
 #include <cstdio>
 #include <cerrno>
 #include <cstring>
-#include <ctime>
 
 #include "core/bpffs.h"
+#include "core/clock.h"
 #include "core/pins.h"
 #include "core/netfilter.h"
 #include "core/program.h"
@@ -365,9 +365,7 @@ HoldReport EliminateState::hold() const
 		return h;
 	__u32 zero = 0;
 	h.info = read_info<hold_info>(pin("hold_info"));
-	timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	auto now_ns = static_cast<__u64>(ts.tv_sec) * 1000000000ull + static_cast<__u64>(ts.tv_nsec);
+	auto now_ns = static_cast<__u64>(monotonic_ns());
 	// As the program sees it (read_holder() in eliminate.bpf.c): a beat within
 	// HOLD_STALE_NS, signed since the holder may have read the clock later.
 	h.running = h.info.heartbeat_ns &&

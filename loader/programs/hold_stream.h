@@ -11,13 +11,13 @@
 
 #include <cstdint>
 #include <cstring>
-#include <ctime>
 #include <list>
 #include <optional>
 #include <set>
 #include <string>
 
 #include "core/bpffs.h"
+#include "core/clock.h"
 #include "core/error.h"
 #include "core/fd.h"
 #include "core/pins.h"
@@ -26,13 +26,6 @@
 #include "programs/reorder.h"
 
 namespace dupgre::hold {
-
-inline int64_t now_us()
-{
-	timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000ll + ts.tv_nsec / 1000;
-}
 
 // The stream key and GRE sequence number of a queued packet's headers.
 inline bool parse_gre(const uint8_t *p, size_t len, elim_stream_key &key, uint32_t &seq)
@@ -161,7 +154,7 @@ inline __u32 new_epoch()
 	__u32 e = 0;
 	while (!e)
 		if (getrandom(&e, sizeof(e), 0) != sizeof(e))
-			e = static_cast<__u32>(now_us()) ^ static_cast<__u32>(getpid()) << 16;
+			e = static_cast<__u32>(monotonic_us()) ^ static_cast<__u32>(getpid()) << 16;
 	return e;
 }
 

@@ -77,13 +77,13 @@ public:
 	void run(const volatile sig_atomic_t &stop)
 	{
 		// Beat first: the program hands over gaps from the first beat on.
-		int64_t last_tick = now_us();
+		int64_t last_tick = monotonic_us();
 		tick(last_tick);
 		while (!stop) {
-			int64_t now = now_us();
+			int64_t now = monotonic_us();
 			int timeout_ms = static_cast<int>(std::clamp<int64_t>((next_deadline(now) - now + 999) / 1000, 0, 100));
 			step(now, timeout_ms);
-			now = now_us();
+			now = monotonic_us();
 			if (now - last_tick >= static_cast<int64_t>(HOLD_BEAT_NS / 1000)) {
 				tick(now);
 				last_tick = now;
@@ -114,7 +114,7 @@ private:
 		int n = poll(&pfd, 1, timeout_ms);
 		if (n < 0 && errno != EINTR)
 			throw Error("poll: " + strerror_text(-errno));
-		now = now_us();
+		now = monotonic_us();
 		bool came = false;
 		if (n > 0 && pfd.revents) {
 			// Everything queued so far, then the verdicts in one send.
@@ -230,7 +230,7 @@ private:
 			       mnl_attr_get_payload_len(attr[NFQA_PAYLOAD]), key, seq) ||
 		    (mark & ELIM_ORDER_MARK_MASK) != ELIM_ORDER_MARK || !maps_)
 			return pass(id);
-		int64_t now = now_us();
+		int64_t now = monotonic_us();
 		Stream *found = stream_for(key);
 		if (!found) {
 			stats_.c[HOLD_OVERFLOW]++;
@@ -278,7 +278,7 @@ private:
 			return false;
 		update(st, [&] {
 			if (st.order)  // an episode before, for another owner of the slot
-				st.order->release_all(now_us(), verdicts_, stats_);
+				st.order->release_all(monotonic_us(), verdicts_, stats_);
 			st.slot = s;
 			st.gen = slot.gen;
 			st.ahead.clear();
@@ -349,7 +349,7 @@ private:
 	// drops it before it takes a place in the queue.
 	void hand_back()
 	{
-		int64_t now = now_us();
+		int64_t now = monotonic_us();
 		for (Stream *p : dirty_) {
 			Stream &st = *p;
 			st.dirty = false;
@@ -384,7 +384,7 @@ private:
 	// program's state they belonged to is gone (eliminate del) or new.
 	void release_all()
 	{
-		int64_t now = now_us();
+		int64_t now = monotonic_us();
 		for (auto &[key, st] : streams_)
 			if (st.order)
 				st.order->release_all(now, verdicts_, stats_);
@@ -407,24 +407,24 @@ private:
 	void drain()
 	{
 		draining_ = true;
-		int64_t start = now_us(), quiet_since = -1;
+		int64_t start = monotonic_us(), quiet_since = -1;
 		constexpr int64_t limit_us = 2000000, quiet_us = 20000;
 		if (maps_)
 			write_info(start);
-		for (int64_t now = start; now - start < limit_us; now = now_us()) {
+		for (int64_t now = start; now - start < limit_us; now = monotonic_us()) {
 			// What is held goes at once; step() sends the verdicts and
 			// hands the streams back, with what it reads meanwhile.
 			release_all_held(now);
 			bool came = step(now, 5);
-			if (now_us() - last_info_us_ >= static_cast<int64_t>(HOLD_BEAT_NS / 1000))
-				write_info(now_us());
+			if (monotonic_us() - last_info_us_ >= static_cast<int64_t>(HOLD_BEAT_NS / 1000))
+				write_info(monotonic_us());
 			if (came || held_ || waiting_in_queue() != 0) {
 				quiet_since = -1;
 				continue;
 			}
 			if (quiet_since < 0)
-				quiet_since = now_us();
-			else if (now_us() - quiet_since >= quiet_us)
+				quiet_since = monotonic_us();
+			else if (monotonic_us() - quiet_since >= quiet_us)
 				break;
 		}
 		release_all();

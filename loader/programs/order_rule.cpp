@@ -5,27 +5,17 @@
 #include <pthread.h>
 #include <signal.h>
 #include <sys/eventfd.h>
-#include <time.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <iostream>
 
+#include "core/clock.h"
 #include "core/error.h"
 #include "core/lock.h"
 #include "programs/eliminate.h"
 
 namespace dupgre {
-namespace {
-
-int64_t monotonic_us()
-{
-	timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return static_cast<int64_t>(ts.tv_sec) * 1000000 + ts.tv_nsec / 1000;
-}
-
-}  // namespace
 
 OrderRuleKeeper::OrderRuleKeeper() : wake_(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK))
 {

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "core/clock.h"
 #include "core/counters.h"
 #include "dupgre/eliminate.h"
 #include "dupgre/hold.h"
@@ -93,9 +94,7 @@ public:
 	void beat(bool draining = false, __u64 age_ns = 0)
 	{
 		hold_info info{};
-		timespec ts;
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		info.heartbeat_ns = static_cast<__u64>(ts.tv_sec) * 1000000000ull + static_cast<__u64>(ts.tv_nsec) - age_ns;
+		info.heartbeat_ns = static_cast<__u64>(dupgre::monotonic_ns()) - age_ns;
 		info.draining = draining;
 		info.epoch = epoch_;
 		__u32 zero = 0;

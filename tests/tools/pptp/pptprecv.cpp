@@ -116,13 +116,13 @@ int drain_socket(int fd, const Options &opt, in_addr src, PptpReorder &reorder,
 		}
 		ParsedPpp ppp = parse_ppp(gre->ppp, gre->ppp_len);
 		uint64_t cookie = kOther;
-		if (ppp.kind == PppKind::lcp_echo_request && opt.nobuffer && reorder.behind(gre->fields.seq)) {
-			// pptp.c takes an LCP echo whatever its number (a late
-			// copy too), and the number moves nothing.
-			counters.lcp_echo_behind++;
-			continue;
-		}
 		if (ppp.kind == PppKind::lcp_echo_request) {
+			if (opt.nobuffer && reorder.behind(gre->fields.seq)) {
+				// pptp.c takes an LCP echo whatever its number (a
+				// late copy too), and the number moves nothing.
+				counters.lcp_echo_behind++;
+				continue;
+			}
 			cookie = kLcpEcho;
 		} else if (ppp.kind == PppKind::data && ppp.has_test) {
 			if (ppp.test_seq != gre->fields.seq)
