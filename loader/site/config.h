@@ -79,6 +79,12 @@ Config load_config(const std::string &path);
 // effective value (defaults included): what `dupgre-ctl config` prints.
 std::vector<std::pair<std::string, std::string>> config_lines(const Config &c);
 
-inline constexpr char default_config_path[] = "/etc/dupgre/dupgre.conf";
+// Where the file is unless --config or $DUPGRE_CONFIG says: a build setting
+// (DUPGRE_CONFIG_PATH), since OpenWrt's package writes it from UCI at
+// /var/run/dupgre/dupgre.conf and the router's `check` must find it.
+#ifndef DUPGRE_CONFIG_PATH
+#define DUPGRE_CONFIG_PATH "/etc/dupgre/dupgre.conf"
+#endif
+inline constexpr char default_config_path[] = DUPGRE_CONFIG_PATH;
 
 }  // namespace dupgre
