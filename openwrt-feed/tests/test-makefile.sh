@@ -116,7 +116,8 @@ mkdir -p "$R/build/openwrt-build/loader" "$R/root" "$R/root-lua"
 touch "$R/build/openwrt-build/loader/dupgre-ctl"
 omake "$PKG" install-dupgre IDIR="$R/root" PKG_BUILD_DIR="$R/build" >/dev/null
 check "install-dupgre runs" test $? = 0
-for f in usr/sbin/dupgre-ctl usr/libexec/dupgre-apply etc/init.d/dupgre; do
+for f in usr/sbin/dupgre-ctl usr/libexec/dupgre-apply etc/init.d/dupgre etc/init.d/dupgre-hold \
+	usr/share/dupgre/dupgre.firewall etc/uci-defaults/90-dupgre; do
 	check "installs /$f, executable" test -x "$R/root/$f"
 done
 check "installs /etc/config/dupgre, mode 600" test "$(stat -c %a "$R/root/etc/config/dupgre" 2>/dev/null)" = 600
@@ -125,6 +126,10 @@ check "the init script calls the installed apply" grep -q '^APPLY=/usr/libexec/d
 check "the hotplug hook calls the installed apply" grep -q ':-/usr/libexec/dupgre-apply}' "$R"/root/etc/hotplug.d/iface/*-dupgre
 check "the hotplug hook checks the installed init script" grep -q ':-/etc/init.d/dupgre}' "$R"/root/etc/hotplug.d/iface/*-dupgre
 check "apply runs the installed dupgre-ctl" grep -q ':-/usr/sbin/dupgre-ctl}' "$R/root/usr/libexec/dupgre-apply"
+check "the holder has no boot link: apply starts it (no START)" bash -c "! grep -q '^START=' '$R/root/etc/init.d/dupgre-hold'"
+check "the firewall include applies the installed way" grep -q '^/usr/libexec/dupgre-apply sync$' "$R/root/usr/share/dupgre/dupgre.firewall"
+check "uci-defaults adds the firewall include it installs" grep -q 'firewall.dupgre.path=/usr/share/dupgre/dupgre.firewall$' "$R/root/etc/uci-defaults/90-dupgre"
+check "the removal deletes the firewall include" has "$(val "$info" POSTRM/dupgre 2>/dev/null)$(grep -A4 '^define Package/dupgre/postrm' "$PKG/Makefile")" "uci -q delete firewall.dupgre"
 check "conffiles are installed" test -f "$R/root$(val "$info" CONFFILES/dupgre)"
 omake "$PKG" install-prometheus-node-exporter-lua-dupgre IDIR="$R/root-lua" >/dev/null
 check "installs the exporter collector" test -f "$R/root-lua/usr/lib/lua/prometheus-collectors/dupgre.lua"
@@ -154,6 +159,10 @@ check "copied: USE_SOURCE_DIR works" has "$(omake "$R/feed/net/dupgre" -n prepar
 check "PKG_MAINTAINER is 'Name <email>'" grep -Eq '^PKG_MAINTAINER:=[^<]+ <[^@> ]+@[^> ]+>$' "$PKG/Makefile"
 check "CMake: -DDUPGRE_SMALL=ON (the router build)" has "$opts" "-DDUPGRE_SMALL=ON"
 check "CMake knows DUPGRE_SMALL" grep -qw DUPGRE_SMALL "$TREE/CMakeLists.txt"
+check "CMake: dupgre-ctl's default --config is the file dupgre-apply writes" \
+	has "$opts" "-DDUPGRE_CONFIG_PATH=/var/run/dupgre/dupgre.conf"
+check "... which dupgre-apply writes" grep -q 'STATE_DIR="${DUPGRE_STATE_DIR:-/var/run/dupgre}"' "$PKG/files/dupgre-apply"
+check "CMake knows DUPGRE_CONFIG_PATH" grep -qw DUPGRE_CONFIG_PATH "$TREE/loader/CMakeLists.txt"
 
 # --- cli11 ---------------------------------------------------------------
 cinfo=$(omake "$FEED/libs/cli11" info)
@@ -186,14 +195,14 @@ check "the only committed Makefiles are packages" test -z "$(cd "$TREE" &&
 	grep -v '^openwrt-feed/\(net\|libs\)/[^/]*/Makefile$')"
 
 # --- shell files -------------------------------------------------------------
-for f in dupgre-apply dupgre.hotplug dupgre.init; do
+for f in dupgre-apply dupgre.hotplug dupgre.init dupgre-hold.init dupgre.firewall dupgre.defaults; do
 	check "files/$f: sh -n" sh -n "$PKG/files/$f"
 done
 if command -v shellcheck >/dev/null; then
 	# local is in every shell OpenWrt has (busybox ash); rc.common defines
 	# the init script's variables; the OpenWrt libraries are not here.
 	check "shellcheck dupgre-apply, hotplug" shellcheck -S warning -s sh -e SC3043,SC1091 \
-		"$PKG/files/dupgre-apply" "$PKG/files/dupgre.hotplug"
+		"$PKG/files/dupgre-apply" "$PKG/files/dupgre.hotplug" "$PKG/files/dupgre.firewall" "$PKG/files/dupgre.defaults"
 	check "shellcheck dupgre.init" shellcheck -S warning -s sh -e SC3043,SC1091,SC2034 "$PKG/files/dupgre.init"
 fi
 
