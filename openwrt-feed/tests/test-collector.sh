@@ -22,9 +22,10 @@ CTL=$DUPGRE_CTL
 # The collector installed as the package installs it.
 mkdir -p "$TMP/lua/prometheus-collectors"
 cp "$TREE/openwrt-feed/net/dupgre/files/dupgre.lua" "$TMP/lua/prometheus-collectors/"
+API=out
 scrape() { # scrape NS DUPGRE_CTL: the exporter's page; stderr to $TMP/err
 	ip netns exec "$1" env DUPGRE_CTL="$2" \
-		lua5.1 "$HERE/lua/exporter-harness.lua" "$TMP/lua" dupgre 2>"$TMP/err"
+		lua5.1 "$HERE/lua/exporter-harness.lua" "$TMP/lua" dupgre "$API" 2>"$TMP/err"
 }
 
 # site: a0 198.18.0.1/30, the WAN, cloning into the tunnel t0; far: a1.
@@ -40,6 +41,9 @@ ctl "$site" eliminate add --dev a0 --mode monitor
 # neighbour is permanent, so they are counted when the writes return.
 in_ns "$site" bash -c 'for i in 1 2 3; do echo dupgre >/dev/udp/198.18.0.2/9; done'
 
+# Today's exporter (out:write), then the ones before 2025 (output()).
+for API in out output; do
+echo "# the exporter's API: $API"
 rc=0; page=$(scrape "$site" "$CTL") || rc=$?
 check_eq "the harness runs the collector" 0 "$rc"
 check "no error on stderr" test ! -s "$TMP/err"
@@ -61,6 +65,7 @@ check "every line is a comment or a sample" bash -c '! grep -Evx \
 	"# (HELP|TYPE) [a-zA-Z_:][a-zA-Z0-9_:]* .*|[a-zA-Z_:][a-zA-Z0-9_:]*(\{[a-z_]+=\"[^\"]*\"(,[a-z_]+=\"[^\"]*\")*\})? [-+0-9.eInf]+" <<<"$1"' _ "$page"
 check "one TYPE line per metric" test -z "$(grep '^# TYPE ' <<<"$page" | awk '{print $3}' | sort | uniq -d)"
 check "no empty lines" bash -c '! grep -qx "" <<<"$1"' _ "$page"
+done
 
 # dupgre-ctl failing (here: no bpffs where it looks, simulated by a
 # dupgre-ctl that fails like it): the scrape fails, and says why.

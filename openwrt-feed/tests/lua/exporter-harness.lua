@@ -1,16 +1,19 @@
 -- What prometheus-node-exporter-lua (openwrt/packages,
 -- utils/prometheus-node-exporter-lua/files/usr/bin/prometheus-node-exporter-lua)
 -- gives a collector, and how it runs one, for Debian's lua5.1: the globals
--- space_split(), get_contents(), output(), print_metric() and metric();
+-- space_split(), get_contents(), print_metric(), metric() and the writer,
+-- API "out": the buffered file `out` that collectors out:write() to (since
+-- 00d420e801, 2025; 24.10 since da86e7841e), or API "output": the function
+-- output() of the exporters before it, which `out` replaced;
 -- the collector loaded with require("prometheus-collectors.NAME"); its
 -- scrape() called under pcall, an error written to stderr; then the gauge
--- node_scrape_collector_success{collector="NAME"}. output() is what the
--- exporter serves the page with (uhttpd.send of its first argument and a
--- newline); the page goes to stdout here. Not modelled: the duration gauge
+-- node_scrape_collector_success{collector="NAME"}. The exporter serves
+-- the page through uhttpd; here it goes to stdout. Not modelled: the duration gauge
 -- (luasocket's clock) and the HTTP side.
 --
--- usage: lua5.1 exporter-harness.lua DIR NAME   (DIR/prometheus-collectors/NAME.lua)
-local dir, name = arg[1], arg[2]
+-- usage: lua5.1 exporter-harness.lua DIR NAME [out|output]
+--        (DIR/prometheus-collectors/NAME.lua; default: out)
+local dir, name, api = arg[1], arg[2], arg[3] or "out"
 package.path = dir .. "/?.lua;" .. package.path
 
 function space_split(s)
@@ -29,8 +32,13 @@ function get_contents(filename)
   return contents
 end
 
-function output(str)
+local function write_line(str)
   io.write(str, "\n")
+end
+if api == "out" then
+  out = io.output()
+else
+  output = write_line
 end
 
 function print_metric(metric_name, labels, value)
@@ -43,11 +51,11 @@ function print_metric(metric_name, labels, value)
     end
     label_string = "{" .. table.concat(parts, ",") .. "}"
   end
-  output(string.format("%s%s %s", metric_name, label_string, value))
+  write_line(string.format("%s%s %s", metric_name, label_string, value))
 end
 
 function metric(metric_name, mtype, labels, value)
-  output("# TYPE " .. metric_name .. " " .. mtype)
+  write_line("# TYPE " .. metric_name .. " " .. mtype)
   local outputter = function(l, v) print_metric(metric_name, l, v) end
   if value then outputter(labels, value) end
   return outputter

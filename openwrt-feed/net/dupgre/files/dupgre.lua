@@ -2,8 +2,10 @@
 -- pinned BPF maps at each scrape (no daemon, nothing to configure).
 --
 -- dupgre-ctl writes complete exposition text (HELP, TYPE, samples), so its
--- lines go to the exporter's output() as they are, as the exporter's own
--- textfile collector does: no metric name is listed here, and counters
+-- lines go to the exporter as they are, as the exporter's own textfile
+-- collector does: through the global file `out` (openwrt/packages
+-- 00d420e801, 2025, in 24.10 since da86e7841e), else the global output()
+-- of the exporters before it; no metric name is listed here, and counters
 -- dupgre-ctl adds or renames reach Prometheus unchanged. When dupgre-ctl
 -- fails, scrape() raises its message: the exporter logs it and reports
 -- node_scrape_collector_success{collector="dupgre"} 0.
@@ -20,7 +22,11 @@ local function scrape()
     error("dupgre-ctl stats failed: " .. string.gsub(body or text, "\n+$", ""), 0)
   end
   for line in body:gmatch("[^\n]+") do
-    output(line)
+    if out then
+      out:write(line, "\n")
+    else
+      output(line)
+    end
   end
 end
 
