@@ -54,7 +54,7 @@ for d in bpf-headers bpftool/host cli11 nlohmannjson; do
 	check "PKG_BUILD_DEPENDS has $d" has " $(val "$info" PKG_BUILD_DEPENDS) " " $d "
 done
 deps=" $(val "$info" DEPENDS/dupgre) "
-for d in +libbpf +libstdcpp +kmod-sched-core +kmod-sched-bpf @HAS_BPF_TOOLCHAIN +kmod-nft-queue; do
+for d in +libbpf +libstdcpp +kmod-sched-core +kmod-sched-bpf @HAS_BPF_TOOLCHAIN +kmod-nft-queue +resolveip; do
 	check "dupgre DEPENDS has $d" has "$deps" " $d "
 done
 check "the order stage's rule needs no iptables (fw4: an nft chain of dupgre's own)" \
@@ -127,6 +127,13 @@ check "the hotplug hook calls the installed apply" grep -q ':-/usr/libexec/dupgr
 check "the hotplug hook checks the installed init script" grep -q ':-/etc/init.d/dupgre}' "$R"/root/etc/hotplug.d/iface/*-dupgre
 check "apply runs the installed dupgre-ctl" grep -q ':-/usr/sbin/dupgre-ctl}' "$R/root/usr/libexec/dupgre-apply"
 check "the holder has no boot link: apply starts it (no START)" bash -c "! grep -q '^START=' '$R/root/etc/init.d/dupgre-hold'"
+# default_postinst starts every init script it installs.
+check "the holder does not start while dupgre is disabled" grep -q 'config_get_bool enabled main enabled 0' "$R/root/etc/init.d/dupgre-hold"
+check "serve does not start unless enabled" grep -q 'config_get_bool enabled serve enabled 0' "$R/root/etc/init.d/dupgre-serve"
+check "the shipped serve section is off" bash -c "grep -A1 \"^config serve 'serve'\" '$R/root/etc/config/dupgre' | grep -q \"option enabled '0'\""
+for f in dupgre-hold dupgre-serve; do
+	check "$f backs off: respawn with a delay and a limit" grep -Eq 'respawn [0-9]+ [1-9][0-9]* [1-9][0-9]*$' "$R/root/etc/init.d/$f"
+done
 check "the firewall include applies the installed way" grep -q '^/usr/libexec/dupgre-apply sync$' "$R/root/usr/share/dupgre/dupgre.firewall"
 check "uci-defaults adds the firewall include it installs" grep -q 'firewall.dupgre.path=/usr/share/dupgre/dupgre.firewall$' "$R/root/etc/uci-defaults/90-dupgre"
 check "the removal deletes the firewall include" has "$(val "$info" POSTRM/dupgre 2>/dev/null)$(grep -A4 '^define Package/dupgre/postrm' "$PKG/Makefile")" "uci -q delete firewall.dupgre"
