@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <string>
 
@@ -190,8 +191,13 @@ int count_filters(int ifindex, __u32 parent)
 				continue;
 			throw Error(std::string("listing tc filters: ") + strerror(errno));
 		}
-		for (auto *nh = reinterpret_cast<nlmsghdr *>(buf); NLMSG_OK(nh, len);
-		     nh = NLMSG_NEXT(nh, len)) {
+		// NLMSG_OK compares the remaining length with nlmsg_len, a __u32:
+		// signed and wider than it on every CPU (ssize_t is 32 bits on
+		// mipsel and i386), so the comparison is exact and the count may
+		// go below 0 after the last message.
+		int64_t left = len;
+		for (auto *nh = reinterpret_cast<nlmsghdr *>(buf); NLMSG_OK(nh, left);
+		     nh = NLMSG_NEXT(nh, left)) {
 			if (nh->nlmsg_type == NLMSG_DONE)
 				return count;
 			if (nh->nlmsg_type == NLMSG_ERROR) {
