@@ -59,6 +59,7 @@ CloneProg::CloneProg(bool l3_device, unsigned clone_mtu, const char *snat_privat
 	}
 	if (clone_bpf__load(skel_))
 		throw std::runtime_error("clone_bpf__load failed");
+	check_jited(skel_->obj);
 	add_peer(default_peer);
 	if (tunnel == CLONE_TUNNEL_WIREGUARD) {
 		add_wg_peer(default_peer, 51820);

@@ -9,8 +9,13 @@
 #include <fstream>
 #include <string>
 
+#include "test_run.h"
+
 int main(int argc, char **argv)
 {
+	// Read before unshare: net.core.bpf_jit_enable is the initial
+	// namespace's only, and absent from a new one's /proc/sys/net.
+	bpf_jit_enable();
 	// Every clone a test run makes stays in this throwaway namespace, which
 	// vanishes with the process. Without root this fails loudly: a test
 	// that cannot run must not pass.
@@ -25,5 +30,10 @@ int main(int argc, char **argv)
 		std::ofstream(path) << "1\n";
 	}
 	doctest::Context ctx(argc, argv);
-	return ctx.run();
+	int rc = ctx.run();
+	// What the JIT did with every program the tests loaded: all compiled
+	// with bpf_jit_enable 1, none with 0 (vmtests/arch-tests reads this).
+	printf("dupgre_bpf_tests: bpf_jit_enable %d, programs loaded %u, JIT-compiled %u\n",
+	       bpf_jit_enable(), progs_loaded, progs_jited);
+	return rc;
 }

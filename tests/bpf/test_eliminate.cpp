@@ -249,6 +249,7 @@ private:
 				}
 			}
 			REQUIRE(eliminate_bpf__load(paths_[p]) == 0);
+			check_jited(paths_[p]->obj);
 		}
 	}
 	unsigned window_;

@@ -127,6 +127,7 @@ public:
 		skel_->rodata->private_addr = htonl(addr(private_addr));
 		skel_->rodata->l3_device = l3_device;
 		REQUIRE(dnat_bpf__load(skel_) == 0);
+		check_jited(skel_->obj);
 	}
 	~DnatProg() { dnat_bpf__destroy(skel_); }
 

@@ -50,6 +50,7 @@
 #include "dupgre/relay.h"
 #include "packet.h"
 #include "relay_test.skel.h"
+#include "test_run.h"
 
 using namespace pkt;
 
@@ -164,6 +165,7 @@ public:
 	{
 		skel_ = relay_test_bpf__open_and_load();
 		REQUIRE(skel_);
+		check_jited(skel_->obj);
 		add_link(net.link_a, "rly_a");
 		add_link(net.link_b, "rly_b");
 		for (const Peer &p : peers)

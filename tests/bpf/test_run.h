@@ -3,9 +3,47 @@
 #pragma once
 
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 #include <doctest/doctest.h>
 
+#include <fstream>
+
 #include "packet.h"
+
+// net.core.bpf_jit_enable as the tests found it (0 without the sysctl: a
+// kernel without a JIT).
+inline int bpf_jit_enable()
+{
+	static const int value = [] {
+		int v = 0;
+		std::ifstream("/proc/sys/net/core/bpf_jit_enable") >> v;
+		return v;
+	}();
+	return value;
+}
+
+// Programs the tests loaded, and how many of them the JIT compiled
+// (main.cpp prints both; vmtests/arch-tests checks them per JIT mode).
+inline unsigned progs_loaded, progs_jited;
+
+// Each fixture calls this after loading its object. With the JIT on, every
+// program must be JIT-compiled: one the JIT refuses runs in the interpreter
+// instead, silently, unless the kernel has CONFIG_BPF_JIT_ALWAYS_ON (Debian's
+// mipsel kernel has not), and its tests would pass without the JIT.
+inline void check_jited(const bpf_object *obj)
+{
+	bpf_program *prog;
+	bpf_object__for_each_program(prog, obj) {
+		bpf_prog_info info{};
+		__u32 len = sizeof(info);
+		REQUIRE(bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len) == 0);
+		progs_loaded++;
+		progs_jited += info.jited_prog_len > 0;
+		if (bpf_jit_enable())
+			CHECK_MESSAGE(info.jited_prog_len > 0, bpf_program__name(prog),
+				      " is not JIT-compiled (xlated ", info.xlated_prog_len, " bytes)");
+	}
+}
 
 struct TestRun {
 	int retval;
