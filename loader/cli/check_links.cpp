@@ -147,9 +147,11 @@ std::optional<LinkState> check_device(Ctx &x, const DualLink &l)
 		}
 	}
 	if (!kind_matches(k, s.dev, s.wg.has_value())) {
+		// ARPHRD_NONE: an L3 device with no link header, TUN's and WireGuard's.
+		std::string is = s.dev.type == ARPHRD_NONE ? "a TUN or WireGuard device" : "a " + s.dev.type_name() + " device";
 		x.fail(what + ": " + name + " is not a " + kind_name(k) + " device (" +
 			       (k == DualKind::wireguard ? "neither the kernel nor a userspace WireGuard knows it"
-							 : "it is " + s.dev.type_name()) + ")",
+							 : "it is " + is) + ")",
 		       "dual = <its kind> in " + x.file + ", or point dual_dev/relay at the right device");
 		return std::nullopt;
 	}

@@ -29,7 +29,7 @@ std::vector<Ipv4> parse_addrs(const std::vector<std::string> &texts)
 	for (const auto &t : texts) {
 		Ipv4 a = parse_ipv4(t);
 		if (!a.is_unicast())
-			throw Error("'" + t + "' is not a unicast IPv4 address");
+			throw UsageError("'" + t + "' is not a unicast IPv4 address");
 		out.push_back(a);
 	}
 	return out;
@@ -41,7 +41,7 @@ clone_tunnel parse_tunnel(const std::string &text)
 		return CLONE_TUNNEL_WIREGUARD;
 	if (text == "pptp")
 		return CLONE_TUNNEL_PPTP;
-	throw Error("--tunnel must be pptp or wireguard, not '" + text + "'");
+	throw UsageError("--tunnel must be pptp or wireguard, not '" + text + "'");
 }
 
 // The tunnel a peer command is about: --tunnel, else the device's, else PPTP.
@@ -65,7 +65,7 @@ std::vector<Ipv4> parse_pptp_peers(const PeerOptions &o)
 {
 	for (const auto &t : o.addrs)
 		if (t.find(':') != std::string::npos)
-			throw Error("'" + t + "': a port or an IPv6 address is for WireGuard peers (" + o.dev +
+			throw UsageError("'" + t + "': a port or an IPv6 address is for WireGuard peers (" + o.dev +
 				    " clones PPTP; attach or peer add with --tunnel wireguard)");
 	return parse_addrs(o.addrs);
 }
@@ -244,7 +244,7 @@ void cmd_relay_list(const GlobalOptions &g)
 void cmd_dnat(const GlobalOptions &g, const DnatOptions &o)
 {
 	if (o.dev.empty() || o.mapping.empty())
-		throw Error("usage: dupgre-ctl dnat --dev DEV PUBLIC=PRIVATE, or dnat del --dev DEV");
+		throw UsageError("usage: dupgre-ctl dnat --dev DEV PUBLIC=PRIVATE, or dnat del --dev DEV");
 	auto [pub, priv] = parse_mapping(o.mapping, "PUBLIC=PRIVATE");
 	StateLock lock(StateLock::Mode::exclusive);
 	NetDevice dev = require_device(o.dev);
@@ -278,7 +278,7 @@ void cmd_eliminate_add(const GlobalOptions &g, const EliminateOptions &o)
 		} catch (const std::exception &) {
 		}
 		if (end != o.wait.size() || ms < 1 || ms > 10000)
-			throw Error("--wait must be auto or 1 to 10000 ms, not '" + o.wait + "'");
+			throw UsageError("--wait must be auto or 1 to 10000 ms, not '" + o.wait + "'");
 		wait_ms = static_cast<unsigned>(ms);
 	}
 	std::optional<ElimTunnel> tunnel;

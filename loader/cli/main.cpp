@@ -4,6 +4,7 @@
 // (commands.h), and global options work before or after the command.
 #include <CLI/CLI.hpp>
 #include <bpf/libbpf.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include <cstdarg>
@@ -15,6 +16,7 @@
 #include <string>
 
 #include "cli/commands.h"
+#include "cli/usage.h"
 #include "site/config.h"
 #include "observe/report.h"
 #include "core/error.h"
@@ -120,7 +122,8 @@ int main(int argc, char **argv)
 	// Subcommands made after this hand options they do not know to their
 	// parent: the global ones work after the command too.
 	app.fallthrough();
-	app.set_version_flag("--version", DUPGRE_VERSION);
+	app.set_version_flag("--version", [&g] { return version_text(g.json); },
+			     "print the version, the git revision, libbpf's version and what the kernel offers");
 	app.add_flag("-j,--json", g.json, "JSON output (errors too)");
 	app.add_flag("-p,--pretty", g.pretty, "pretty-printed JSON output (implies --json)");
 	app.add_flag("-d,--debug", g.debug, "print libbpf's and the verifier's messages");
@@ -268,8 +271,7 @@ int main(int argc, char **argv)
 				       "for links the system brings up (link-up, link-down); always exits 0",
 			 cmd_hook, hook);
 	c->add_option("event", hook.event, "ip-pre-up, ip-up, ip-down, link-up or link-down")
-		->required()
-		->check(CLI::IsMember({"ip-pre-up", "ip-up", "ip-down", "link-up", "link-down"}));
+		->required();  // an unknown one is logged, and the hook exits 0 still
 	c->add_option("args", hook.args,
 		      "pppd: interface tty speed local remote ipparam (else PPP_IFACE... from the environment); "
 		      "link-up/link-down: DEV (else $IFACE, else $DEVICE)");
@@ -280,7 +282,13 @@ int main(int argc, char **argv)
 	} catch (const CLI::ParseError &e) {
 		if (e.get_exit_code() == 0)
 			return app.exit(e);
-		print_error(g.json, e.what());
+		std::string msg = explain_parse_error(app, argc, argv, e);
+		print_error(g.json, msg);
+		// A hook must never fail the link it runs for, nor go unheard.
+		if (top_command(app, argc, argv) == "hook") {
+			syslog(LOG_DAEMON | LOG_ERR, "dupgre: hook: %s", msg.c_str());
+			return 0;
+		}
 		return 2;
 	}
 	g.json = g.json || g.pretty;
@@ -297,6 +305,9 @@ int main(int argc, char **argv)
 		cmd->run();
 	} catch (const CheckFailed &) {
 		return 1;
+	} catch (const UsageError &e) {
+		print_error(g.json, e.what());
+		return hook_cmd->parsed() ? 0 : 2;
 	} catch (const std::exception &e) {
 		print_error(g.json, e.what());
 		// A hook must never fail the link it runs for.

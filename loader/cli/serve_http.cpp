@@ -260,9 +260,9 @@ Fd listen_on(const std::string &where)
 void cmd_serve(const GlobalOptions &g, const ServeOptions &o)
 {
 	if (o.window < 2)
-		throw Error("--window must be at least 2 seconds");
+		throw UsageError("--window must be at least 2 seconds");
 	if (o.max_connections < 1)
-		throw Error("--max-connections must be at least 1");
+		throw UsageError("--max-connections must be at least 1");
 	// Blocked before any thread starts, so every thread inherits the mask
 	// and only sigtimedwait below sees them.
 	sigset_t stop;

@@ -33,7 +33,7 @@ Ipv4 parse_ipv4(const std::string &text)
 	struct in_addr a;
 	// inet_pton takes exactly four decimal octets, no leading zeros.
 	if (inet_pton(AF_INET, text.c_str(), &a) != 1)
-		throw Error("invalid IPv4 address '" + text + "'");
+		throw UsageError("invalid IPv4 address '" + text + "'");
 	return Ipv4{a.s_addr};
 }
 
@@ -41,10 +41,10 @@ std::pair<Ipv4, Ipv4> parse_mapping(const std::string &text, const char *form)
 {
 	size_t eq = text.find('=');
 	if (eq == std::string::npos)
-		throw Error("invalid mapping '" + text + "': expected " + form);
+		throw UsageError("invalid mapping '" + text + "': expected " + form);
 	Ipv4 a = parse_ipv4(text.substr(0, eq)), b = parse_ipv4(text.substr(eq + 1));
 	if (!a.is_unicast() || !b.is_unicast() || a == b)
-		throw Error("invalid mapping '" + text + "': expected " + form +
+		throw UsageError("invalid mapping '" + text + "': expected " + form +
 			    ", two different unicast addresses");
 	return {a, b};
 }
@@ -101,7 +101,7 @@ std::string Endpoint::str() const
 Endpoint parse_endpoint(const std::string &text, uint16_t default_port)
 {
 	auto bad = [&](const std::string &why) {
-		return Error("invalid endpoint '" + text + "': " + why);
+		return UsageError("invalid endpoint '" + text + "': " + why);
 	};
 	std::string host = text, port;
 	if (!text.empty() && text[0] == '[') {

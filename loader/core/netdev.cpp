@@ -86,7 +86,7 @@ void validate_ifname(const std::string &name)
 {
 	if (name.empty() || name.size() >= IFNAMSIZ || name == "." || name == ".." ||
 	    name.find_first_of("/: \t\n") != std::string::npos)
-		throw Error("invalid interface name '" + name + "'");
+		throw UsageError("invalid interface name '" + name + "'");
 }
 
 namespace {

@@ -97,25 +97,25 @@ ListenAddress parse_listen(const std::string &text)
 	ListenAddress l;
 	size_t colon = text.rfind(':');
 	if (colon == std::string::npos || colon + 1 == text.size())
-		throw Error("--listen '" + text + "': expected ADDR:PORT, e.g. 127.0.0.1:9473 or [::1]:9473");
+		throw UsageError("--listen '" + text + "': expected ADDR:PORT, e.g. 127.0.0.1:9473 or [::1]:9473");
 	std::string host = text.substr(0, colon), port_text = text.substr(colon + 1);
 	char *end = nullptr;
 	unsigned long port = strtoul(port_text.c_str(), &end, 10);
 	if (*end || port == 0 || port > 65535 || port_text[0] == '-' || port_text[0] == '+')
-		throw Error("--listen '" + text + "': port must be 1-65535");
+		throw UsageError("--listen '" + text + "': port must be 1-65535");
 	if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
 		auto *a = reinterpret_cast<sockaddr_in6 *>(&l.addr);
 		a->sin6_family = AF_INET6;
 		a->sin6_port = htons(static_cast<uint16_t>(port));
 		if (inet_pton(AF_INET6, host.substr(1, host.size() - 2).c_str(), &a->sin6_addr) != 1)
-			throw Error("--listen '" + text + "': '" + host + "' is not an IPv6 address");
+			throw UsageError("--listen '" + text + "': '" + host + "' is not an IPv6 address");
 		l.len = sizeof(*a);
 	} else {
 		auto *a = reinterpret_cast<sockaddr_in *>(&l.addr);
 		a->sin_family = AF_INET;
 		a->sin_port = htons(static_cast<uint16_t>(port));
 		if (inet_pton(AF_INET, host.c_str(), &a->sin_addr) != 1)
-			throw Error("--listen '" + text + "': '" + host +
+			throw UsageError("--listen '" + text + "': '" + host +
 				    "' is not an IPv4 address (IPv6 goes in brackets: [::1]:9473)");
 		l.len = sizeof(*a);
 	}

@@ -178,7 +178,7 @@ void CloneState::attach(const NetDevice &dev, const NetDevice &target,
 			const std::optional<std::pair<Ipv4, Ipv4>> &snat, clone_tunnel tunnel)
 {
 	if (snat && tunnel != CLONE_TUNNEL_PPTP)
-		throw Error("--snat is for --tunnel pptp only");
+		throw UsageError("--snat is for --tunnel pptp only");
 	if (dev.ifindex == target.ifindex)
 		throw Error("clone target " + target.name + " is the device itself");
 	if (!dev.has_mac_header() && !dev.takes_l3_packets())

@@ -38,7 +38,7 @@ ElimMode parse_mode(const std::string &text)
 	for (ElimMode m : {ElimMode::monitor, ElimMode::drop, ElimMode::order})
 		if (text == mode_name(m))
 			return m;
-	throw Error("--mode must be monitor, drop or order, not '" + text + "'");
+	throw UsageError("--mode must be monitor, drop or order, not '" + text + "'");
 }
 
 const char *tunnel_name(ElimTunnel t)
@@ -51,7 +51,7 @@ ElimTunnel parse_elim_tunnel(const std::string &text)
 	for (ElimTunnel t : {ElimTunnel::pptp, ElimTunnel::wireguard})
 		if (text == tunnel_name(t))
 			return t;
-	throw Error("--tunnel must be pptp or wireguard, not '" + text + "'");
+	throw UsageError("--tunnel must be pptp or wireguard, not '" + text + "'");
 }
 
 const CounterSchema &hold_schema()
@@ -162,20 +162,20 @@ void EliminateState::add(const NetDevice &dev, std::optional<ElimMode> mode, std
 	if (!dev.has_mac_header() && !dev.takes_l3_packets())
 		throw Error("cannot attach to " + dev.name + ": unsupported device type " + dev.type_name());
 	if (window && (*window < 2 || *window > ELIM_HISTORY))
-		throw Error("--window must be 2 to " + std::to_string(ELIM_HISTORY));
+		throw UsageError("--window must be 2 to " + std::to_string(ELIM_HISTORY));
 	if (reset_ms && (*reset_ms < 1 || *reset_ms > 3600000))
-		throw Error("--reset-ms must be 1 to 3600000");
+		throw UsageError("--reset-ms must be 1 to 3600000");
 	if (wait_ms && *wait_ms > 10000)
-		throw Error("--wait must be auto or 1 to 10000 ms");
+		throw UsageError("--wait must be auto or 1 to 10000 ms");
 
 	if (port && (*port < 1 || *port > 65535))
-		throw Error("--port must be 1 to 65535");
+		throw UsageError("--port must be 1 to 65535");
 	ElimSettings running = settings().value_or(ElimSettings{});
 	ElimSettings want{mode.value_or(running.mode), window.value_or(running.window),
 			  reset_ms.value_or(running.reset_ms), wait_ms.value_or(running.wait_ms),
 			  tunnel.value_or(running.tunnel), port.value_or(running.port)};
 	if (want.tunnel == ElimTunnel::pptp && port)
-		throw Error("--port is for --tunnel wireguard");
+		throw UsageError("--port is for --tunnel wireguard");
 	if (want.tunnel == ElimTunnel::wireguard && !want.port)
 		want.port = wg_default_port;
 	if (want.tunnel == ElimTunnel::pptp)
@@ -183,7 +183,7 @@ void EliminateState::add(const NetDevice &dev, std::optional<ElimMode> mode, std
 	// WireGuard's receiver takes packets in any order within its replay
 	// window: there is nothing for the order stage to do.
 	if (want.tunnel == ElimTunnel::wireguard && want.mode == ElimMode::order)
-		throw Error("--mode order is for PPTP only: WireGuard's receiver reorders (use monitor or drop)");
+		throw UsageError("--mode order is for PPTP only: WireGuard's receiver reorders (use monitor or drop)");
 	std::vector<elim_path> paths(ELIM_MAX_PATHS);
 	if (exists())
 		paths = read_paths(pin("paths"));

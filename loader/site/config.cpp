@@ -405,10 +405,14 @@ Config load_config(const std::string &path)
 {
 	std::ifstream in(path);
 	if (!in)
-		throw Error(path + ": cannot read the configuration (see dupgre.conf.example)");
+		throw UsageError(path + ": cannot read the configuration (see dupgre.conf.example)");
 	std::stringstream s;
 	s << in.rdbuf();
-	return parse_config(s.str(), path);
+	try {
+		return parse_config(s.str(), path);
+	} catch (const Error &e) {
+		throw UsageError(e.what());  // a configuration error, whatever part found it
+	}
 }
 
 std::vector<std::pair<std::string, std::string>> config_lines(const Config &c)

@@ -10,7 +10,7 @@
 #     the MTU and rp_filter apply set on a link put back when it is no longer
 #     a dual link, and by flush (unless someone changed them since).
 #   - hook link-up then apply: nothing more to do (one policy).
-#   - bad configuration: one line, exit 1, nothing changed.
+#   - bad configuration: one line, exit 2, nothing changed.
 #   - eight applies at once end in one state.
 #   - order mode: the holder is part of the plan; where no service manager
 #     runs it for this namespace, that step fails with what to do.
@@ -121,7 +121,7 @@ before=$(state)
 printf 'role = client\nwan = wan0\nfrobnicate = 1\n' >"$TMP/bad.conf"
 RC=0
 OUT=$(ctl "$NS" --config "$TMP/bad.conf" apply 2>&1) || RC=$?
-check_eq "a bad configuration: exit 1" 1 "$RC"
+check_eq "a bad configuration: exit 2" 2 "$RC"
 check "... one line naming the file, line and key" \
 	test "$(wc -l <<<"$OUT")" = 1 -a -n "$(grep -F "$TMP/bad.conf:3: frobnicate" <<<"$OUT")"
 RC=0
