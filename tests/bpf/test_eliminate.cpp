@@ -8,6 +8,7 @@
 #include <linux/pkt_cls.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <ctime>
 #include <map>
@@ -795,8 +796,21 @@ TEST_CASE("forged runs far ahead never move a stream whose traffic flows; a genu
 
 TEST_CASE("stream slots: a live call keeps its slot through 4096 new ones; a full table is counted, not stolen")
 {
-	// Reset time 2 s: 4096 test runs fit in it even in an emulated guest.
-	Receiver r(Mode::drop, 64, 2000000000ull);
+	// The reset time must outlast filling the table (4096 test runs): no
+	// call may go idle before the table is full. 2 s, or three times the
+	// fill as timed on a receiver of its own: the fill took more than 2 s
+	// in the mipsel guest (TCG, the host busy), and idle long calls lost
+	// their slots to the later ones.
+	__u64 reset_ns = 2000000000ull;
+	{
+		Receiver probe(Mode::drop, 64, reset_ns);
+		int64_t t0 = dupgre::monotonic_ns();
+		for (uint16_t id = 100; id < 100 + 256; id++)
+			probe.arrive(0, 1, "198.18.0.2", id);
+		__u64 fill = static_cast<__u64>(dupgre::monotonic_ns() - t0) * (ELIM_MAX_STREAMS + 200) / 256;
+		reset_ns = std::max(reset_ns, 3 * fill);
+	}
+	Receiver r(Mode::drop, 64, reset_ns);
 	const uint16_t longs[4] = {1, 2, 3, 4}, later[4] = {9001, 9002, 9003, 9004};
 	auto run_longs = [&](const uint16_t *ids, uint32_t from, uint32_t to) {
 		for (uint32_t s = from; s <= to; s++)
@@ -816,8 +830,10 @@ TEST_CASE("stream slots: a live call keeps its slot through 4096 new ones; a ful
 	CHECK(r.stat(T, ELIM_TABLE_FULL) == 8);
 	run_longs(longs, 11, 20);  // the live calls lost nothing
 	// The short calls go idle past the reset time; the long ones go on.
-	timespec tick = {0, 100000000};
-	for (uint32_t s = 21; s <= 42; s++) {  // 2.2 s: past the reset time
+	// 22 ticks of a 22nd of the reset time and 200 ms (100 ms at 2 s).
+	__u64 tick_ns = (reset_ns + 200000000ull) / 22;
+	timespec tick = {static_cast<time_t>(tick_ns / 1000000000), static_cast<long>(tick_ns % 1000000000)};
+	for (uint32_t s = 21; s <= 42; s++) {  // past the reset time
 		nanosleep(&tick, nullptr);
 		run_longs(longs, s, s);
 	}
