@@ -299,7 +299,7 @@ int main(int argc, char **argv)
 	const Command *cmd = commands.parsed(app);
 	try {
 		if (!cmd)
-			throw Error("no command given");
+			throw UsageError("no command given (dupgre-ctl --help lists them)");
 		if (cmd->needs_root && geteuid() != 0)
 			throw Error("permission denied: dupgre-ctl must run as root (BPF, tc and bpffs)");
 		cmd->run();

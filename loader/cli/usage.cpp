@@ -147,6 +147,9 @@ std::string explain_parse_error(const CLI::App &app, int argc, char **argv, cons
 		return "unknown option '" + r.unknown_option + "'" + (where.empty() ? "" : " for '" + where + "'") +
 		       suggestion(r.unknown_option, names) + " (" + help + " lists them)";
 	}
+	if (std::string(e.what()) == "A subcommand is required")
+		return "a command is required" + (where.empty() ? "" : " after '" + where + "'") + " (" + help +
+		       " lists them)";
 	return e.what();
 }
 

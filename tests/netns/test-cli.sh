@@ -38,6 +38,7 @@ expect 2 "eliminate add --dev t0 --mode sideways" "--mode: sideways not in {moni
 expect 2 "peer add --dev t0 300.1.2.3" "'300.1.2.3'"
 expect 2 "attach --dev bad/name --clone-to t0" "invalid interface name 'bad/name'"
 expect 2 "dnat" "usage: dupgre-ctl dnat --dev DEV"
+expect 2 "eliminate" "a command is required after 'eliminate' (dupgre-ctl eliminate --help lists them)"
 printf 'role = client\nwan = t0\nfrobnicate = 1\n' >"$TMP/bad.conf"
 expect 2 "--config $TMP/bad.conf config" "$TMP/bad.conf:3: frobnicate: unknown key"
 expect 2 "--config $TMP/missing.conf apply" "$TMP/missing.conf: cannot read the configuration"
