@@ -1,7 +1,9 @@
-# Stub of OpenWrt's include/bpf.mk: the same variables and the same
-# CompileBPF recipe shape (clang for the mips triple with BPF_CFLAGS, then
-# opt, llvm-dis, llc for bpfel/bpfeb, llvm-strip), tools named, not found.
-BPF_DEPENDS := @HAS_BPF_TOOLCHAIN
+# Stub of OpenWrt's include/bpf.mk (openwrt/openwrt 479373d77ab8): the same
+# variables and the same CompileBPF recipe shape (clang for the mips triple
+# with BPF_CFLAGS, then opt, llvm-dis, llc -mcpu=v3 for bpfel/bpfeb,
+# llvm-strip), tools named, not found. BPF_DEPENDS selects the SDK's BPF
+# toolchain (+@NEED_BPF_TOOLCHAIN); BPF_ARCH is mips64 on 64-bit targets.
+BPF_DEPENDS := @HAS_BPF_TOOLCHAIN +@NEED_BPF_TOOLCHAIN
 CLANG := $(STAGING_DIR_HOST)/llvm-bpf/bin/clang
 LLVM_PATH := $(dir $(CLANG))
 LLVM_LLC := $(LLVM_PATH)llc
@@ -10,7 +12,7 @@ LLVM_OPT := $(LLVM_PATH)opt
 LLVM_STRIP := $(LLVM_PATH)llvm-strip
 
 BPF_KARCH := mips
-BPF_ARCH := mips$(if $(CONFIG_BIG_ENDIAN),,el)
+BPF_ARCH := mips$(if $(CONFIG_ARCH_64BIT),64)$(if $(CONFIG_BIG_ENDIAN),,el)
 BPF_TARGET := bpf$(if $(CONFIG_BIG_ENDIAN),eb,el)
 BPF_HEADERS_DIR := $(STAGING_DIR)/bpf-headers
 
@@ -24,7 +26,7 @@ BPF_KERNEL_INCLUDE := \
 
 BPF_CFLAGS := \
 	$(BPF_KERNEL_INCLUDE) -I$(PKG_BUILD_DIR) \
-	-D__KERNEL__ -D__BPF_TRACING__ \
+	-D__KERNEL__ -D__BPF_TRACING__ -DCONFIG_GENERIC_CSUM \
 	-m$(if $(CONFIG_BIG_ENDIAN),big,little)-endian \
 	-O2 -emit-llvm -Xclang -disable-llvm-passes
 
@@ -33,6 +35,7 @@ define CompileBPF
 		-c $(1) -o $(patsubst %.c,%.bc,$(1))
 	$(LLVM_OPT) -O2 -mtriple=$(BPF_TARGET) < $(patsubst %.c,%.bc,$(1)) > $(patsubst %.c,%.opt,$(1))
 	$(LLVM_DIS) < $(patsubst %.c,%.opt,$(1)) > $(patsubst %.c,%.S,$(1))
-	$(LLVM_LLC) -march=$(BPF_TARGET) -filetype=obj -o $(patsubst %.c,%.o,$(1)) < $(patsubst %.c,%.S,$(1))
+	$(LLVM_LLC) -march=$(BPF_TARGET) -mcpu=v3 -filetype=obj -o $(patsubst %.c,%.o,$(1)) < $(patsubst %.c,%.S,$(1))
+	$(CP) $(patsubst %.c,%.o,$(1)) $(patsubst %.c,%.debug.o,$(1))
 	$(LLVM_STRIP) --strip-debug $(patsubst %.c,%.o,$(1))
 endef

@@ -7,9 +7,15 @@ PKG_INSTALL_DIR ?= $(PKG_BUILD_DIR)/ipkg-install
 define Build/Prepare/Default
 	echo "unpack $(PKG_SOURCE_URL) $(PKG_SOURCE_VERSION) into $(PKG_BUILD_DIR)"
 endef
+# As include/package.mk (openwrt/openwrt 7a1f4c50fa05) does it: the build
+# dir becomes a link to the checkout, so .source_dir, and the package's
+# CMAKE_BINARY_SUBDIR, are written inside the checkout.
 ifdef USE_SOURCE_DIR
   define Build/Prepare/Default
+	rm -rf $(PKG_BUILD_DIR)
+	$(if $(wildcard $(USE_SOURCE_DIR)/*),,@echo "Error: USE_SOURCE_DIR=$(USE_SOURCE_DIR) path not found"; false)
 	ln -snf $(USE_SOURCE_DIR) $(PKG_BUILD_DIR)
+	touch $(PKG_BUILD_DIR)/.source_dir
   endef
 endif
 
