@@ -2,8 +2,8 @@
 /* TC egress: copy the tunnel packets that go to a peer into the secondary
  * tunnel. Two profiles, chosen at load time: PPTP (the guide's TEE rules,
  * IPv4) and WireGuard (its messages to a peer endpoint, IPv4 and IPv6).
- * The original is never dropped or changed, and TC_ACT_UNSPEC lets any
- * other filter on the hook run.
+ * The original is never dropped or changed, and TC_ACT_UNSPEC (tcx's
+ * TCX_NEXT) lets every later program and filter on the hook run.
  */
 #include <stdbool.h>
 #include <linux/bpf.h>

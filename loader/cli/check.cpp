@@ -22,6 +22,8 @@
 #include "core/fd.h"
 #include "core/kernel.h"
 #include "core/netdev.h"
+#include "core/tc.h"
+#include "core/tcx.h"
 #include "programs/relay.h"
 
 namespace dupgre {
@@ -147,6 +149,16 @@ std::vector<CheckResult> run_checks(const std::string &config, bool config_given
 		       bpf ? "" : "a kernel with CONFIG_BPF_SYSCALL, run as root"});
 	bool cls = libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_SCHED_CLS, nullptr) == 1;
 	out.push_back({cls, "tc BPF programs (cls_bpf)", cls ? "" : "CONFIG_NET_CLS_BPF and CONFIG_NET_SCH_INGRESS (clsact)"});
+	// How programs attached from now on go on their hooks (core/tc.h).
+	try {
+		bool tcx = wanted_attach_mode() == AttachMode::tcx;
+		out.push_back({true, tcx ? "TC hooks: tcx links"
+				 : tcx_supported() ? "TC hooks: clsact and cls_bpf (DUPGRE_ATTACH=tc)"
+						   : "TC hooks: clsact and cls_bpf (tcx needs Linux 6.6)",
+			       ""});
+	} catch (const Error &e) {
+		out.push_back({false, std::string("TC hooks: ") + e.what(), "DUPGRE_ATTACH=tc, tcx or auto, or unset"});
+	}
 
 	for (const auto &d : CloneState::devices())
 		check_clone(out, d);

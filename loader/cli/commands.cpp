@@ -393,7 +393,7 @@ void cmd_flush(const GlobalOptions &g)
 		n += DnatState(d).detach();
 	for (const ElimPath &p : EliminateState().paths())
 		n += EliminateState().del(p.name);
-	forget_all_clsact();
+	forget_all_devices();
 	// What apply set on the dual links (MTU, rp_filter) put back.
 	n += LinkRecord().restore_all();
 	done(g, {{"removed", n}});

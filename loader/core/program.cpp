@@ -67,9 +67,15 @@ static bool same_instance(const std::string &device, __u32 ifindex)
 	return dev && dev->ifindex == static_cast<int>(ifindex);
 }
 
-bool runs_here(const ProgramSpec &spec, const std::string &device, __u32 ifindex, __u32 prog_id)
+std::optional<AttachMode> running_mode(const ProgramSpec &spec, const std::string &device, __u32 ifindex,
+				       __u32 prog_id)
 {
-	return same_instance(device, ifindex) && tc_query(static_cast<int>(ifindex), spec.filter) == prog_id;
+	if (!same_instance(device, ifindex))
+		return std::nullopt;
+	auto running = tc_query(static_cast<int>(ifindex), spec.filter);
+	if (!running || running->prog_id != prog_id)
+		return std::nullopt;
+	return running->mode;
 }
 
 void detach(const ProgramSpec &spec, const std::string &device, __u32 ifindex, __u32 prog_id)
@@ -77,7 +83,7 @@ void detach(const ProgramSpec &spec, const std::string &device, __u32 ifindex, _
 	if (same_instance(device, ifindex))
 		tc_detach(static_cast<int>(ifindex), spec.filter, prog_id);
 	else
-		forget_clsact(static_cast<int>(ifindex));  // gone with its device
+		forget_device(static_cast<int>(ifindex));  // gone with its device
 }
 
 void forget(const ProgramSpec &spec, const std::string &dir)

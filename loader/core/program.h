@@ -8,6 +8,7 @@
 
 #include <bpf/libbpf.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -44,8 +45,8 @@ void pin_maps(bpf_object *obj, const ProgramSpec &spec, const std::string &dir);
 // An older dupgre-ctl's pins may not: the caller makes them anew.
 bool pin_fits(bpf_object *obj, const char *name, const std::string &dir);
 bpf_program *sole_program(bpf_object *obj, const ProgramSpec &spec);
-// Attaches at spec.filter on ifindex, replacing atomically whatever runs
-// there; returns the program id. Unless it replaced the program's own
+// Attaches at spec.filter on ifindex (core/tc.h: tc_attach), replacing
+// atomically the program that runs there; returns the program id. Unless it replaced the program's own
 // earlier load (replacing), the rollback takes it off again.
 __u32 attach(const ProgramSpec &spec, bpf_program *prog, int ifindex, Rollback &rollback, bool replacing);
 void pin_program(bpf_program *prog, const std::string &path);
@@ -97,11 +98,17 @@ private:
 	SkelPtr<Skel> skel_;
 };
 
-// Whether device still is the instance at ifindex and runs prog_id at the
-// spec's filter.
-bool runs_here(const ProgramSpec &spec, const std::string &device, __u32 ifindex, __u32 prog_id);
+// How device, if it still is the instance at ifindex, runs prog_id at the
+// spec's hook: by a tcx link or a tc filter; nullopt where it does not.
+std::optional<AttachMode> running_mode(const ProgramSpec &spec, const std::string &device, __u32 ifindex,
+				       __u32 prog_id);
+inline bool runs_here(const ProgramSpec &spec, const std::string &device, __u32 ifindex, __u32 prog_id)
+{
+	return running_mode(spec, device, ifindex, prog_id).has_value();
+}
 // Takes the program off device if it still is the instance at ifindex;
-// else only forgets the clsact record of the instance that went away.
+// else only forgets what dupgre recorded of the instance that went away
+// (its clsact record, its defunct tcx links).
 void detach(const ProgramSpec &spec, const std::string &device, __u32 ifindex, __u32 prog_id);
 // Removes the pinned maps and program under dir, and dir while empty.
 void forget(const ProgramSpec &spec, const std::string &dir);

@@ -9,6 +9,7 @@
 
 #include <cerrno>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 
@@ -16,6 +17,7 @@
 #include "core/error.h"
 #include "core/fd.h"
 #include "core/pins.h"
+#include "core/tcx.h"
 
 namespace dupgre {
 
@@ -95,6 +97,27 @@ bool TcHook::destroy_clsact_if_unused()
 	return true;
 }
 
+const char *attach_mode_name(AttachMode mode)
+{
+	return mode == AttachMode::tcx ? "tcx" : "tc";
+}
+
+AttachMode wanted_attach_mode()
+{
+	const char *env = getenv("DUPGRE_ATTACH");
+	std::string want = env ? env : "";
+	if (want == "tc")
+		return AttachMode::tc;
+	if (want == "tcx") {
+		if (!tcx_supported())
+			throw Error("DUPGRE_ATTACH=tcx: this kernel has no tcx (Linux 6.6 brought it)");
+		return AttachMode::tcx;
+	}
+	if (!want.empty() && want != "auto")
+		throw UsageError("DUPGRE_ATTACH must be tc, tcx or auto, not '" + want + "'");
+	return tcx_supported() ? AttachMode::tcx : AttachMode::tc;
+}
+
 static std::string clsact_marker(int ifindex)
 {
 	return state_root() + "/clsact/" + std::to_string(ifindex);
@@ -105,18 +128,106 @@ bool clsact_created_by_dupgre(int ifindex)
 	return path_exists(clsact_marker(ifindex));
 }
 
-void forget_clsact(int ifindex)
+namespace {
+
+std::string links_dir(int ifindex)
 {
-	remove_empty_dirs(clsact_marker(ifindex));
+	return state_root() + "/tcx/" + std::to_string(ifindex);
 }
 
-void forget_all_clsact()
+std::string link_pin(int ifindex, const TcFilter &filter)
 {
-	for (const std::string &ifindex : list_dir(state_root() + "/clsact"))
-		forget_clsact(std::stoi(ifindex));
+	return links_dir(ifindex) + "/" + filter.name;
 }
 
-void tc_attach(int ifindex, const TcFilter &filter, int prog_fd)
+// dupgre's pinned link at path; live while attached to ifindex.
+struct PinnedLink {
+	Fd fd;
+	TcxLinkInfo info;
+	bool live;
+};
+
+std::optional<PinnedLink> pinned_link(const std::string &path, int ifindex)
+{
+	int fd = bpf_obj_get(path.c_str());
+	if (fd < 0)
+		return std::nullopt;
+	PinnedLink link{Fd(fd), {}, false};
+	if (auto info = tcx_link_info(fd)) {
+		link.info = *info;
+		link.live = info->ifindex == ifindex;
+	}
+	return link;
+}
+
+std::optional<PinnedLink> pinned_link(int ifindex, const TcFilter &filter)
+{
+	return pinned_link(link_pin(ifindex, filter), ifindex);
+}
+
+// Where a new link goes: right before the first of dupgre's links on the
+// hook that must come after it, or right after the last that must come
+// before it, or first. Foreign programs between dupgre's own keep their
+// place.
+struct Place {
+	TcxPlace place;
+	Fd relative;  // open while the link is created
+};
+
+Place place_among_ours(int ifindex, const TcFilter &filter)
+{
+	Place out;
+	std::optional<PinnedLink> next, prev;
+	__u32 next_prio = 0, prev_prio = 0;
+	for (const TcFilter &other : all_filters) {
+		if (other.point != filter.point || other.handle == filter.handle)
+			continue;
+		auto link = pinned_link(ifindex, other);
+		if (!link || !link->live)
+			continue;
+		if (other.priority > filter.priority && (!next || other.priority < next_prio)) {
+			next = std::move(link);
+			next_prio = other.priority;
+		} else if (other.priority < filter.priority && (!prev || other.priority > prev_prio)) {
+			prev = std::move(link);
+			prev_prio = other.priority;
+		}
+	}
+	if (next) {
+		out.place = {TcxPlace::before, next->fd.get()};
+		out.relative = std::move(next->fd);
+	} else if (prev) {
+		out.place = {TcxPlace::after, prev->fd.get()};
+		out.relative = std::move(prev->fd);
+	}
+	return out;
+}
+
+// A program attached anew: the mode dupgre's other programs on the hook
+// have (so that their order holds: tcx runs before clsact), else the one
+// wanted.
+AttachMode mode_for(int ifindex, const TcFilter &filter)
+{
+	AttachMode wanted = wanted_attach_mode();  // a DUPGRE_ATTACH it refuses is an error anyway
+	for (const TcFilter &other : all_filters)
+		if (other.point == filter.point && other.handle != filter.handle)
+			if (auto running = tc_query(ifindex, other))
+				return running->mode;
+	return wanted;
+}
+
+void attach_tcx(int ifindex, const TcFilter &filter, int prog_fd)
+{
+	std::string pin = link_pin(ifindex, filter);
+	make_dirs(links_dir(ifindex));
+	unlink(pin.c_str());  // a defunct link of a device instance long gone
+	Place place = place_among_ours(ifindex, filter);
+	Fd link = tcx_link_create(prog_fd, ifindex, filter.point, place.place);
+	// Unpinned, the link goes with its descriptor when this fails.
+	check(bpf_obj_pin(link.get(), pin.c_str()), "pinning the tcx link as " + display_path(pin));
+}
+
+void attach_clsact(int ifindex, const TcFilter &filter, int prog_fd)
 {
 	TcHook hook(ifindex, filter.point);
 	if (hook.ensure_clsact())
@@ -125,12 +236,12 @@ void tc_attach(int ifindex, const TcFilter &filter, int prog_fd)
 		hook.attach(filter, prog_fd);
 	} catch (...) {
 		if (clsact_created_by_dupgre(ifindex) && hook.destroy_clsact_if_unused())
-			forget_clsact(ifindex);
+			remove_empty_dirs(clsact_marker(ifindex));
 		throw;
 	}
 }
 
-void tc_detach(int ifindex, const TcFilter &filter, __u32 prog_id)
+void detach_clsact(int ifindex, const TcFilter &filter, __u32 prog_id)
 {
 	TcHook hook(ifindex, filter.point);
 	if (hook.query(filter) == prog_id)
@@ -140,15 +251,81 @@ void tc_detach(int ifindex, const TcFilter &filter, __u32 prog_id)
 	// Gone if nobody uses it; kept for the others if they do, and then
 	// theirs once no dupgre filter is left on the device.
 	bool ours_left = false;
-	for (const TcFilter &f : {clone_filter, dnat_filter, eliminate_filter, relay_filter})
-		ours_left |= tc_query(ifindex, f).has_value();
+	for (const TcFilter &f : all_filters)
+		ours_left |= TcHook(ifindex, f.point).query(f).has_value();
 	if (hook.destroy_clsact_if_unused() || !ours_left)
-		forget_clsact(ifindex);
+		remove_empty_dirs(clsact_marker(ifindex));
 }
 
-std::optional<__u32> tc_query(int ifindex, const TcFilter &filter)
+// Unpins the device's links; detaches those still attached if told to.
+void forget_links(int ifindex, bool detach_live)
 {
-	return TcHook(ifindex, filter.point).query(filter);
+	std::string dir = links_dir(ifindex);
+	for (const std::string &name : list_dir(dir)) {
+		std::string pin = dir + "/" + name;
+		auto link = pinned_link(pin, ifindex);
+		if (link && link->live) {
+			if (!detach_live)
+				continue;
+			tcx_link_detach(link->fd.get());
+		}
+		unlink(pin.c_str());
+	}
+	remove_empty_dirs(dir);
+}
+
+}  // namespace
+
+AttachMode tc_attach(int ifindex, const TcFilter &filter, int prog_fd)
+{
+	if (auto link = pinned_link(ifindex, filter); link && link->live) {
+		tcx_link_update(link->fd.get(), prog_fd);
+		return AttachMode::tcx;
+	}
+	if (TcHook(ifindex, filter.point).query(filter) || mode_for(ifindex, filter) == AttachMode::tc) {
+		attach_clsact(ifindex, filter, prog_fd);
+		return AttachMode::tc;
+	}
+	attach_tcx(ifindex, filter, prog_fd);
+	return AttachMode::tcx;
+}
+
+void tc_detach(int ifindex, const TcFilter &filter, __u32 prog_id)
+{
+	if (auto link = pinned_link(ifindex, filter)) {
+		std::string pin = link_pin(ifindex, filter);
+		if (!link->live) {
+			unlink(pin.c_str());  // detached by its device's going
+		} else if (link->info.prog_id == prog_id) {
+			tcx_link_detach(link->fd.get());
+			unlink(pin.c_str());
+		}
+		remove_empty_dirs(links_dir(ifindex));
+	}
+	detach_clsact(ifindex, filter, prog_id);
+}
+
+std::optional<Attached> tc_query(int ifindex, const TcFilter &filter)
+{
+	if (auto link = pinned_link(ifindex, filter); link && link->live)
+		return Attached{link->info.prog_id, AttachMode::tcx};
+	if (auto id = TcHook(ifindex, filter.point).query(filter))
+		return Attached{*id, AttachMode::tc};
+	return std::nullopt;
+}
+
+void forget_device(int ifindex)
+{
+	remove_empty_dirs(clsact_marker(ifindex));
+	forget_links(ifindex, false);
+}
+
+void forget_all_devices()
+{
+	for (const std::string &ifindex : list_dir(state_root() + "/clsact"))
+		remove_empty_dirs(clsact_marker(std::stoi(ifindex)));
+	for (const std::string &ifindex : list_dir(state_root() + "/tcx"))
+		forget_links(std::stoi(ifindex), true);
 }
 
 namespace {

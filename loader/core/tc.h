@@ -1,7 +1,17 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-// dupgre's tc filters: cls_bpf in direct-action mode on a clsact hook, each
-// program at its own handle and priority so other tc users (OpenWrt's
-// qosify, ...) keep theirs, and replaced in place when reattached.
+// How dupgre's programs are put on a device's TC hooks: by a tcx link where
+// the kernel has tcx (Linux >= 6.6), else as a cls_bpf filter in
+// direct-action mode on a clsact qdisc, each program at its own handle and
+// priority so other tc users (OpenWrt's qosify, ...) keep theirs. Either way
+// a program is replaced in place when reattached.
+//
+// A tcx link is pinned, since it dies with its last file descriptor, by the
+// device's ifindex (as the clsact record below): one directory per device
+// instance, whichever of dupgre's programs run there (clone and dnat have a
+// directory per device name, relay and eliminate one for all their links):
+//   <state_root>/tcx/IFINDEX/{clone,dnat,eliminate,relay}
+// A device that goes away detaches its links; their pins stay, defunct
+// (ifindex 0), until dupgre forgets the device.
 #pragma once
 
 #include <bpf/libbpf.h>
@@ -11,7 +21,10 @@
 namespace dupgre {
 
 struct TcFilter {
+	const char *name;  // the tcx link's pin
 	bpf_tc_attach_point point;
+	// The clsact filter's; with tcx, the order among dupgre's own links on
+	// the hook (lower first).
 	__u32 handle;
 	__u32 priority;
 };
@@ -19,28 +32,52 @@ struct TcFilter {
 // Clone on egress. A low priority runs it before filters that may end
 // classification (TC_ACT_OK, a redirect) and would hide packets from it;
 // 13 avoids the values set by hand most often (1, 10) and tc's automatic
-// 49152. dupgre's own program never ends classification.
-inline constexpr TcFilter clone_filter = {BPF_TC_EGRESS, 0xd06e, 13};
+// 49152. With tcx it goes first, before every other program on the hook
+// and every clsact filter. dupgre's own program never ends classification
+// (TC_ACT_UNSPEC, which is tcx's TCX_NEXT: docs/design.md, "tcx").
+inline constexpr TcFilter clone_filter = {"clone", BPF_TC_EGRESS, 0xd06e, 13};
 // Ingress programs: NAT first, so everything after sees the private
 // address; elimination before the relay, which ends classification.
-inline constexpr TcFilter dnat_filter = {BPF_TC_INGRESS, 0xd06d, 11};
-inline constexpr TcFilter eliminate_filter = {BPF_TC_INGRESS, 0xd06c, 12};
-inline constexpr TcFilter relay_filter = {BPF_TC_INGRESS, 0xd06f, 13};
+inline constexpr TcFilter dnat_filter = {"dnat", BPF_TC_INGRESS, 0xd06d, 11};
+inline constexpr TcFilter eliminate_filter = {"eliminate", BPF_TC_INGRESS, 0xd06c, 12};
+inline constexpr TcFilter relay_filter = {"relay", BPF_TC_INGRESS, 0xd06f, 13};
+inline constexpr TcFilter all_filters[] = {clone_filter, dnat_filter, eliminate_filter, relay_filter};
 
-// How every dupgre program is attached and removed. Which clsact qdiscs
-// dupgre created is recorded once per device (a directory under the state
-// root), whichever of its programs created it, so that the last one to
-// leave removes it, and only when no filter of anyone is left on it.
-void tc_attach(int ifindex, const TcFilter &filter, int prog_fd);
-// Detaches the filter if it runs prog_id (after a device came back under the
-// same name, whatever is there belongs to someone else), then removes a
-// clsact qdisc that dupgre created and nobody uses any more.
+enum class AttachMode { tc, tcx };
+const char *attach_mode_name(AttachMode mode);  // "tc", "tcx"
+struct Attached {
+	__u32 prog_id;
+	AttachMode mode;
+};
+
+// The mode for programs attached anew: DUPGRE_ATTACH=tc forces clsact (the
+// tests run both ways on one kernel), =tcx refuses a kernel without tcx;
+// unset (or auto), tcx where the kernel has it. A hook where dupgre's
+// programs run already keeps their mode (below).
+AttachMode wanted_attach_mode();
+
+// How every dupgre program is attached and removed. A program that runs
+// there already, by a tcx link or a clsact filter, is replaced in place, in
+// one step (bpf_link_update, BPF_TC_F_REPLACE), and keeps its mode; one
+// attached anew takes the mode dupgre's other programs on that hook have,
+// else wanted_attach_mode(). tcx links go first on their hook, in the
+// filters' priority order among dupgre's own (BPF_F_BEFORE/AFTER relative
+// to dupgre's neighbouring link). Which clsact qdiscs dupgre created is
+// recorded once per device (a directory under the state root), whichever of
+// its programs created it, so that the last one to leave removes it, and
+// only when no filter of anyone is left on it.
+AttachMode tc_attach(int ifindex, const TcFilter &filter, int prog_fd);
+// Detaches the link or filter if it runs prog_id (after a device came back
+// under the same name, whatever is there belongs to someone else), then
+// removes a clsact qdisc that dupgre created and nobody uses any more.
 void tc_detach(int ifindex, const TcFilter &filter, __u32 prog_id);
-std::optional<__u32> tc_query(int ifindex, const TcFilter &filter);
+std::optional<Attached> tc_query(int ifindex, const TcFilter &filter);
 bool clsact_created_by_dupgre(int ifindex);
-// Forgets the qdisc record of a device that is gone; or of all devices.
-void forget_clsact(int ifindex);
-void forget_all_clsact();
+// Forgets what dupgre recorded of a device that is gone: its clsact record
+// and the pins of its tcx links (only those its going detached). Or, for
+// every device, all of it: links still attached are detached.
+void forget_device(int ifindex);
+void forget_all_devices();
 
 class TcHook {
 public:

@@ -72,6 +72,17 @@ const char *attached_or_stale(bool attached)
 	return attached ? "attached" : "stale";
 }
 
+// How a program runs: " (tcx)" or " (tc)"; nothing where it does not.
+std::string mode_note(const std::optional<AttachMode> &mode)
+{
+	return mode ? std::string(" (") + attach_mode_name(*mode) + ")" : "";
+}
+
+Json mode_json(const std::optional<AttachMode> &mode)
+{
+	return mode ? Json(attach_mode_name(*mode)) : Json(nullptr);
+}
+
 // The holder at a glance: without it order mode orders nothing.
 std::string holder_state(const HoldReport &h)
 {
@@ -114,7 +125,8 @@ std::string status_text(const Report &r)
 		if (st.info.tunnel == CLONE_TUNNEL_WIREGUARD)
 			o << " (wireguard)";
 		if (st.info.attached)
-			o << " on egress, copies to " << target_desc(st) << ", prog id " << st.info.prog_id;
+			o << " on egress" << mode_note(st.attach_mode) << ", copies to " << target_desc(st) << ", prog id "
+			  << st.info.prog_id;
 		o << ", " << st.peers << (st.peers == 1 ? " peer" : " peers");
 		if (st.info.snat_private)
 			o << ", copies from " << Ipv4{st.info.snat_private}.str() << " leave as "
@@ -122,13 +134,14 @@ std::string status_text(const Report &r)
 		o << "\n";
 	}
 	for (const RelayLink &l : r.relay)
-		o << l.name << ": relay " << attached_or_stale(l.attached) << " on ingress, to "
-		  << addr_list(l.peers) << "\n";
+		o << l.name << ": relay " << attached_or_stale(l.attached) << " on ingress" << mode_note(l.attach_mode)
+		  << ", to " << addr_list(l.peers) << "\n";
 	for (const DnatStatus &d : r.dnat)
-		o << d.device << ": dnat " << attached_or_stale(d.attached) << " on ingress, "
-		  << Ipv4{d.info.public_addr}.str() << " -> " << Ipv4{d.info.private_addr}.str() << "\n";
+		o << d.device << ": dnat " << attached_or_stale(d.attached) << " on ingress" << mode_note(d.attach_mode)
+		  << ", " << Ipv4{d.info.public_addr}.str() << " -> " << Ipv4{d.info.private_addr}.str() << "\n";
 	for (const ElimPath &p : r.eliminate)
-		o << p.name << ": eliminate " << attached_or_stale(p.attached) << " on ingress (path " << p.index
+		o << p.name << ": eliminate " << attached_or_stale(p.attached) << " on ingress ("
+		  << (p.attach_mode ? std::string(attach_mode_name(*p.attach_mode)) + ", " : "") << "path " << p.index
 		  << "), mode " << elim_mode(p) << ", window " << p.info.window << ", reset " << p.info.reset_ms
 		  << " ms" << (p.info.order ? ", wait " + elim_wait(p) : "")
 		  << (p.info.tunnel == ELIM_TUNNEL_WIREGUARD ? ", wireguard port " + std::to_string(p.info.port) : "")
@@ -158,6 +171,7 @@ Json status_json(const Report &r, const std::string &state_dir)
 			c["target_mtu"] = st.info.target_mtu;
 			c["prog_id"] = st.info.prog_id;
 			c["filter_present"] = st.filter_present;
+			c["attach"] = mode_json(st.attach_mode);  // "tcx", "tc"; null while not running
 			c["created_qdisc"] = st.created_qdisc;
 			if (st.info.snat_private) {
 				c["snat_private"] = Ipv4{st.info.snat_private}.str();
@@ -172,6 +186,7 @@ Json status_json(const Report &r, const std::string &state_dir)
 			peers.push_back(a.str());
 		out["relay"].push_back({{"device", l.name},
 					{"state", attached_or_stale(l.attached)},
+					{"attach", mode_json(l.attach_mode)},
 					{"ifindex", l.ifindex},
 					{"created_qdisc", l.created_qdisc},
 					{"peers", std::move(peers)}});
@@ -179,12 +194,14 @@ Json status_json(const Report &r, const std::string &state_dir)
 	for (const DnatStatus &d : r.dnat)
 		out["dnat"].push_back({{"device", d.device},
 				       {"state", attached_or_stale(d.attached)},
+				       {"attach", mode_json(d.attach_mode)},
 				       {"public", Ipv4{d.info.public_addr}.str()},
 				       {"private", Ipv4{d.info.private_addr}.str()},
 				       {"prog_id", d.info.prog_id}});
 	for (const ElimPath &p : r.eliminate)
 		out["eliminate"].push_back({{"device", p.name},
 					    {"state", attached_or_stale(p.attached)},
+					    {"attach", mode_json(p.attach_mode)},
 					    {"path", p.index},
 					    {"mode", elim_mode(p)},
 					    {"window", p.info.window},

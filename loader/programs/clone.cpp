@@ -101,7 +101,8 @@ CloneStatus CloneState::status() const
 	auto dev = find_device(device_);
 	st.device_present = dev && dev->ifindex == static_cast<int>(inf->ifindex);
 	if (st.device_present && inf->attached) {
-		st.filter_present = runs_here(clone_program, device_, inf->ifindex, inf->prog_id);
+		st.attach_mode = running_mode(clone_program, device_, inf->ifindex, inf->prog_id);
+		st.filter_present = st.attach_mode.has_value();
 		st.created_qdisc = clsact_created_by_dupgre(dev->ifindex);
 	}
 	if (inf->attached) {
@@ -204,6 +205,8 @@ void CloneState::attach(const NetDevice &dev, const NetDevice &target,
 	// Same device instance, our filter in place: a retarget, swapped in
 	// place so duplication never stops.
 	bool retarget = old->attached && runs_here(clone_program, device_, old->ifindex, old->prog_id);
+	if (old->ifindex != static_cast<__u32>(dev.ifindex))
+		forget_device(static_cast<int>(old->ifindex));  // the device came back: the old one is gone
 
 	TcProgram<clone_bpf> prog(clone_program, dir_);
 	prog->rodata->clone_ifindex = target.ifindex;

@@ -14,6 +14,7 @@
 #include "core/addr.h"
 #include "core/counters.h"
 #include "core/netdev.h"
+#include "core/tc.h"
 #include "dupgre/clone.h"
 
 namespace dupgre {
@@ -26,7 +27,8 @@ struct CloneStatus {
 	std::string device;
 	clone_info info{};
 	bool device_present = false;  // the name still resolves to info.ifindex
-	bool filter_present = false;  // and our tc filter runs the recorded program
+	bool filter_present = false;  // and our tc filter or tcx link runs the recorded program
+	std::optional<AttachMode> attach_mode;  // which of them, while present
 	bool target_present = false;
 	bool created_qdisc = false;   // dupgre created the device's clsact qdisc
 	size_t peers = 0;             // of the device's tunnel: addresses (PPTP) or endpoints (WireGuard)

@@ -57,6 +57,8 @@ void DnatState::attach(const NetDevice &dev, Ipv4 pub, Ipv4 priv)
 		rollback.add([this] { forget(dnat_program, dir_); });
 	prog.load();
 	bool replace = old && runs_here(dnat_program, device_, old->ifindex, old->prog_id);
+	if (old && old->ifindex != static_cast<__u32>(dev.ifindex))
+		forget_device(static_cast<int>(old->ifindex));  // the device came back: the old one is gone
 	__u32 id = prog.attach(dev.ifindex, rollback, replace);
 	prog.pin();
 
@@ -87,7 +89,8 @@ DnatStatus DnatState::status() const
 	if (!exists())
 		return st;
 	st.info = read_info<dnat_info>(pin("info"));
-	st.attached = runs_here(dnat_program, device_, st.info.ifindex, st.info.prog_id);
+	st.attach_mode = running_mode(dnat_program, device_, st.info.ifindex, st.info.prog_id);
+	st.attached = st.attach_mode.has_value();
 	__u32 key = 0;
 	auto c = sum_percpu_row(open_pinned(pin("stats")).get(), &key, DNAT_COUNTER_MAX);
 	std::copy(c.begin(), c.end(), st.counters.begin());

@@ -11,6 +11,7 @@
 #include "core/addr.h"
 #include "core/counters.h"
 #include "core/netdev.h"
+#include "core/tc.h"
 #include "dupgre/dnat.h"
 
 namespace dupgre {
@@ -21,6 +22,7 @@ struct DnatStatus {
 	std::string device;
 	dnat_info info{};
 	bool attached = false;  // the device is there and runs our filter
+	std::optional<AttachMode> attach_mode;  // by a tcx link or a tc filter, while attached
 	std::array<__u64, DNAT_COUNTER_MAX> counters{};
 };
 

@@ -209,7 +209,7 @@ void EliminateState::add(const NetDevice &dev, std::optional<ElimMode> mode, std
 	make_dirs(dir_);
 	elim_path &p = paths[index];
 	if (!fresh_path && p.ifindex != static_cast<__u32>(dev.ifindex))
-		forget_clsact(p.ifindex);  // the link came back: the old one is gone
+		forget_device(p.ifindex);  // the link came back: the old one is gone
 	__u32 id = load_path(index, dev, want, rollback, !fresh_path);
 	if (fresh_path) {
 		// A path index used before starts its counters from zero.
@@ -295,7 +295,8 @@ std::vector<ElimPath> EliminateState::paths() const
 		p.name = paths[i].name;
 		p.index = i;
 		p.info = paths[i];
-		p.attached = runs_here(elim_program, p.name, p.info.ifindex, p.info.prog_id);
+		p.attach_mode = running_mode(elim_program, p.name, p.info.ifindex, p.info.prog_id);
+		p.attached = p.attach_mode.has_value();
 		auto c = sum_percpu_row(stats.get(), &i, ELIM_COUNTER_MAX);
 		std::copy(c.begin(), c.end(), p.counters.begin());
 		auto g = sum_percpu_row(gaps.get(), &i, ELIM_GAP_ROW_LEN);

@@ -14,6 +14,7 @@
 #include "core/counters.h"
 #include "core/netdev.h"
 #include "core/netfilter.h"
+#include "core/tc.h"
 #include "dupgre/eliminate.h"
 #include "dupgre/hold.h"
 
@@ -54,6 +55,7 @@ struct ElimPath {
 	unsigned index = 0;
 	elim_path info{};
 	bool attached = false;  // the device is there and runs our filter
+	std::optional<AttachMode> attach_mode;  // by a tcx link or a tc filter, while attached
 	ElimCounters counters{};
 	std::array<__u64, ELIM_GAP_BUCKETS> gaps{};
 	__u64 gap_sum_us = 0;

@@ -95,7 +95,7 @@ void RelayState::unregister_link(__u32 ifindex, bool detach)
 	if (detach)
 		tc_detach(ifindex, relay_program.filter, prog_id(open_pinned(pin("prog")).get()));
 	else
-		forget_clsact(ifindex);
+		forget_device(ifindex);
 	bpf_map_delete_elem(stats.get(), &ifindex);
 	bpf_map_delete_elem(links.get(), &ifindex);
 }
@@ -235,7 +235,8 @@ std::vector<RelayLink> RelayState::links() const
 		r.ifindex = ifindex;
 		auto dev = find_device(r.name);
 		r.present = dev && dev->ifindex == static_cast<int>(ifindex);
-		r.attached = runs_here(relay_program, r.name, ifindex, prog);
+		r.attach_mode = running_mode(relay_program, r.name, ifindex, prog);
+		r.attached = r.attach_mode.has_value();
 		r.created_qdisc = clsact_created_by_dupgre(ifindex);
 		for (const relay_site &k : sites_on(peers.get(), ifindex))
 			r.peers.push_back(site_addr(k));

@@ -10,12 +10,14 @@
 #pragma once
 
 #include <array>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "core/addr.h"
 #include "core/counters.h"
 #include "core/netdev.h"
+#include "core/tc.h"
 #include "dupgre/relay.h"
 
 namespace dupgre {
@@ -28,6 +30,7 @@ struct RelayLink {
 	__u32 ifindex = 0;
 	bool present = false;   // the name still resolves to ifindex
 	bool attached = false;  // and the relay filter is on its ingress
+	std::optional<AttachMode> attach_mode;  // by a tcx link or a tc filter, while attached
 	bool created_qdisc = false;
 	std::vector<IpAddr> peers;  // IPv4 first, then IPv6
 	RelayCounters counters{};
