@@ -11,6 +11,7 @@ PKTSEND="$BUILD/tests/pktsend"
 PKTCAP="$BUILD/tests/pktcap"
 PKTMIX="$BUILD/tests/pktmix"
 PKTCSUM="$BUILD/tests/pktcsum"
+TCPROG="$BUILD/tests/tools/tcprog"
 TEST_NAME=$(basename "$0" .sh)
 TMP=$(mktemp -d "/tmp/dupgre-$TEST_NAME.XXXXXX")
 NAMESPACES=()
@@ -116,6 +117,26 @@ check_eq() {  # check_eq WHAT EXPECTED ACTUAL
 counter() {
 	ctl "$1" -j stats --dev "$2" | grep -o "\"$3\":[0-9]*" | cut -d: -f2
 }
+
+# How dupgre-ctl attaches programs here: tcx where the kernel has it, tc
+# (clsact) where it has not or where DUPGRE_ATTACH=tc forces it (run the
+# tests both ways: DUPGRE_ATTACH=tc ctest -R netns).
+if [ "${DUPGRE_ATTACH:-auto}" = tc ] || ! "$TCPROG" list lo ingress >/dev/null; then
+	ATTACH_MODE=tc
+else
+	ATTACH_MODE=tcx
+fi
+
+# hook_progs NS DEV ingress|egress: the BPF programs on the hook, whichever
+# way they are attached, in the order they run: "ID NAME" a line, the tcx
+# links first, then the clsact filters.
+hook_progs() {
+	in_ns "$1" "$TCPROG" list "$2" "$3" 2>/dev/null || true
+	in_ns "$1" tc filter show dev "$2" "$3" 2>/dev/null | sed -n 's/.* id \([0-9]*\) name \([^ ]*\).*/\1 \2/p'
+}
+
+# ifindex NS DEV
+ifindex() { ip -n "$1" -j link show "$2" | grep -o '"ifindex":[0-9]*' | cut -d: -f2; }
 
 finish() {
 	echo "$TEST_NAME: $PASSES passed, $FAILURES failed"

@@ -41,13 +41,14 @@ state() {
 		(.eliminate[]? | "elim:\(.device):\(.mode)"),
 		(.relay[]? | "relay:\(.device):\(.peers | join(","))")] | join(" ")'
 }
-# Our filters on each device, as tc shows them: egress/ingress.
+# Our programs on each device, as the kernel shows them (tc filters or tcx
+# links): egress/ingress.
 filters() {
 	local out="" dev
 	for dev in wan0 wan2 gre1 gre2; do
 		ip -n "$NS" link show "$dev" >/dev/null 2>&1 || continue
-		out+="$dev:$(in_ns "$NS" tc filter show dev "$dev" egress 2>/dev/null | grep -c 'dupgre' || true)"
-		out+="/$(in_ns "$NS" tc filter show dev "$dev" ingress 2>/dev/null | grep -c 'dupgre' || true) "
+		out+="$dev:$(hook_progs "$NS" "$dev" egress | grep -c 'dupgre' || true)"
+		out+="/$(hook_progs "$NS" "$dev" ingress | grep -c 'dupgre' || true) "
 	done
 	echo "${out% }"
 }

@@ -3,7 +3,7 @@
 # pppd runs ip-up/ip-down hooks for several links at once. Rounds of 20
 # concurrent dupgre-ctl invocations (attach, retarget, peer add/del, detach)
 # must all succeed and leave a state consistent with some serial order:
-# pins, the tc filter and `status` agree, and no peer is lost.
+# pins, the tc filter or tcx link and `status` agree, and no peer is lost.
 source "$(dirname "$0")/lib.sh" "$1"
 
 ns_add site
@@ -39,16 +39,17 @@ run_round() {
 
 consistent() {  # the pins, the tc filter and status tell the same story
 	local filters prog state
-	filters=$(in_ns "$site" tc filter show dev wan0 egress | grep -c dupgre_clone || true)
+	filters=$(hook_progs "$site" wan0 egress | grep -c dupgre_clone || true)
 	if [ ! -e "$PINS" ]; then
-		[ "$filters" = 0 ] && ! in_ns "$site" tc qdisc show dev wan0 | grep -q clsact
+		[ "$filters" = 0 ] && ! in_ns "$site" tc qdisc show dev wan0 | grep -q clsact &&
+			[ ! -e "${PINS%/clone/wan0}/tcx" ]  # no link pinned
 		return
 	fi
 	state=$(ctl "$site" -j status --dev wan0)
 	case $state in
 	*'"state":"attached"'*)
 		prog=$(grep -o '"prog_id":[0-9]*' <<<"$state" | cut -d: -f2)
-		[ "$filters" = 1 ] && in_ns "$site" tc filter show dev wan0 egress | grep -q "dupgre_clone:\[$prog\]" &&
+		[ "$filters" = 1 ] && hook_progs "$site" wan0 egress | grep -q "^$prog dupgre_clone$" &&
 			[ "$(ls "$PINS" | wc -l)" = 5 ]  # prog, info, stats, peers, wg_peers
 		;;
 	*'"state":"detached"'*)

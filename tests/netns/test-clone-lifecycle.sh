@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 # attach / retarget / detach as pppd hooks drive them, seen through the
-# kernel's own tools (tc, bpftool) and the pins:
+# kernel's own tools (tc, bpftool, the tcx hook's query) and the pins; by a
+# tcx link, or a clsact filter with DUPGRE_ATTACH=tc:
 #
 #   [site: wan0 (veth) 198.18.0.1] ---- [peer: wan1 198.18.0.2]
 #          sec0, sec1: TUN clone targets, read by pktcap; tgt0: one nobody reads
 #
 # Retargeting while traffic flows loses and doubles no clone; detach leaves
-# no filter, no pins, and removes the clsact qdisc only when dupgre created
-# it and nothing else uses it; bad input changes nothing.
+# no filter or link, no pins, and removes the clsact qdisc only when dupgre
+# created it and nothing else uses it; bad input changes nothing.
 source "$(dirname "$0")/lib.sh" "$1"
 
 ns_add site
@@ -22,7 +23,7 @@ PINS=/sys/fs/bpf/dupgre/netns/$site
 DIR=$PINS/clone/wan0
 
 filters() { in_ns "$site" tc filter show dev wan0 "$1"; }
-dupgre_filters() { filters egress | grep -c 'dupgre_clone' || true; }
+dupgre_filters() { hook_progs "$site" wan0 egress | grep -c 'dupgre_clone' || true; }
 has_clsact() { in_ns "$site" tc qdisc show dev wan0 | grep -q clsact; }
 no_clsact() { ! has_clsact; }
 status_field() { ctl "$site" -j status --dev wan0 | grep -o "\"$1\":[^,}]*" | cut -d: -f2 | tr -d '"'; }
@@ -39,7 +40,13 @@ ctl "$site" peer add --dev wan0 198.18.0.2 198.18.0.7
 check_eq "peers before attach: state detached" detached "$(status_field state)"
 ctl "$site" attach --dev wan0 --clone-to sec0
 check_eq "one dupgre filter on egress" 1 "$(dupgre_filters)"
-check "at dupgre's handle and priority" bash -c "ip netns exec $site tc filter show dev wan0 egress | grep -q 'pref 13 bpf chain 0 handle 0xd06e dupgre_clone'"
+check_eq "status: attached by $ATTACH_MODE" "$ATTACH_MODE" "$(status_field attach)"
+if [ "$ATTACH_MODE" = tc ]; then
+	check "at dupgre's handle and priority" bash -c "ip netns exec $site tc filter show dev wan0 egress | grep -q 'pref 13 bpf chain 0 handle 0xd06e dupgre_clone'"
+else
+	check "the tcx link pinned by the device's ifindex" test -e "$PINS/tcx/$(ifindex "$site" wan0)/clone"
+	check_eq "no clsact qdisc with tcx" 0 "$(in_ns "$site" tc qdisc show dev wan0 | grep -c clsact || true)"
+fi
 prog=$(status_field prog_id)
 check "bpftool sees the program" bash -c "bpftool prog show id $prog | grep -q 'name dupgre_clone'"
 check "bpftool sees the pinned peer map" bash -c "bpftool map show pinned $DIR/peers | grep -q 'name peers'"
@@ -95,6 +102,7 @@ check_eq "errors stop" 5 "$(counter "$site" wan0 errors)"
 echo "# detach leaves nothing behind"
 ctl "$site" detach --dev wan0
 check_eq "no filter" "" "$(filters egress)"
+check_eq "no dupgre program on the hook" 0 "$(dupgre_filters)"
 check "clsact dupgre created is removed" no_clsact
 check "no pins" no_state
 check "the program is gone" bash -c "! bpftool prog show id $prog >/dev/null 2>&1"
@@ -111,13 +119,15 @@ check "their filter kept" bash -c "ip netns exec $site tc filter show dev wan0 e
 check_eq "ours gone" 0 "$(dupgre_filters)"
 in_ns "$site" tc qdisc del dev wan0 clsact
 
-echo "# a qdisc dupgre created stays while another filter uses it"
-ctl "$site" attach --dev wan0 --clone-to tgt0
-in_ns "$site" tc filter add dev wan0 ingress prio 1 u32 match u32 0 0 classid 1:1
-ctl "$site" detach --dev wan0
-check "qdisc kept for the other filter" has_clsact
-check "their filter kept" bash -c "ip netns exec $site tc filter show dev wan0 ingress | grep -q 'pref 1 u32'"
-in_ns "$site" tc qdisc del dev wan0 clsact
+if [ "$ATTACH_MODE" = tc ]; then  # tcx makes no qdisc
+	echo "# a qdisc dupgre created stays while another filter uses it"
+	ctl "$site" attach --dev wan0 --clone-to tgt0
+	in_ns "$site" tc filter add dev wan0 ingress prio 1 u32 match u32 0 0 classid 1:1
+	ctl "$site" detach --dev wan0
+	check "qdisc kept for the other filter" has_clsact
+	check "their filter kept" bash -c "ip netns exec $site tc filter show dev wan0 ingress | grep -q 'pref 1 u32'"
+	in_ns "$site" tc qdisc del dev wan0 clsact
+fi
 
 echo "# the device goes away while attached (ppp down)"
 ip -n "$site" link add tmp0 type veth peer name tmp1

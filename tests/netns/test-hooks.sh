@@ -89,7 +89,7 @@ check_eq "a second client" "wan0:attached:ppp1:2 elim:wan0 elim:ppp1" "$(clone_s
 hook "$primary" "$TMP/primary.conf" ip-up ppp2 10.66.6.67 198.18.5.2
 hook "$primary" "$TMP/primary.conf" ip-up ppp1 10.66.4.1 bvpn
 check_eq "ip-up twice changes nothing" "wan0:attached:ppp1:2 elim:wan0 elim:ppp1" "$(clone_state "$primary")"
-check_eq "one clone filter" 1 "$(in_ns "$primary" tc filter show dev wan0 egress | grep -c dupgre_clone)"
+check_eq "one clone filter" 1 "$(hook_progs "$primary" wan0 egress | grep -c dupgre_clone)"
 
 hook "$primary" "$TMP/primary.conf" ip-down ppp1 10.66.4.1 bvpn
 link "$primary" ppp1 down
@@ -185,7 +185,7 @@ check_eq "not the dual link: nothing" "elim:wan0 elim:ppp1" "$(clone_state "$cli
 link "$client" ppp1 up
 hook "$client" "$TMP/client.conf" ip-up ppp1 10.66.4.1 bvpn
 check_eq "then ip-up: cloning, one filter each" "wan0:attached:ppp1:1 elim:wan0 elim:ppp1 1" \
-	"$(clone_state "$client") $(in_ns "$client" tc filter show dev ppp1 ingress | grep -c dupgre)"
+	"$(clone_state "$client") $(hook_progs "$client" ppp1 ingress | grep -c dupgre)"
 hook "$client" "$TMP/client.conf" ip-down ppp1 10.66.4.1 bvpn
 check "down again: nothing left" nothing_left "$client"
 

@@ -6,7 +6,7 @@
 # networkd-dispatcher run them: IFACE, LOGICAL, ADDRFAM, METHOD, MODE and
 # PHASE (STATE) in the environment. A veth pair is the WAN, TUN devices stand
 # for the WireGuard dual links. Every order of up and down events, repeated
-# and concurrent ones; after each, `tc filter show` and `dupgre-ctl status`
+# and concurrent ones; after each, the kernel's hooks and `dupgre-ctl status`
 # must show what the devices present call for.
 source "$(dirname "$0")/lib.sh" "$1"
 
@@ -43,8 +43,8 @@ filters() {
 	local ns=$1 out="" dev
 	for dev in wan0 wg1; do
 		if ip -n "$ns" link show "$dev" >/dev/null 2>&1; then
-			out+="$dev:$(in_ns "$ns" tc filter show dev "$dev" egress | grep -c 'dupgre' || true)"
-			out+="/$(in_ns "$ns" tc filter show dev "$dev" ingress | grep -c 'dupgre' || true) "
+			out+="$dev:$(hook_progs "$ns" "$dev" egress | grep -c 'dupgre' || true)"
+			out+="/$(hook_progs "$ns" "$dev" ingress | grep -c 'dupgre' || true) "
 		fi
 	done
 	echo "${out% }"
@@ -279,7 +279,7 @@ for d in wg0 gre1 wg7; do
 done
 check_eq "each named device relayed with its sites, the others not" "gre1>198.18.0.5,2001:db8::5 wg0>198.18.0.1,198.18.0.2" "$(relays)"
 check_eq "its MTU: dual = wireguard's default" 1440 "$(mtu "$secondary" wg0)"
-check_eq "one relay filter each" "1 1 0" "$(for d in wg0 gre1 wg7; do in_ns "$secondary" tc filter show dev "$d" ingress | grep -c dupgre || true; done | tr '\n' ' ' | sed 's/ $//')"
+check_eq "one relay filter each" "1 1 0" "$(for d in wg0 gre1 wg7; do hook_progs "$secondary" "$d" ingress | grep -c dupgre || true; done | tr '\n' ' ' | sed 's/ $//')"
 if_up "$secondary" "$TMP/secondary.conf" wg0
 if_down "$secondary" "$TMP/secondary.conf" wg7
 check_eq "repeated up, another device's down: the same" "gre1>198.18.0.5,2001:db8::5 wg0>198.18.0.1,198.18.0.2" "$(relays)"
