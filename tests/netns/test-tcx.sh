@@ -81,7 +81,7 @@ ctl "$site" attach --dev wan0 --clone-to sec1
 gre_packets 65535 1 | in_ns "$site" "$PKTSEND" 2>/dev/null
 wait "$cap0" "$cap1"
 echo "     ($retargets retargets during $ids packets)"
-check "retargeted at least 6 times during the flow" test "$retargets" -ge 6
+check "retargeted at least 4 times during the flow" test "$retargets" -ge 4
 cat "$TMP/sec0.hex" "$TMP/sec1.hex" | cut -c9-12 | sort >"$TMP/ids"
 check_eq "every packet cloned (none missed while replacing)" "$((ids + 2))" "$(wc -l <"$TMP/ids")"
 check_eq "none cloned twice" 0 "$(uniq -d "$TMP/ids" | wc -l)"
