@@ -160,8 +160,11 @@ _dupgre_site_confs() {
 		# PPTP: pptp 1.10's queue stalls on duplicates. WireGuard: its
 		# replay window (8128) drops them and takes copies far behind,
 		# which drop mode discards as stale beyond its 64 numbers (row 4:
-		# 2-3 % lost at 100 packets/s with drop).
-		if [ "$TUNNEL" = wireguard ]; then echo "eliminate = monitor"; else echo "eliminate = drop"; fi
+		# 2-3 % lost at 100 packets/s with drop). The kernel's PPTP:
+		# order, when mode order runs.
+		if [ "${ORDER:-0}" = 1 ]; then echo "eliminate = order"
+		elif [ "$TUNNEL" = wireguard ]; then echo "eliminate = monitor"
+		else echo "eliminate = drop"; fi
 	} >/etc/vmtests/dupgre-client.conf.new
 	{
 		echo "role = primary"
@@ -174,8 +177,9 @@ _dupgre_site_confs() {
 		else
 			echo "client_remote = 10.66.6.66"
 			echo "client_mtu = 0"
-			# PPTP: pptpd discards duplicates itself: counters only.
-			echo "eliminate = monitor"
+			# PPTP: pptpd discards duplicates itself: counters only;
+			# the kernel's PPTP drops what comes late: order.
+			if [ "${ORDER:-0}" = 1 ]; then echo "eliminate = order"; else echo "eliminate = monitor"; fi
 			[ "$PRIMARY_WAN" != wan ] || echo "snat = $PRIMARY_PRIVATE=$PRIMARY_PUB"
 		fi
 		printf '%s\n' "${dual_lines[@]}"
@@ -303,9 +307,11 @@ _order_rule_in_nft() {
 
 mode_order_up() {
 	local ns i
+	# PPP dual links: the hooks read these files; other dual links: the
+	# site configurations are written with order (ORDER).
 	_set_eliminate client order
 	_set_eliminate primary order
-	mode_dupgre_up
+	ORDER=1 mode_dupgre_up
 	_hold_start
 	# A firewall flush (fw4 flush, /etc/init.d/firewall stop) under the
 	# client's holder: it puts its nft rule back.

@@ -25,6 +25,9 @@
 #   dual-flap the client's dual link (first non-ppp transport) deleted 5 s
 #             into a row-1 measurement and re-created, its link hook run;
 #             then row 1 again
+#   router    the configuration the docs recommend for an OpenWrt router,
+#             as one: the kernel's PPTP (kpptp) receiving at both ends, the
+#             order stage and its holders, a WireGuard dual link; ROWS
 here=$(dirname "${BASH_SOURCE[0]}")
 source "$here/topology.sh"
 source "$here/modes.sh"
@@ -401,6 +404,17 @@ scenario_dual-flap() {
 	run_rows after-dual-flap dupgre buffer 1
 	mode_dupgre_down
 	topo_down
+	TUNNEL=pptp TRANSPORT=ppp
+}
+
+# The router as the docs recommend it, all of it at once: the kernel's PPTP
+# (what OpenWrt's ppp-mod-pptp uses) receiving at both ends, dupgre with
+# the order stage (holders on the client and the primary), and WireGuard
+# dual links. What each piece does alone is measured above; this is the
+# combination a router runs.
+scenario_router() {
+	TUNNEL=pptp TRANSPORT=wireguard
+	measure_rows router order kernel "$ROWS"
 	TUNNEL=pptp TRANSPORT=ppp
 }
 
