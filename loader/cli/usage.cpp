@@ -9,7 +9,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/error.h"
 #include "core/kernel.h"
+#include "core/tcx.h"
 
 #ifndef DUPGRE_GIT_REVISION
 #define DUPGRE_GIT_REVISION "unknown"
@@ -164,18 +166,25 @@ std::string top_command(const CLI::App &app, int argc, char **argv)
 std::string version_text(bool json)
 {
 	KernelVersion k = running_kernel();
-	// Probing a program type needs CAP_BPF: without it, unknown.
-	int sched_cls = libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_SCHED_CLS, nullptr);
+	// Probing a program type needs CAP_BPF (libbpf then says "no" for
+	// EPERM too): not root, unknown.
+	int sched_cls = geteuid() == 0 ? libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_SCHED_CLS, nullptr) : -1;
 	bool btf = access("/sys/kernel/btf/vmlinux", R_OK) == 0;
 	int jit = -1;
 	std::ifstream("/proc/sys/net/core/bpf_jit_enable") >> jit;
-	// tcx links (bpf_mprog) came with 6.6.
-	bool tcx = k.major > 6 || (k.major == 6 && k.minor >= 6);
+	// tcx links (bpf_mprog, 6.6): asked of the kernel, which needs
+	// CAP_NET_ADMIN; without it, unknown.
+	int tcx = -1;
+	try {
+		tcx = tcx_supported();
+	} catch (const Error &) {
+	}
 	bool ppp = redirect_strips_ppp_mac_header(k);
 	std::string libbpf = std::to_string(libbpf_major_version()) + "." + std::to_string(libbpf_minor_version());
 	if (json) {
 		nlohmann::json j = {{"version", DUPGRE_VERSION}, {"git", DUPGRE_GIT_REVISION}, {"libbpf", libbpf},
-				    {"kernel", {{"version", k.str()}, {"btf", btf}, {"tcx", tcx}, {"ppp_redirect", ppp}}}};
+				    {"kernel", {{"version", k.str()}, {"btf", btf}, {"ppp_redirect", ppp}}}};
+		j["kernel"]["tcx"] = tcx < 0 ? nlohmann::json() : nlohmann::json(tcx == 1);
 		j["kernel"]["sched_cls"] = sched_cls < 0 ? nlohmann::json() : nlohmann::json(sched_cls == 1);
 		j["kernel"]["jit"] = jit < 0 ? nlohmann::json() : nlohmann::json(jit);
 		return j.dump();
@@ -184,7 +193,8 @@ std::string version_text(bool json)
 	return std::string("dupgre-ctl ") + DUPGRE_VERSION + " (git " + DUPGRE_GIT_REVISION + ")\n" +
 	       "libbpf " + libbpf + "\n" + "kernel " + k.str() + ": tc BPF programs " +
 	       (sched_cls < 0 ? "unknown (as root it can tell)" : yes(sched_cls == 1)) + ", BTF " + yes(btf) +
-	       ", JIT " + (jit < 0 ? "unknown" : jit == 0 ? "off" : "on") + ", tcx " + yes(tcx) +
+	       ", JIT " + (jit < 0 ? "unknown" : jit == 0 ? "off" : "on") + ", tcx " +
+	       (tcx < 0 ? "unknown" : yes(tcx == 1)) +
 	       ", bpf_redirect into ppp " + (ppp ? "fixed" : "broken (" + ppp_redirect_requirement() + ")");
 }
 

@@ -262,6 +262,8 @@ check "no interface (neither pppd's arguments nor PPP_IFACE)" logged "ip-up: .*n
 hook_syslog "$primary" "$TMP/primary.conf" ip-up "bad/name"
 check "an interface name the kernel never accepts" logged "ip-up: .*invalid interface name 'bad/name'"
 hook_syslog "$primary" "$TMP/missing.conf" ip-down ppp0 /dev/pts/3 0 10.66.0.1 10.66.6.66 198.18.5.1
-check "a configuration file that is not there" logged "ip-down ppp0: .*missing.conf"
+# No configuration: dupgre installed, not configured; every PPP link of
+# the machine runs the hooks, which then do nothing and say nothing.
+check "no configuration file: the hook says nothing" test ! -s "$TMP/syslog"
 check "nothing was done" nothing_left "$primary"
 finish
