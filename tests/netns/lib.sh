@@ -46,6 +46,30 @@ ns_add() {
 }
 
 in_ns() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
+
+# retarget_under_traffic NS FLOW MARKER0 MARKER1 MAX: sends FLOW (hex
+# packets, GRE to a peer of wan0) from NS at 4000/s while retargeting
+# wan0's clone between sec1 and sec0 (at most MAX times; 0: as long as it
+# flows), then MARKER0 through sec0 and MARKER1 through sec1: each TUN is
+# FIFO, so its reader has seen every clone before it sees its marker.
+# RETARGETS: how many there were.
+retarget_under_traffic() {
+	local ns=$1 flow=$2 m0=$3 m1=$4 max=$5 sender
+	in_ns "$ns" "$PKTSEND" --pps 4000 <"$flow" 2>/dev/null &
+	sender=$!
+	PIDS+=("$sender")
+	RETARGETS=0
+	while kill -0 "$sender" 2>/dev/null && { [ "$max" = 0 ] || [ "$RETARGETS" -lt "$max" ]; }; do
+		ctl "$ns" attach --dev wan0 --clone-to sec1
+		ctl "$ns" attach --dev wan0 --clone-to sec0
+		RETARGETS=$((RETARGETS + 2))
+	done
+	wait "$sender"
+	ctl "$ns" attach --dev wan0 --clone-to sec0
+	in_ns "$ns" "$PKTSEND" <"$m0" 2>/dev/null
+	ctl "$ns" attach --dev wan0 --clone-to sec1
+	in_ns "$ns" "$PKTSEND" <"$m1" 2>/dev/null
+}
 ctl() { local ns=$1; shift; ip netns exec "$ns" "$CTL" "$@"; }
 
 # veth_pair NS_A DEV_A ADDR_A NS_B DEV_B ADDR_B (addresses with /len): up,

@@ -58,25 +58,12 @@ check_eq "still one dupgre filter" 1 "$(dupgre_filters)"
 echo "# retarget while traffic flows: every packet cloned exactly once"
 ids=16000
 gre_packets 1 "$ids" >"$TMP/flow.hex"
-in_ns "$site" "$PKTSEND" --pps 4000 <"$TMP/flow.hex" 2>/dev/null &
-sender=$!
-PIDS+=("$sender")
-retargets=0
-while kill -0 "$sender" 2>/dev/null && [ "$retargets" -lt 40 ]; do
-	ctl "$site" attach --dev wan0 --clone-to sec1
-	ctl "$site" attach --dev wan0 --clone-to sec0
-	retargets=$((retargets + 2))
-done
-wait "$sender"
-# A marker through each target: each TUN is FIFO, so its reader has seen
-# every clone before it sees its marker.
-ctl "$site" attach --dev wan0 --clone-to sec0
-gre_packets 65534 1 | in_ns "$site" "$PKTSEND" 2>/dev/null
-ctl "$site" attach --dev wan0 --clone-to sec1
-gre_packets 65535 1 | in_ns "$site" "$PKTSEND" 2>/dev/null
+gre_packets 65534 1 >"$TMP/marker0.hex"
+gre_packets 65535 1 >"$TMP/marker1.hex"
+retarget_under_traffic "$site" "$TMP/flow.hex" "$TMP/marker0.hex" "$TMP/marker1.hex" 40
 wait "$cap0" "$cap1"
-echo "     ($retargets retargets during $ids packets)"
-check "retargeted at least 10 times during the flow" test "$retargets" -ge 10
+echo "     ($RETARGETS retargets during $ids packets)"
+check "retargeted at least 10 times during the flow" test "$RETARGETS" -ge 10
 cat "$TMP/sec0.hex" "$TMP/sec1.hex" | cut -c9-12 | sort >"$TMP/ids"
 check_eq "clones across both targets" "$((ids + 2))" "$(wc -l <"$TMP/ids")"
 check_eq "no packet cloned twice" 0 "$(uniq -d "$TMP/ids" | wc -l)"

@@ -67,23 +67,12 @@ tun_capture cap1 "$site" sec1 "$TMP/sec1.hex" --until-id 65535
 ctl "$site" attach --dev wan0 --clone-to sec0
 gre_packets 1 6000 >"$TMP/flow.hex"
 ids=$(wc -l <"$TMP/flow.hex")
-in_ns "$site" "$PKTSEND" --pps 4000 <"$TMP/flow.hex" 2>/dev/null &
-sender=$!
-PIDS+=("$sender")
-retargets=0
-while kill -0 "$sender" 2>/dev/null; do
-	ctl "$site" attach --dev wan0 --clone-to sec1
-	ctl "$site" attach --dev wan0 --clone-to sec0
-	retargets=$((retargets + 2))
-done
-wait "$sender"
-ctl "$site" attach --dev wan0 --clone-to sec0
-gre_packets 65534 1 | in_ns "$site" "$PKTSEND" 2>/dev/null
-ctl "$site" attach --dev wan0 --clone-to sec1
-gre_packets 65535 1 | in_ns "$site" "$PKTSEND" 2>/dev/null
+gre_packets 65534 1 >"$TMP/marker0.hex"
+gre_packets 65535 1 >"$TMP/marker1.hex"
+retarget_under_traffic "$site" "$TMP/flow.hex" "$TMP/marker0.hex" "$TMP/marker1.hex" 0
 wait "$cap0" "$cap1"
-echo "     ($retargets retargets during $ids packets)"
-check "retargeted at least 4 times during the flow" test "$retargets" -ge 4
+echo "     ($RETARGETS retargets during $ids packets)"
+check "retargeted at least 4 times during the flow" test "$RETARGETS" -ge 4
 cat "$TMP/sec0.hex" "$TMP/sec1.hex" | cut -c9-12 | sort >"$TMP/ids"
 check_eq "every packet cloned (none missed while replacing)" "$((ids + 2))" "$(wc -l <"$TMP/ids")"
 check_eq "none cloned twice" 0 "$(uniq -d "$TMP/ids" | wc -l)"
