@@ -410,6 +410,18 @@ void check_allowed_ips_relay(Ctx &x, const LinkState &s, const DualLink &l, cons
 			continue;
 		}
 		const Site *other = site_at(p);
+		// Under the peer whose endpoint is another site, and no peer's
+		// endpoint is this address: one host with two addresses (IPv4 and
+		// IPv6, as docs/setup.md's primary) looks the same as a site filed
+		// under the wrong one. A peer is one host, so copies go there.
+		if (!behind && other && !(other->addr == site.addr)) {
+			x.warn(what + ": it is under peer " + short_key(p->public_key) +
+				       (p->endpoint ? " (endpoint " + p->endpoint->str() + ")" : "") + ", " + other->label +
+				       "'s: right if it is that host's other address, wrong if it is another site (its copies "
+				       "would go to " + other->label + ")",
+			       "if it is another site: " + add + " (moves it from " + short_key(p->public_key) + ")");
+			continue;
+		}
 		if ((behind && behind != p) || (other && !(other->addr == site.addr))) {
 			x.fail(what + ": it is under peer " + short_key(p->public_key) +
 				       (p->endpoint ? " (endpoint " + p->endpoint->str() + ")" : "") +
