@@ -14,7 +14,7 @@
 // copying): the classification alone. An empty program on the same packet
 // gives the harness' own cost, which the figures include.
 //
-// The WireGuard profile (tunnel = CLONE_TUNNEL_WIREGUARD) is loaded the same
+// The WireGuard profile (tunnel = DUPGRE_TUNNEL_WIREGUARD) is loaded the same
 // two ways, with one IPv4 and one IPv6 endpoint on port 51820, and measured
 // in the same rounds as PPTP: data messages to a peer over IPv4 and IPv6
 // (cloned), to a non-peer, and to a peer's address on another port.
@@ -88,7 +88,7 @@ void add_wg_peer(clone_bpf *skel, const char *address, uint16_t port)
 		die("wg peer");
 }
 
-clone_bpf *load(unsigned clone_ifindex, __u32 tunnel = CLONE_TUNNEL_PPTP)
+clone_bpf *load(unsigned clone_ifindex, __u32 tunnel = DUPGRE_TUNNEL_PPTP)
 {
 	clone_bpf *skel = clone_bpf__open();
 	if (!skel)
@@ -99,7 +99,7 @@ clone_bpf *load(unsigned clone_ifindex, __u32 tunnel = CLONE_TUNNEL_PPTP)
 	skel->rodata->tunnel = tunnel;
 	if (clone_bpf__load(skel))
 		die("clone_bpf__load");
-	if (tunnel == CLONE_TUNNEL_WIREGUARD) {
+	if (tunnel == DUPGRE_TUNNEL_WIREGUARD) {
 		add_wg_peer(skel, kPeer, kWgPort);
 		add_wg_peer(skel, kPeer6, kWgPort);
 		return skel;
@@ -198,8 +198,8 @@ int main(int argc, char **argv)
 			if (bpf_map__update_elem(big->maps.peers, &key, sizeof(key), &one, 1, BPF_ANY))
 				die("peer");
 		}
-		clone_bpf *wg_to_tun = load(tun_ifindex, CLONE_TUNNEL_WIREGUARD);
-		clone_bpf *wg_to_nowhere = load(0x7fffff00, CLONE_TUNNEL_WIREGUARD);
+		clone_bpf *wg_to_tun = load(tun_ifindex, DUPGRE_TUNNEL_WIREGUARD);
+		clone_bpf *wg_to_nowhere = load(0x7fffff00, DUPGRE_TUNNEL_WIREGUARD);
 		int empty = load_empty();
 		int fd_tun = bpf_program__fd(to_tun->progs.dupgre_clone);
 		int fd_nowhere = bpf_program__fd(to_nowhere->progs.dupgre_clone);

@@ -29,10 +29,10 @@ const volatile bool l3_device = false;
  */
 const volatile __u32 snat_private = 0;
 const volatile __u32 snat_public = 0;
-/* enum clone_tunnel. A constant to the verifier: the other profile's code
+/* enum dupgre_tunnel. A constant to the verifier: the other profile's code
  * is dead and removed, so each profile costs what it alone would.
  */
-const volatile __u32 tunnel = CLONE_TUNNEL_PPTP;
+const volatile __u32 tunnel = DUPGRE_TUNNEL_PPTP;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -240,7 +240,7 @@ int dupgre_clone(struct __sk_buff *skb)
 	__u32 l3;
 
 	count(CLONE_SEEN, 1);
-	if (tunnel == CLONE_TUNNEL_WIREGUARD)
+	if (tunnel == DUPGRE_TUNNEL_WIREGUARD)
 		return clone_wireguard(skb);
 	if (l3_offset(skb, l3_device, &l3)) {
 		count(CLONE_NOT_IPV4, 1);

@@ -29,7 +29,7 @@ const volatile bool drop = false;
 const volatile __u32 window = ELIM_HISTORY;	/* 2..ELIM_HISTORY */
 const volatile __u64 reset_ns = 1000000000ull;
 const volatile bool order = false;	/* implies drop */
-const volatile __u32 tunnel = ELIM_TUNNEL_PPTP;	/* enum elim_tunnel */
+const volatile __u32 tunnel = DUPGRE_TUNNEL_PPTP;	/* enum dupgre_tunnel */
 const volatile __be16 wg_port = 0;	/* WireGuard: the server's port, as source or destination */
 const volatile __u64 jump_quiet_ns = ELIM_JUMP_QUIET_NS;	/* the tests shorten it */
 
@@ -558,7 +558,7 @@ static __always_inline int wg_sequence(struct __sk_buff *skb, struct elim_stream
  */
 static __always_inline bool drop_in_drop_mode(const struct outcome *out, bool echo)
 {
-	if (tunnel == ELIM_TUNNEL_WIREGUARD)
+	if (tunnel == DUPGRE_TUNNEL_WIREGUARD)
 		return out->counter == ELIM_DISCARDED;
 	return out->counter != ELIM_PASSED && !(echo && out->stale);
 }
@@ -607,7 +607,7 @@ int dupgre_eliminate(struct __sk_buff *skb)
 	__u64 now;
 	int ret;
 
-	if (tunnel == ELIM_TUNNEL_WIREGUARD)
+	if (tunnel == DUPGRE_TUNNEL_WIREGUARD)
 		ret = wg_sequence(skb, &key, &seq);
 	else
 		ret = pptp_sequence(skb, &key, &seq, &echo);

@@ -8,6 +8,7 @@
 #include <linux/types.h>
 
 #include "dupgre/layout.h"
+#include "dupgre/tunnel.h"
 
 /* Peers per attached device. The guide adds one OUTPUT rule per connected
  * client; a primary with 10 000 clients must fit, with room to spare.
@@ -70,14 +71,6 @@ struct clone_counters {
 	__u64 c[CLONE_COUNTER_MAX];
 };
 
-/* The tunnel whose packets a device's clone program copies: its .rodata
- * "tunnel", and clone_info.tunnel.
- */
-enum clone_tunnel {
-	CLONE_TUNNEL_PPTP = 0,		/* the guide's rules, IPv4 peers in "peers" */
-	CLONE_TUNNEL_WIREGUARD = 1,	/* WireGuard messages, endpoints in "wg_peers" */
-};
-
 /* The default WireGuard port, when `peer add` names none. */
 #define WG_DEFAULT_PORT 51820
 
@@ -109,7 +102,7 @@ struct clone_info {
 	__u32 prog_id;
 	__u8 attached;		/* 0: peers configured, program not attached */
 	__u8 l3_device;		/* device has no MAC header (ppp, tun) */
-	__u8 tunnel;		/* enum clone_tunnel: which peers map is used */
+	__u8 tunnel;		/* enum dupgre_tunnel: which peers map is used */
 	__u8 pad;
 	char target_name[16];	/* IFNAMSIZ */
 	__u32 snat_private;	/* network byte order; 0: no NAT fix */

@@ -10,6 +10,7 @@
 #include <linux/types.h>
 
 #include "dupgre/layout.h"
+#include "dupgre/tunnel.h"
 
 /* Streams tracked at once. A new stream takes a slot whose stream has been
  * idle past the reset time (or never used); when every slot it tries is
@@ -39,14 +40,6 @@ struct elim_stream_key {
 };
 DUPGRE_ASSERT_SIZE(struct elim_stream_key, 20);
 DUPGRE_ASSERT_OFFSET(struct elim_stream_key, id, 16);
-
-/* The tunnel whose streams a path's program follows (.rodata "tunnel",
- * elim_path.tunnel); every path runs the same one.
- */
-enum elim_tunnel {
-	ELIM_TUNNEL_PPTP = 0,		/* GRE sequence numbers, IPv4 */
-	ELIM_TUNNEL_WIREGUARD = 1,	/* the low 32 bits of the data message counter, IPv4 and IPv6 */
-};
 
 /* Counters (see layout.h), named after 802.1CB's frerCpsSeqRcvy* where
  * one exists. Per stream (in its slot, the first ELIM_STREAM_COUNTERS) and
@@ -219,7 +212,7 @@ struct elim_path {
 	__u8 l3_device;
 	__u8 order;		/* order mode: packets after a gap go to the holder */
 	__u32 wait_ms;		/* order mode: how long a gap is waited for; 0: auto */
-	__u8 tunnel;		/* enum elim_tunnel */
+	__u8 tunnel;		/* enum dupgre_tunnel */
 	__u8 pad;
 	__u16 port;		/* WireGuard: the server's port, host byte order */
 };

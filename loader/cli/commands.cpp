@@ -35,21 +35,12 @@ std::vector<Ipv4> parse_addrs(const std::vector<std::string> &texts)
 	return out;
 }
 
-clone_tunnel parse_tunnel(const std::string &text)
-{
-	if (text == "wireguard")
-		return CLONE_TUNNEL_WIREGUARD;
-	if (text == "pptp")
-		return CLONE_TUNNEL_PPTP;
-	throw UsageError("--tunnel must be pptp or wireguard, not '" + text + "'");
-}
-
 // The tunnel a peer command is about: --tunnel, else the device's, else PPTP.
-clone_tunnel peer_tunnel(const PeerOptions &o)
+Tunnel peer_tunnel(const PeerOptions &o)
 {
 	if (!o.tunnel.empty())
 		return parse_tunnel(o.tunnel);
-	return CloneState(o.dev).tunnel().value_or(CLONE_TUNNEL_PPTP);
+	return CloneState(o.dev).tunnel().value_or(Tunnel::pptp);
 }
 
 std::vector<Endpoint> parse_endpoints(const std::vector<std::string> &texts)
@@ -140,7 +131,7 @@ void cmd_attach(const GlobalOptions &g, const AttachOptions &o)
 	std::optional<std::pair<Ipv4, Ipv4>> snat;
 	if (!o.snat.empty())
 		snat = parse_mapping(o.snat, "--snat PRIVATE=PUBLIC");
-	clone_tunnel tunnel = parse_tunnel(o.tunnel);
+	Tunnel tunnel = parse_tunnel(o.tunnel);
 	StateLock lock(StateLock::Mode::exclusive);
 	NetDevice dev = require_device(o.dev);
 	NetDevice target = require_device(o.clone_to);
@@ -160,8 +151,8 @@ void cmd_detach(const GlobalOptions &g, const DetachOptions &o)
 void cmd_peer_add(const GlobalOptions &g, const PeerOptions &o)
 {
 	StateLock lock(StateLock::Mode::exclusive);
-	clone_tunnel tunnel = peer_tunnel(o);
-	if (tunnel == CLONE_TUNNEL_WIREGUARD) {
+	Tunnel tunnel = peer_tunnel(o);
+	if (tunnel == Tunnel::wireguard) {
 		auto eps = parse_endpoints(o.addrs);
 		NetDevice dev = require_device(o.dev);
 		CloneState(o.dev).add_endpoints(dev, eps);
@@ -176,8 +167,8 @@ void cmd_peer_add(const GlobalOptions &g, const PeerOptions &o)
 void cmd_peer_del(const GlobalOptions &g, const PeerOptions &o)
 {
 	StateLock lock(StateLock::Mode::exclusive);
-	clone_tunnel tunnel = peer_tunnel(o);
-	if (tunnel == CLONE_TUNNEL_WIREGUARD) {
+	Tunnel tunnel = peer_tunnel(o);
+	if (tunnel == Tunnel::wireguard) {
 		auto eps = parse_endpoints(o.addrs);
 		require_known(o.dev);
 		CloneState(o.dev).del_endpoints(eps);
@@ -195,7 +186,7 @@ void cmd_peer_list(const GlobalOptions &g, const PeerOptions &o)
 	require_known(o.dev);
 	CloneState state(o.dev);
 	std::vector<std::string> peers;
-	if (state.tunnel() == CLONE_TUNNEL_WIREGUARD)
+	if (state.tunnel() == Tunnel::wireguard)
 		for (const Endpoint &e : state.endpoints())
 			peers.push_back(e.str());
 	else
@@ -281,9 +272,9 @@ void cmd_eliminate_add(const GlobalOptions &g, const EliminateOptions &o)
 			throw UsageError("--wait must be auto or 1 to 10000 ms, not '" + o.wait + "'");
 		wait_ms = static_cast<unsigned>(ms);
 	}
-	std::optional<ElimTunnel> tunnel;
+	std::optional<Tunnel> tunnel;
 	if (!o.tunnel.empty())
-		tunnel = parse_elim_tunnel(o.tunnel);
+		tunnel = parse_tunnel(o.tunnel);
 	auto before = EliminateState().settings();
 	EliminateState().add(dev, mode, o.window, o.reset_ms, wait_ms, tunnel, o.port);
 	if (o.set_rp_filter)

@@ -122,7 +122,7 @@ std::string status_text(const Report &r)
 	for (const CloneReport &cr : r.clone) {
 		const CloneStatus &st = cr.status;
 		o << st.device << ": clone " << st.state();
-		if (st.info.tunnel == CLONE_TUNNEL_WIREGUARD)
+		if (static_cast<Tunnel>(st.info.tunnel) == Tunnel::wireguard)
 			o << " (wireguard)";
 		if (st.info.attached)
 			o << " on egress" << mode_note(st.attach_mode) << ", copies to " << target_desc(st) << ", prog id "
@@ -144,7 +144,7 @@ std::string status_text(const Report &r)
 		  << (p.attach_mode ? std::string(attach_mode_name(*p.attach_mode)) + ", " : "") << "path " << p.index
 		  << "), mode " << elim_mode(p) << ", window " << p.info.window << ", reset " << p.info.reset_ms
 		  << " ms" << (p.info.order ? ", wait " + elim_wait(p) : "")
-		  << (p.info.tunnel == ELIM_TUNNEL_WIREGUARD ? ", wireguard port " + std::to_string(p.info.port) : "")
+		  << (static_cast<Tunnel>(p.info.tunnel) == Tunnel::wireguard ? ", wireguard port " + std::to_string(p.info.port) : "")
 		  << "\n";
 	if (r.hold)
 		o << "holder: " << holder_state(*r.hold) << "; " << queue_text(*r.hold) << "\n";
@@ -162,7 +162,7 @@ Json status_json(const Report &r, const std::string &state_dir)
 			  {"ifindex", st.info.ifindex},
 			  {"device_present", st.device_present},
 			  {"l3_device", static_cast<bool>(st.info.l3_device)},
-			  {"tunnel", tunnel_name(static_cast<clone_tunnel>(st.info.tunnel))},
+			  {"tunnel", tunnel_name(static_cast<Tunnel>(st.info.tunnel))},
 			  {"peers", st.peers}};
 		if (st.info.attached) {
 			c["target"] = std::string(st.info.target_name);
@@ -207,7 +207,7 @@ Json status_json(const Report &r, const std::string &state_dir)
 					    {"window", p.info.window},
 					    {"reset_ms", p.info.reset_ms},
 					    {"wait_ms", p.info.wait_ms},  // order mode; 0: auto
-					    {"tunnel", p.info.tunnel == ELIM_TUNNEL_WIREGUARD ? "wireguard" : "pptp"},
+					    {"tunnel", tunnel_name(static_cast<Tunnel>(p.info.tunnel))},
 					    {"port", p.info.port},  // wireguard; 0 for pptp
 					    {"prog_id", p.info.prog_id}});
 	if (r.hold)
@@ -269,7 +269,7 @@ std::string stats_text(const Report &rep)
 	}
 	for (const ElimStream &st : rep.elim_streams) {
 		o << "stream " << st.saddr.str()
-		  << (st.tunnel == ElimTunnel::wireguard ? " receiver " : " call ") << st.id << ", last "
+		  << (st.tunnel == Tunnel::wireguard ? " receiver " : " call ") << st.id << ", last "
 		  << st.recov_seq << "\n";
 		counter_lines(o, elim_schema(), st.counters.data(), ELIM_STREAM_COUNTERS);
 	}
@@ -310,7 +310,7 @@ Json stats_json(const Report &rep)
 			  {"tunnel", tunnel_name(st.tunnel)},
 			  {"last_seq", st.recov_seq},
 			  {"counters", counters_json(elim_schema(), st.counters.data(), ELIM_STREAM_COUNTERS)}};
-		j[st.tunnel == ElimTunnel::wireguard ? "receiver_index" : "call_id"] = st.id;
+		j[st.tunnel == Tunnel::wireguard ? "receiver_index" : "call_id"] = st.id;
 		streams.push_back(std::move(j));
 	}
 	Json totals = {{"counters", counters_json(elim_schema(), rep.elim_totals.data(), ELIM_COUNTER_MAX)}};

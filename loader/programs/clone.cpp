@@ -27,10 +27,6 @@ const CounterSchema &clone_schema()
 
 const ProgramSpec clone_program = {"clone", clone_filter, {"peers", "wg_peers", "stats", "info"}, clone_schema()};
 
-const char *tunnel_name(clone_tunnel t)
-{
-	return t == CLONE_TUNNEL_WIREGUARD ? "wireguard" : "pptp";
-}
 
 namespace {
 
@@ -115,20 +111,20 @@ CloneStatus CloneState::status() const
 
 size_t CloneState::peer_count(const clone_info &inf) const
 {
-	if (inf.tunnel == CLONE_TUNNEL_WIREGUARD)
+	if (static_cast<Tunnel>(inf.tunnel) == Tunnel::wireguard)
 		return wg_endpoints(open_pinned(pin("wg_peers")).get()).size();
 	return count_keys(open_pinned(pin("peers")).get());
 }
 
-std::optional<clone_tunnel> CloneState::tunnel() const
+std::optional<Tunnel> CloneState::tunnel() const
 {
 	auto inf = info();
 	if (!inf)
 		return std::nullopt;
-	return static_cast<clone_tunnel>(inf->tunnel);
+	return static_cast<Tunnel>(inf->tunnel);
 }
 
-void CloneState::require_tunnel(clone_tunnel tunnel) const
+void CloneState::require_tunnel(Tunnel tunnel) const
 {
 	auto have = this->tunnel();
 	if (have && *have != tunnel)
@@ -165,20 +161,20 @@ CloneCounters CloneState::counters() const
 	return sums;
 }
 
-void CloneState::create_maps(const NetDevice &dev, clone_tunnel tunnel)
+void CloneState::create_maps(const NetDevice &dev, Tunnel tunnel)
 {
 	TcProgram<clone_bpf>(clone_program, dir_).load(true);
 	clone_info info{};
 	info.ifindex = dev.ifindex;
 	info.l3_device = !dev.has_mac_header();
-	info.tunnel = tunnel;
+	info.tunnel = static_cast<__u8>(tunnel);
 	write_info(pin("info"), info);
 }
 
 void CloneState::attach(const NetDevice &dev, const NetDevice &target,
-			const std::optional<std::pair<Ipv4, Ipv4>> &snat, clone_tunnel tunnel)
+			const std::optional<std::pair<Ipv4, Ipv4>> &snat, Tunnel tunnel)
 {
-	if (snat && tunnel != CLONE_TUNNEL_PPTP)
+	if (snat && tunnel != Tunnel::pptp)
 		throw UsageError("--snat is for --tunnel pptp only");
 	if (dev.ifindex == target.ifindex)
 		throw Error("clone target " + target.name + " is the device itself");
@@ -195,7 +191,7 @@ void CloneState::attach(const NetDevice &dev, const NetDevice &target,
 	auto old = info();
 	// Peers are kept in the tunnel's own map: switching with peers would
 	// leave them unused.
-	if (old && old->tunnel != tunnel && peer_count(*old) > 0)
+	if (old && static_cast<Tunnel>(old->tunnel) != tunnel && peer_count(*old) > 0)
 		require_tunnel(tunnel);
 	if (!old) {
 		create_maps(dev, tunnel);
@@ -212,7 +208,7 @@ void CloneState::attach(const NetDevice &dev, const NetDevice &target,
 	prog->rodata->clone_ifindex = target.ifindex;
 	prog->rodata->clone_mtu = target.mtu;
 	prog->rodata->l3_device = !dev.has_mac_header();
-	prog->rodata->tunnel = tunnel;
+	prog->rodata->tunnel = static_cast<__u32>(tunnel);
 	if (snat) {
 		prog->rodata->snat_private = snat->first.be;
 		prog->rodata->snat_public = snat->second.be;
@@ -228,7 +224,7 @@ void CloneState::attach(const NetDevice &dev, const NetDevice &target,
 	inf.prog_id = id;
 	inf.attached = 1;
 	inf.l3_device = !dev.has_mac_header();
-	inf.tunnel = tunnel;
+	inf.tunnel = static_cast<__u8>(tunnel);
 	memcpy(inf.target_name, target.name.c_str(),
 	       std::min(target.name.size(), sizeof(inf.target_name) - 1));
 	if (snat) {
@@ -261,10 +257,10 @@ bool CloneState::detach(bool keep_peers)
 
 void CloneState::add_peers(const NetDevice &dev, const std::vector<Ipv4> &addrs)
 {
-	require_tunnel(CLONE_TUNNEL_PPTP);
+	require_tunnel(Tunnel::pptp);
 	Rollback undo_create;
 	if (!exists()) {
-		create_maps(dev, CLONE_TUNNEL_PPTP);
+		create_maps(dev, Tunnel::pptp);
 		undo_create.add([this] { forget(clone_program, dir_); });
 	}
 	Fd map = open_pinned(pin("peers"));
@@ -293,7 +289,7 @@ void CloneState::del_peers(const std::vector<Ipv4> &addrs)
 	auto inf = info();
 	if (!inf)
 		return;
-	require_tunnel(CLONE_TUNNEL_PPTP);
+	require_tunnel(Tunnel::pptp);
 	Fd map = open_pinned(pin("peers"));
 	for (const Ipv4 &a : addrs) {
 		int err = bpf_map_delete_elem(map.get(), &a.be);
@@ -306,10 +302,10 @@ void CloneState::del_peers(const std::vector<Ipv4> &addrs)
 
 void CloneState::add_endpoints(const NetDevice &dev, const std::vector<Endpoint> &eps)
 {
-	require_tunnel(CLONE_TUNNEL_WIREGUARD);
+	require_tunnel(Tunnel::wireguard);
 	Rollback undo_create;
 	if (!exists()) {
-		create_maps(dev, CLONE_TUNNEL_WIREGUARD);
+		create_maps(dev, Tunnel::wireguard);
 		undo_create.add([this] { forget(clone_program, dir_); });
 	}
 	Fd map = open_pinned(pin("wg_peers"));
@@ -351,7 +347,7 @@ void CloneState::del_endpoints(const std::vector<Endpoint> &eps)
 	auto inf = info();
 	if (!inf)
 		return;
-	require_tunnel(CLONE_TUNNEL_WIREGUARD);
+	require_tunnel(Tunnel::wireguard);
 	Fd map = open_pinned(pin("wg_peers"));
 	for (const Endpoint &e : std::set<Endpoint>(eps.begin(), eps.end())) {
 		wg_peer_key k = wg_key(e.addr, e.port), addr_key = wg_key(e.addr, 0);

@@ -15,12 +15,12 @@
 #include "core/counters.h"
 #include "core/netdev.h"
 #include "core/tc.h"
+#include "core/tunnel.h"
 #include "dupgre/clone.h"
 
 namespace dupgre {
 
 using CloneCounters = std::array<__u64, CLONE_COUNTER_MAX>;
-const char *tunnel_name(clone_tunnel t);  // "pptp", "wireguard"
 const CounterSchema &clone_schema();
 
 struct CloneStatus {
@@ -51,14 +51,14 @@ public:
 	std::vector<Ipv4> peers() const;
 	std::vector<Endpoint> endpoints() const;  // WireGuard peers
 	// The tunnel recorded for the device (its peers' kind), if it has state.
-	std::optional<clone_tunnel> tunnel() const;
+	std::optional<Tunnel> tunnel() const;
 	CloneCounters counters() const;
 
 	// Attaches to dev's egress cloning into target, or retargets in place.
 	// With snat, copies from snat->first leave with source snat->second.
 	// The tunnel may change only while the device has no peers.
 	void attach(const NetDevice &dev, const NetDevice &target,
-		    const std::optional<std::pair<Ipv4, Ipv4>> &snat, clone_tunnel tunnel = CLONE_TUNNEL_PPTP);
+		    const std::optional<std::pair<Ipv4, Ipv4>> &snat, Tunnel tunnel = Tunnel::pptp);
 	// Removes the filter (and a clsact qdisc dupgre created and nothing else
 	// uses) and every pin. False if there was no state. With keep_peers,
 	// the peers stay for the next attach (the primary's dual link went down
@@ -75,9 +75,9 @@ public:
 
 private:
 	std::string pin(const char *name) const { return dir_ + "/" + name; }
-	void create_maps(const NetDevice &dev, clone_tunnel tunnel);
+	void create_maps(const NetDevice &dev, Tunnel tunnel);
 	// Throws unless the device's state (if any) clones tunnel.
-	void require_tunnel(clone_tunnel tunnel) const;
+	void require_tunnel(Tunnel tunnel) const;
 	size_t peer_count(const clone_info &inf) const;
 
 	std::string device_;

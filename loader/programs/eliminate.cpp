@@ -41,18 +41,6 @@ ElimMode parse_mode(const std::string &text)
 	throw UsageError("--mode must be monitor, drop or order, not '" + text + "'");
 }
 
-const char *tunnel_name(ElimTunnel t)
-{
-	return t == ElimTunnel::wireguard ? "wireguard" : "pptp";
-}
-
-ElimTunnel parse_elim_tunnel(const std::string &text)
-{
-	for (ElimTunnel t : {ElimTunnel::pptp, ElimTunnel::wireguard})
-		if (text == tunnel_name(t))
-			return t;
-	throw UsageError("--tunnel must be pptp or wireguard, not '" + text + "'");
-}
 
 const CounterSchema &hold_schema()
 {
@@ -69,7 +57,7 @@ ElimMode path_mode(const elim_path &p)
 
 ElimSettings path_settings(const elim_path &p)
 {
-	return ElimSettings{path_mode(p), p.window, p.reset_ms, p.wait_ms, static_cast<ElimTunnel>(p.tunnel), p.port};
+	return ElimSettings{path_mode(p), p.window, p.reset_ms, p.wait_ms, static_cast<Tunnel>(p.tunnel), p.port};
 }
 
 // One program per path (its index and settings in .rodata), all sharing
@@ -149,14 +137,14 @@ void EliminateState::replace_outdated_pins()
 	for (const elim_path &p : old) {
 		auto dev = p.used ? find_device(p.name) : std::nullopt;
 		if (dev)
-			add(*dev, path_mode(p), p.window, p.reset_ms, p.wait_ms, static_cast<ElimTunnel>(p.tunnel),
-			    p.tunnel == ELIM_TUNNEL_WIREGUARD ? std::optional<unsigned>(p.port) : std::nullopt);
+			add(*dev, path_mode(p), p.window, p.reset_ms, p.wait_ms, static_cast<Tunnel>(p.tunnel),
+			    static_cast<Tunnel>(p.tunnel) == Tunnel::wireguard ? std::optional<unsigned>(p.port) : std::nullopt);
 	}
 }
 
 void EliminateState::add(const NetDevice &dev, std::optional<ElimMode> mode, std::optional<unsigned> window,
 			 std::optional<unsigned> reset_ms, std::optional<unsigned> wait_ms,
-			 std::optional<ElimTunnel> tunnel, std::optional<unsigned> port)
+			 std::optional<Tunnel> tunnel, std::optional<unsigned> port)
 {
 	replace_outdated_pins();
 	if (!dev.has_mac_header() && !dev.takes_l3_packets())
@@ -174,15 +162,15 @@ void EliminateState::add(const NetDevice &dev, std::optional<ElimMode> mode, std
 	ElimSettings want{mode.value_or(running.mode), window.value_or(running.window),
 			  reset_ms.value_or(running.reset_ms), wait_ms.value_or(running.wait_ms),
 			  tunnel.value_or(running.tunnel), port.value_or(running.port)};
-	if (want.tunnel == ElimTunnel::pptp && port)
+	if (want.tunnel == Tunnel::pptp && port)
 		throw UsageError("--port is for --tunnel wireguard");
-	if (want.tunnel == ElimTunnel::wireguard && !want.port)
+	if (want.tunnel == Tunnel::wireguard && !want.port)
 		want.port = wg_default_port;
-	if (want.tunnel == ElimTunnel::pptp)
+	if (want.tunnel == Tunnel::pptp)
 		want.port = 0;
 	// WireGuard's receiver takes packets in any order within its replay
 	// window: there is nothing for the order stage to do.
-	if (want.tunnel == ElimTunnel::wireguard && want.mode == ElimMode::order)
+	if (want.tunnel == Tunnel::wireguard && want.mode == ElimMode::order)
 		throw UsageError("--mode order is for PPTP only: WireGuard's receiver reorders (use monitor or drop)");
 	std::vector<elim_path> paths(ELIM_MAX_PATHS);
 	if (exists())
@@ -324,7 +312,7 @@ std::vector<ElimStream> EliminateState::streams() const
 	auto running = settings();
 	if (!running)
 		return out;
-	ElimTunnel tunnel = running->tunnel;
+	Tunnel tunnel = running->tunnel;
 	Fd index = open_pinned(pin("stream_index")), streams = open_pinned(pin("streams"));
 	for (const elim_stream_key &key : map_keys<elim_stream_key>(index.get())) {
 		__u32 slot;

@@ -15,6 +15,7 @@
 #include "core/netdev.h"
 #include "core/netfilter.h"
 #include "core/tc.h"
+#include "core/tunnel.h"
 #include "dupgre/eliminate.h"
 #include "dupgre/hold.h"
 
@@ -27,9 +28,6 @@ enum class ElimMode { monitor, drop, order };
 const char *mode_name(ElimMode m);
 ElimMode parse_mode(const std::string &text);  // throws on anything else
 
-enum class ElimTunnel { pptp = ELIM_TUNNEL_PPTP, wireguard = ELIM_TUNNEL_WIREGUARD };
-const char *tunnel_name(ElimTunnel t);
-ElimTunnel parse_elim_tunnel(const std::string &text);  // throws on anything else
 inline constexpr unsigned wg_default_port = 51820;
 
 struct ElimSettings {
@@ -37,7 +35,7 @@ struct ElimSettings {
 	unsigned window = ELIM_HISTORY;
 	unsigned reset_ms = 1000;
 	unsigned wait_ms = 0;  // order: how long a gap is waited for; 0: auto
-	ElimTunnel tunnel = ElimTunnel::pptp;
+	Tunnel tunnel = Tunnel::pptp;
 	unsigned port = 0;  // wireguard: the server's port
 
 	bool operator==(const ElimSettings &o) const
@@ -77,7 +75,7 @@ struct HoldReport {
 
 struct ElimStream {
 	IpAddr saddr;
-	ElimTunnel tunnel = ElimTunnel::pptp;
+	Tunnel tunnel = Tunnel::pptp;
 	__u32 id = 0;  // PPTP call ID or WireGuard receiver index
 	__u32 recov_seq = 0;
 	ElimCounters counters{};
@@ -96,7 +94,7 @@ public:
 	// The tunnel is a setting too (WireGuard: monitor and drop only).
 	void add(const NetDevice &dev, std::optional<ElimMode> mode, std::optional<unsigned> window,
 		 std::optional<unsigned> reset_ms, std::optional<unsigned> wait_ms,
-		 std::optional<ElimTunnel> tunnel = std::nullopt, std::optional<unsigned> port = std::nullopt);
+		 std::optional<Tunnel> tunnel = std::nullopt, std::optional<unsigned> port = std::nullopt);
 	bool del(const std::string &dev);
 	std::optional<ElimSettings> settings() const;
 	std::vector<ElimPath> paths() const;

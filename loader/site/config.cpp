@@ -66,10 +66,6 @@ const char *role_name(Role r)
 	return names[static_cast<int>(r)];
 }
 
-const char *tunnel_name(Tunnel t)
-{
-	return t == Tunnel::wireguard ? "wireguard" : "pptp";
-}
 
 
 namespace {

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/addr.h"
+#include "core/tunnel.h"
 #include "site/link_kind.h"
 
 namespace dupgre {
@@ -27,9 +28,7 @@ Cidr parse_cidr(const std::string &text);
 IpAddr parse_ipaddr(const std::string &text);
 
 enum class Role { primary, secondary, client };
-enum class Tunnel { pptp, wireguard };
 const char *role_name(Role r);
-const char *tunnel_name(Tunnel t);
 
 // A secondary's dual link that the system brings up: "[KIND:]DEV=ADDR,...".
 struct RelayLinkConf {

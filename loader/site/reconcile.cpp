@@ -42,11 +42,6 @@ bool wireguard(const Config &c)
 	return c.tunnel == Tunnel::wireguard;
 }
 
-clone_tunnel clone_tunnel_of(const Config &c)
-{
-	return wireguard(c) ? CLONE_TUNNEL_WIREGUARD : CLONE_TUNNEL_PPTP;
-}
-
 // The endpoints whose WireGuard packets are cloned: the client's server,
 // the server's clients, always at the server's port.
 std::vector<Endpoint> wg_endpoints(const Config &c)
@@ -154,7 +149,7 @@ void plan_eliminate(Planner &p, const Config &c, const RunningSite &r, const std
 	if (want.empty())
 		return;
 	ElimMode mode = parse_mode(c.eliminate);
-	ElimTunnel tunnel = wireguard(c) ? ElimTunnel::wireguard : ElimTunnel::pptp;
+	Tunnel tunnel = c.tunnel;
 	unsigned port = wireguard(c) ? c.tunnel_port : 0;
 	// Settings the file leaves out are eliminate's defaults.
 	ElimSettings defaults;
@@ -211,7 +206,7 @@ bool plan_site(Planner &p, const Config &c, const RunningSite &r, const ApplyEve
 	std::string dual = dual_device(c, r, ev);
 	bool up = r.link(c.wan).present && !dual.empty() && r.link(dual).present;
 	const RunningSite::Clone *cl = r.clone(c.wan);
-	clone_tunnel tunnel = clone_tunnel_of(c);
+	Tunnel tunnel = c.tunnel;
 
 	// Another device's clone state: an older configuration's WAN.
 	for (const RunningSite::Clone &o : r.clones)
@@ -352,8 +347,8 @@ RunningSite read_running(const Config &c, const ApplyEvent &ev)
 		cl.dev = dev;
 		cl.attached = s.state() == "attached";
 		cl.target = cl.attached ? std::string(s.info.target_name) : "";
-		cl.tunnel = static_cast<clone_tunnel>(s.info.tunnel);
-		if (cl.tunnel == CLONE_TUNNEL_WIREGUARD)
+		cl.tunnel = static_cast<Tunnel>(s.info.tunnel);
+		if (cl.tunnel == Tunnel::wireguard)
 			cl.endpoints = st.endpoints();
 		else
 			cl.peers = st.peers();

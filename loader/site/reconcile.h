@@ -42,7 +42,7 @@ struct RunningSite {
 	struct Clone {
 		std::string dev, target;
 		bool attached = false;
-		clone_tunnel tunnel = CLONE_TUNNEL_PPTP;
+		Tunnel tunnel = Tunnel::pptp;
 		std::vector<Ipv4> peers;
 		std::vector<Endpoint> endpoints;
 		std::optional<std::pair<Ipv4, Ipv4>> snat;  // private, public

@@ -40,7 +40,7 @@ static int open_tun(const char *name, int *ifindex)
 }
 
 CloneProg::CloneProg(bool l3_device, unsigned clone_mtu, const char *snat_private,
-		     const char *snat_public, clone_tunnel tunnel)
+		     const char *snat_public, dupgre_tunnel tunnel)
 {
 	static int seq;
 	std::string name = "dtest" + std::to_string(seq++);
@@ -61,7 +61,7 @@ CloneProg::CloneProg(bool l3_device, unsigned clone_mtu, const char *snat_privat
 		throw std::runtime_error("clone_bpf__load failed");
 	check_jited(skel_->obj);
 	add_peer(default_peer);
-	if (tunnel == CLONE_TUNNEL_WIREGUARD) {
+	if (tunnel == DUPGRE_TUNNEL_WIREGUARD) {
 		add_wg_peer(default_peer, 51820);
 		add_wg_peer(default_peer6, 51820);
 	}
@@ -69,7 +69,7 @@ CloneProg::CloneProg(bool l3_device, unsigned clone_mtu, const char *snat_privat
 
 CloneProg CloneProg::wireguard(bool l3_device, unsigned clone_mtu)
 {
-	return CloneProg(l3_device, clone_mtu, nullptr, nullptr, CLONE_TUNNEL_WIREGUARD);
+	return CloneProg(l3_device, clone_mtu, nullptr, nullptr, DUPGRE_TUNNEL_WIREGUARD);
 }
 
 void CloneProg::add_wg_peer(const char *addr, uint16_t port)

@@ -24,7 +24,7 @@ inline constexpr unsigned first_outcome = CLONE_NOT_IPV4, last_outcome = CLONE_M
 class CloneProg {
 public:
 	explicit CloneProg(bool l3_device, unsigned clone_mtu = 1500, const char *snat_private = nullptr,
-			   const char *snat_public = nullptr, clone_tunnel tunnel = CLONE_TUNNEL_PPTP);
+			   const char *snat_public = nullptr, dupgre_tunnel tunnel = DUPGRE_TUNNEL_PPTP);
 	// The WireGuard profile, with default_wg_peers as endpoints.
 	static CloneProg wireguard(bool l3_device, unsigned clone_mtu = 1500);
 	~CloneProg();

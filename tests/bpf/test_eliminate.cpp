@@ -238,7 +238,7 @@ private:
 			paths_[p]->rodata->window = window_;
 			paths_[p]->rodata->reset_ns = reset_ns_;
 			paths_[p]->rodata->jump_quiet_ns = jump_quiet_ns_;
-			paths_[p]->rodata->tunnel = wireguard_ ? ELIM_TUNNEL_WIREGUARD : ELIM_TUNNEL_PPTP;
+			paths_[p]->rodata->tunnel = wireguard_ ? DUPGRE_TUNNEL_WIREGUARD : DUPGRE_TUNNEL_PPTP;
 			paths_[p]->rodata->wg_port = htons(wireguard_ ? wg_port : 0);
 			eliminate_bpf *maps = p == 1 ? paths_[0] : share_with;
 			if (maps) {

@@ -37,7 +37,7 @@ LinkFacts up(unsigned mtu, bool l3 = false)
 	return l;
 }
 
-ElimSettings settings(ElimMode mode, ElimTunnel tunnel = ElimTunnel::pptp, unsigned port = 0)
+ElimSettings settings(ElimMode mode, Tunnel tunnel = Tunnel::pptp, unsigned port = 0)
 {
 	ElimSettings s;
 	s.mode = mode;
@@ -47,7 +47,7 @@ ElimSettings settings(ElimMode mode, ElimTunnel tunnel = ElimTunnel::pptp, unsig
 }
 
 // Clone state attached from dev into target.
-RunningSite::Clone attached(const std::string &dev, const std::string &target, clone_tunnel t = CLONE_TUNNEL_PPTP)
+RunningSite::Clone attached(const std::string &dev, const std::string &target, Tunnel t = Tunnel::pptp)
 {
 	RunningSite::Clone cl;
 	cl.dev = dev;
@@ -104,7 +104,7 @@ TEST_CASE("a primary's dual link down: its clients' peers wait for it")
 			"dual = wireguard\ndual_dev = wg1\n");
 	RunningSite r;
 	r.links = {{"eth0", up(1500)}, {"wg1", LinkFacts{}}};
-	r.clones = {attached("eth0", "wg1", CLONE_TUNNEL_WIREGUARD)};
+	r.clones = {attached("eth0", "wg1", Tunnel::wireguard)};
 	r.clones[0].endpoints = {{parse_ipaddr("198.18.0.20"), 51820}};
 	CHECK(words(c, r) == std::vector<std::string>{"detach --dev eth0 --keep-peers"});
 	// Detached with its peers kept: nothing more to do while it is down.
@@ -121,10 +121,10 @@ TEST_CASE("WireGuard endpoints made exactly the configuration's")
 			"dual = wireguard\ndual_dev = wg1\neliminate = monitor\n");
 	RunningSite r;
 	r.links = {{"eth0", up(1500)}, {"wg1", up(1440)}};
-	r.clones = {attached("eth0", "wg1", CLONE_TUNNEL_WIREGUARD)};
+	r.clones = {attached("eth0", "wg1", Tunnel::wireguard)};
 	r.clones[0].endpoints = {{parse_ipaddr("198.18.0.20"), 51820}, {parse_ipaddr("198.18.0.99"), 51820}};
 	r.elim_paths = {{"eth0", true}, {"wg1", true}};
-	r.elim = settings(ElimMode::monitor, ElimTunnel::wireguard, 51820);
+	r.elim = settings(ElimMode::monitor, Tunnel::wireguard, 51820);
 	CHECK(words(c, r) == std::vector<std::string>{"peer del --dev eth0 198.18.0.99:51820",
 						       "peer add --dev eth0 --tunnel wireguard [2001:db8::20]:51820"});
 }
