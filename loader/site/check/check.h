@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-// `dupgre-ctl check`: every precondition dupgre can test, each with its fix.
+// The site's diagnosis, as `dupgre-ctl check` prints it: every precondition
+// dupgre can test, each with its fix. The checks produce results; printing
+// them is the command line's (cli/check.cpp).
 #pragma once
 
 #include <string>

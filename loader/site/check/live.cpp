@@ -6,7 +6,7 @@
 #include <map>
 #include <string>
 
-#include "cli/check.h"
+#include "site/check/check.h"
 #include "programs/clone.h"
 #include "programs/relay.h"
 
