@@ -5,6 +5,7 @@
 //   sendbench --cpu N --rounds R --target-ms T
 //             --tun NETNS:TUN ...              hold TUN (a persistent tun) open, never read
 //             --cell NAME:NETNS:gre|udp|wg|udp6|wg6:DADDR ...
+//             (NETNS "-": the namespace sendbench runs in)
 //
 // A socket is opened in each cell's namespace (setns), so switching cells
 // costs nothing and every round measures every cell once, in a shuffled
@@ -20,15 +21,32 @@
 //
 // Output (stdout), one line per sample:  sample CELL ROUND PKTS CPU_NS WALL_NS
 // and per cell at the end:               total CELL PKTS_SENT_INCLUDING_WARMUP
+//
+// Other processes' CPU (bench/routercost: a userspace duplicator on the
+// sender's CPU; the CPU's ksoftirqd):
+//   --helper CELL:PID:COUNTFILE   the cell's packets are duplicated by process
+//                                 PID, which raises the 8-byte counter mmap'd
+//                                 from COUNTFILE per packet done. The cell
+//                                 sends in chunks of 1024 and after each
+//                                 sleeps until PID has done them (its queue
+//                                 never overflows; the sleep costs no CPU);
+//                                 PID's CPU time over the block is added.
+//   --extra-cpu PID ...           PID's CPU time over each block is added to
+//                                 every cell's (ksoftirqd/CPU: softirq work
+//                                 deferred to it belongs to the cell measured).
+// With either, a sample line carries three more fields: SENDER_NS HELPER_NS
+// EXTRA_NS (CPU_NS is their sum).
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <sched.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -51,11 +69,22 @@ struct Cell {
 	int fd = -1;
 	pkt::Bytes payload;
 	long long pkts_per_block = 0, total = 0;
+	// --helper: the process that duplicates this cell's packets.
+	clockid_t helper_clock = 0;
+	const std::atomic<uint64_t> *helper_done = nullptr;
+	uint64_t helper_base = 0;  // its counter when the cell's first packet was sent
 };
+std::vector<clockid_t> extra_clocks;  // --extra-cpu
 
 using pkt::die;
-using pkt::in_netns;
 using pkt::split;
+
+// NETNS "-": this namespace (a guest that is its own sandbox, with no
+// `ip netns`: bench/routercost's mipsel run).
+template <typename F> auto in_netns(const std::string &name, F fn)
+{
+	return name == "-" ? fn() : pkt::in_netns(name, fn);
+}
 
 constexpr uint16_t kWgPort = 51820;
 
@@ -105,6 +134,38 @@ void open_cell(Cell &c)
 		die("socket for " + c.name);
 }
 
+long long now_ns(clockid_t clk)
+{
+	timespec ts;
+	if (clock_gettime(clk, &ts) < 0)
+		die("clock_gettime");
+	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+constexpr long long kHelperChunk = 1024;
+
+// Sleeps until the helper has duplicated every packet the cell sent; 2 s
+// without progress means it lost some (its queue overflowed): fatal.
+void wait_helper(const Cell &c)
+{
+	uint64_t want = c.helper_base + static_cast<uint64_t>(c.total), last = 0;
+	long long since = now_ns(CLOCK_MONOTONIC);
+	for (;;) {
+		uint64_t done = c.helper_done->load(std::memory_order_acquire);
+		if (done >= want)
+			return;
+		if (done != last) {
+			last = done;
+			since = now_ns(CLOCK_MONOTONIC);
+		} else if (now_ns(CLOCK_MONOTONIC) - since > 2000000000LL) {
+			die(c.name + ": the helper has done " + std::to_string(done - c.helper_base) + " of " +
+			    std::to_string(c.total) + " packets");
+		}
+		timespec ts = {0, 20000};
+		nanosleep(&ts, nullptr);
+	}
+}
+
 void send_n(Cell &c, long long n)
 {
 	iovec iov = {c.payload.data(), c.payload.size()};
@@ -113,6 +174,7 @@ void send_n(Cell &c, long long n)
 		m.msg_hdr.msg_iov = &iov;
 		m.msg_hdr.msg_iovlen = 1;
 	}
+	long long chunk = 0;
 	while (n > 0) {
 		unsigned want = n < kBatch ? static_cast<unsigned>(n) : kBatch;
 		int sent = sendmmsg(c.fd, msgs, want, 0);
@@ -120,22 +182,53 @@ void send_n(Cell &c, long long n)
 			die("sendmmsg in " + c.name);
 		n -= sent;
 		c.total += sent;
+		if (c.helper_done && ((chunk += sent) >= kHelperChunk || n == 0)) {
+			wait_helper(c);
+			chunk = 0;
+		}
 	}
 }
 
-long long now_ns(clockid_t clk)
+struct Sample {
+	long long sender = 0, helper = 0, extra = 0, wall = 0;
+	long long cpu() const { return sender + helper + extra; }
+};
+
+long long extra_ns()
 {
-	timespec ts;
-	clock_gettime(clk, &ts);
-	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+	long long t = 0;
+	for (clockid_t clk : extra_clocks)
+		t += now_ns(clk);
+	return t;
 }
 
-// One block: CPU and wall nanoseconds for n packets.
-std::pair<long long, long long> measure(Cell &c, long long n)
+// One block: CPU and wall nanoseconds for n packets; the helper's and the
+// extra processes' CPU read around it as well.
+Sample measure(Cell &c, long long n)
 {
+	long long h0 = c.helper_done ? now_ns(c.helper_clock) : 0, e0 = extra_ns();
 	long long c0 = now_ns(CLOCK_THREAD_CPUTIME_ID), w0 = now_ns(CLOCK_MONOTONIC);
 	send_n(c, n);
-	return {now_ns(CLOCK_THREAD_CPUTIME_ID) - c0, now_ns(CLOCK_MONOTONIC) - w0};
+	Sample s;
+	s.sender = now_ns(CLOCK_THREAD_CPUTIME_ID) - c0;
+	s.wall = now_ns(CLOCK_MONOTONIC) - w0;
+	s.helper = c.helper_done ? now_ns(c.helper_clock) - h0 : 0;
+	s.extra = extra_ns() - e0;
+	return s;
+}
+
+// COUNTFILE's counter, mapped read-only; PID's CPU clock.
+void attach_helper(Cell &c, const std::string &pid, const std::string &file)
+{
+	if (clock_getcpuclockid(std::stoi(pid), &c.helper_clock) != 0)
+		die("no CPU clock for pid " + pid);
+	int fd = open(file.c_str(), O_RDONLY);
+	void *p = fd < 0 ? MAP_FAILED : mmap(nullptr, sizeof(uint64_t), PROT_READ, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED)
+		die("mapping " + file);
+	close(fd);
+	c.helper_done = static_cast<const std::atomic<uint64_t> *>(p);
+	c.helper_base = c.helper_done->load();
 }
 
 }  // namespace
@@ -147,6 +240,7 @@ int main(int argc, char **argv)
 		double target_ms = 30;
 		std::vector<Cell> cells;
 		std::vector<int> tun_fds;
+		std::vector<std::vector<std::string>> helpers;
 		for (int i = 1; i + 1 < argc; i += 2) {
 			std::string opt = argv[i], val = argv[i + 1];
 			if (opt == "--cpu") {
@@ -170,6 +264,16 @@ int main(int argc, char **argv)
 				c.kind = f[2];
 				c.daddr = f[3];
 				cells.push_back(c);
+			} else if (opt == "--helper") {
+				auto f = split(val, ':', 3);
+				if (f.size() != 3)
+					die("--helper CELL:PID:COUNTFILE");
+				helpers.push_back(f);
+			} else if (opt == "--extra-cpu") {
+				clockid_t clk;
+				if (clock_getcpuclockid(std::stoi(val), &clk) != 0)
+					die("no CPU clock for pid " + val);
+				extra_clocks.push_back(clk);
 			} else {
 				die("unknown option " + opt);
 			}
@@ -180,13 +284,20 @@ int main(int argc, char **argv)
 			pkt::pin_to_cpu(cpu);
 		for (Cell &c : cells)
 			open_cell(c);
+		for (auto &h : helpers) {
+			auto it = std::find_if(cells.begin(), cells.end(), [&](const Cell &c) { return c.name == h[0]; });
+			if (it == cells.end())
+				die("--helper for no cell " + h[0]);
+			attach_helper(*it, h[1], h[2]);
+		}
+		bool more = !helpers.empty() || !extra_clocks.empty();
 
 		// Warm up (fills the TUNs' queues, so that every copy meets the same
 		// full queue) and size each cell's block to about target_ms.
 		for (Cell &c : cells) {
 			send_n(c, 2048);
 			long long n = 4096, cpu_ns = 0;
-			while ((cpu_ns = measure(c, n).first) < 5000000 && n < (1 << 22))
+			while ((cpu_ns = measure(c, n).cpu()) < 5000000 && n < (1 << 22))
 				n *= 2;
 			long long per_block = static_cast<long long>(n * target_ms * 1e6 / cpu_ns);
 			c.pkts_per_block = std::max<long long>(kBatch, per_block / kBatch * kBatch);
@@ -200,9 +311,12 @@ int main(int argc, char **argv)
 			std::shuffle(order.begin(), order.end(), rng);
 			for (size_t i : order) {
 				Cell &c = cells[i];
-				auto [cpu_ns, wall_ns] = measure(c, c.pkts_per_block);
-				printf("sample %s %d %lld %lld %lld\n", c.name.c_str(), r, c.pkts_per_block,
-				       cpu_ns, wall_ns);
+				Sample s = measure(c, c.pkts_per_block);
+				printf("sample %s %d %lld %lld %lld", c.name.c_str(), r, c.pkts_per_block, s.cpu(),
+				       s.wall);
+				if (more)
+					printf(" %lld %lld %lld", s.sender, s.helper, s.extra);
+				printf("\n");
 			}
 			fflush(stdout);
 		}
