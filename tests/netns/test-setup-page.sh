@@ -12,22 +12,10 @@
 #   - the client's PPTP packets to the primary are copied into its dual
 #     link, the secondary relays them to the primary's, where they arrive.
 source "$(dirname "$0")/lib.sh" "$1"
-PAGE=$(cd "$(dirname "$0")/../.." && pwd)/docs/setup.md
+source "$(dirname "$0")/../page-blocks.sh"
 for tool in wg wg-quick wireguard-go; do
 	command -v "$tool" >/dev/null || { echo "$TEST_NAME: needs $tool (scripts/install-deps)"; exit 1; }
 done
-
-# page_block SECTION MARKER: the first fenced block after the first line
-# matching MARKER (an ERE) in the section whose heading is SECTION.
-page_block() {
-	awk -v sec="$1" -v re="$2" '
-		/^```/ { fence = !fence }
-		!fence && $0 == sec { in_sec = 1; next }
-		!fence && in_sec && /^#+ / { exit }
-		in_sec && !seen && !fence && $0 ~ re { seen = 1; next }
-		seen && /^```/ { if (inside) exit; inside = 1; next }
-		inside { print }' "$PAGE"
-}
 declare -A SECTION=([secondary]="### 2. The secondary (the relay)" [primary]="### 3. The primary"
 	[client]="### 4. The client")
 declare -A WGMARK=([secondary]='^\*\*wg-quick\*\*' [primary]='^\*\*wg-quick\*\*' [client]='^\*\*Linux, wg-quick\*\*')

@@ -5,8 +5,10 @@
 # packets both ways at once through the client's tunnel to the primary and
 # appends one JSON line per direction to /run/vmout/results.jsonl.
 # Parameters (params.sh): SCENARIOS ROWS MODES RECEIVERS TRANSPORTS TUNNELS
-# PACKETS RATE CTL PROBE KPPTP.
+# PACKETS RATE CTL PROBE KPPTP FULL (1: the rows the default run leaves out).
 #
+#   setup     docs/setup.md's PPTP sites from the page's own files (no
+#             measurement: dupgre set up by the hooks, check, copies)
 #   table     the guide's loss table: ROWS x MODES, for each of RECEIVERS
 #   nat       the primary behind 1:1 NAT: row 2 with the guide's recipe
 #             (which needs xtables-addons' RAWSNAT there), rows 2 and 3 with
@@ -31,6 +33,7 @@
 here=$(dirname "${BASH_SOURCE[0]}")
 source "$here/topology.sh"
 source "$here/modes.sh"
+source "$here/setup_page.sh"
 
 # The guide's table: path A loss % and delay, path B loss % and delay (one
 # way, each direction), the guide's resulting loss %.
@@ -147,12 +150,16 @@ run_rows() {
 # measure_rows SCENARIO MODE RECEIVER ROWS [nat]: ROWS (comma-separated) on
 # tunnels dialled for them. Under the guide's recipe with pptp's buffer,
 # duplicates can stall pptp's reorder queue for good, so each row gets
-# fresh tunnels there, or the stall would count against the next row.
-# Elsewhere one set of tunnels serves every row: dialling takes ~30 s
-# under TCG.
+# fresh tunnels there, or the stall would count against the next row; but
+# row 2 (path A down: no duplicate reaches pptp, nothing can stall) leaves
+# its tunnels to the row after it. Elsewhere one set of tunnels serves
+# every row: dialling takes ~30 s under TCG.
 measure_rows() {
 	local rows dials=$4	# each word: the rows of one set of tunnels
-	[ "$2-$3" = guide-buffer ] && dials=${4//,/ }
+	if [ "$2-$3" = guide-buffer ]; then
+		dials=${4//,/ }
+		dials=${dials/2 /2,}
+	fi
 	local t0 t1 t2 t3
 	for rows in $dials; do
 		t0=$(date +%s)
@@ -180,11 +187,13 @@ scenario_table() {
 			[ "$mode" = none ] && [ "$receiver" = nobuffer ] && continue
 			rows=
 			for row in ${ROWS//,/ }; do
-				# What needs no measuring, to keep the run well under 20
-				# min: one path in row 2 (A down: everything lost) and row 4
-				# (as row 1), and row 4 without a buffer (the late copies
-				# are old either way: as with the buffer).
+				# What needs no measuring: one path in row 2 (A down:
+				# everything lost) and row 4 (as row 1), and row 4 without
+				# a buffer (the late copies are old either way: as with
+				# the buffer). One path in row 3 is row 1 (path B unused):
+				# with --full only.
 				case $mode-$receiver-$row in none-*-[24] | *-nobuffer-4) continue ;; esac
+				[ "${FULL:-0}" = 1 ] || [ "$mode-$row" != none-3 ] || continue
 				rows+=${rows:+,}$row
 			done
 			[ -z "$rows" ] || measure_rows table "$mode" "$receiver" "$rows"
@@ -248,7 +257,12 @@ scenario_flap() {
 # The kernel's PPTP receiving at both ends of the client's link to the
 # primary: one set of tunnels for every mode (no receiver here stalls), the
 # modes one after the other on it. One path in rows 1 and 3 only (row 2
-# loses everything, row 4 is row 1 for it).
+# loses everything, row 4 is row 1 for it). What the order stage is for:
+# copies without it come too late for pptp.c (dupgre rows 1 and 3, ~10 %
+# each). Only with --full: one path (the table's none rows show it), the
+# guide's recipe (it copies as dupgre does) and dupgre's rows 2 and 4
+# without order (A down needs no ordering; B's copies in row 4 are late
+# with or without it).
 scenario_kernel() {
 	local mode row rows
 	topo_up kernel
@@ -256,6 +270,9 @@ scenario_kernel() {
 		rows=
 		for row in ${ROWS//,/ }; do
 			case $mode-$row in none-[24]) continue ;; esac
+			if [ "${FULL:-0}" != 1 ]; then
+				case $mode-$row in none-* | guide-* | dupgre-[24]) continue ;; esac
+			fi
 			rows+=${rows:+,}$row
 		done
 		[ -n "$rows" ] || continue
@@ -430,6 +447,10 @@ scenario_main() {
 	# On tmpfs: pptp logs every buffered packet through syslog(), and a
 	# syslogd writing to 9p under TCG is slow enough to stall it.
 	busybox syslogd -n -O /run/syslog.log &
+	# Debian's /etc/ppp as installed, for the setup scenario: the
+	# others replace its options (auth, crtscts, lock: meant for a modem).
+	mkdir -p /etc/vmtests
+	cp -a /etc/ppp /etc/vmtests/ppp.debian
 	topo_ppp_config
 	"$CTL" --version
 	for sc in ${SCENARIOS//,/ }; do
