@@ -43,6 +43,7 @@
 #include <vector>
 
 #include "packet.h"
+#include "percentile.h"
 #include "sys.h"
 
 namespace {
@@ -102,12 +103,10 @@ long long measure(Cell &c, long long n)
 	return now_ns(CLOCK_THREAD_CPUTIME_ID) - c0;
 }
 
-// Nearest-rank percentile of v (copied, sorted).
-double pct(std::vector<double> v, double p)
+// Percentile p (0 to 100) of v, nearest rank (tests/pkt/percentile.h).
+double pct(const std::vector<double> &v, double p)
 {
-	std::sort(v.begin(), v.end());
-	size_t i = static_cast<size_t>(p / 100.0 * (v.size() - 1) + 0.5);
-	return v.at(std::min(i, v.size() - 1));
+	return pkt::percentile(v, p / 100.0);
 }
 
 }  // namespace

@@ -54,24 +54,18 @@ int packet_socket(const std::string &spec, uint16_t proto)
 	if (colon == std::string::npos)
 		die("expected NETNS:DEV, got " + spec);
 	std::string netns = spec.substr(0, colon), dev = spec.substr(colon + 1);
-	int self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-	int ns = open(("/run/netns/" + netns).c_str(), O_RDONLY | O_CLOEXEC);
-	if (self < 0 || ns < 0 || setns(ns, CLONE_NEWNET) < 0)
-		die("netns " + netns);
-	int fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC, htons(proto));
-	sockaddr_ll ll = {};
-	ll.sll_family = AF_PACKET;
-	ll.sll_protocol = htons(proto);
-	ll.sll_ifindex = static_cast<int>(if_nametoindex(dev.c_str()));
-	if (fd < 0 || !ll.sll_ifindex || bind(fd, reinterpret_cast<sockaddr *>(&ll), sizeof(ll)) < 0)
-		die("packet socket on " + spec);
-	int rcvbuf = 16 << 20;
-	setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf));
-	if (setns(self, CLONE_NEWNET) < 0)
-		die("setns back");
-	close(ns);
-	close(self);
-	return fd;
+	return pkt::in_netns(netns, [&] {
+		int fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC, htons(proto));
+		sockaddr_ll ll = {};
+		ll.sll_family = AF_PACKET;
+		ll.sll_protocol = htons(proto);
+		ll.sll_ifindex = static_cast<int>(if_nametoindex(dev.c_str()));
+		if (fd < 0 || !ll.sll_ifindex || bind(fd, reinterpret_cast<sockaddr *>(&ll), sizeof(ll)) < 0)
+			die("packet socket on " + spec);
+		int rcvbuf = 16 << 20;
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf));
+		return fd;
+	});
 }
 
 }  // namespace

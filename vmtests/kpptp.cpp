@@ -54,14 +54,11 @@
 #include <string>
 #include <vector>
 
+#include "../tests/pkt/sys.h"
+
 namespace {
 
-[[noreturn]] void die(const std::string &msg)
-{
-	int e = errno;
-	std::fprintf(stderr, "kpptp: %s%s%s\n", msg.c_str(), e ? ": " : "", e ? std::strerror(e) : "");
-	std::exit(1);
-}
+using pkt::die;
 
 constexpr size_t kKeyLen = 16;  // MPPE-128
 
@@ -174,7 +171,7 @@ double now_s()
 }  // namespace
 
 int main(int argc, char **argv)
-{
+try {
 	Args a = parse(argc, argv);
 	setvbuf(stdout, nullptr, _IOLBF, 0);
 
@@ -294,4 +291,7 @@ int main(int argc, char **argv)
 	close(chan_fd);
 	close(sock);
 	return 0;
+} catch (const std::exception &e) {
+	std::fprintf(stderr, "kpptp: %s\n", e.what());
+	return 1;
 }

@@ -28,6 +28,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "../tests/pkt/percentile.h"
+#include "../tests/pkt/sys.h"
+
 namespace {
 
 using Json = nlohmann::ordered_json;  // the fields in the order written
@@ -42,10 +45,7 @@ struct Wire {
 
 volatile sig_atomic_t g_stop = 0;
 
-[[noreturn]] void die(const std::string &msg) {
-	std::fprintf(stderr, "probe: %s%s%s\n", msg.c_str(), errno ? ": " : "", errno ? std::strerror(errno) : "");
-	std::exit(1);
-}
+using pkt::die;
 
 // v to the given number of decimals, as the report has always had them.
 double rounded(double v, int decimals) {
@@ -130,11 +130,9 @@ std::pair<double, double> wilson(long k, long n, double z) {
 	return {std::max(0.0, centre - half), std::min(1.0, centre + half)};
 }
 
-double percentile(std::vector<double> v, double q) {
-	if (v.empty()) return -1;
-	std::sort(v.begin(), v.end());
-	size_t idx = size_t(std::ceil(q * double(v.size()))) - 1;
-	return v[std::min(idx, v.size() - 1)];
+// -1 when nothing arrived.
+double percentile(const std::vector<double> &v, double q) {
+	return v.empty() ? -1 : pkt::percentile(v, q);
 }
 
 int do_recv(const Args &a) {
@@ -194,9 +192,12 @@ int do_recv(const Args &a) {
 
 }  // namespace
 
-int main(int argc, char **argv) {
+int main(int argc, char **argv) try {
 	Args a = parse(argc, argv);
 	if (a.mode == "send") return do_send(a);
 	if (a.mode == "recv") return do_recv(a);
 	die("mode must be send or recv");
+} catch (const std::exception &e) {
+	std::fprintf(stderr, "probe: %s\n", e.what());
+	return 1;
 }

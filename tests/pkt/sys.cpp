@@ -7,6 +7,8 @@
 #include <sys/socket.h>
 
 #include <cerrno>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <stdexcept>
 
@@ -14,11 +16,16 @@ namespace pkt {
 
 void die(const std::string &msg)
 {
+	if (errno == 0)
+		throw std::runtime_error(msg);
 	throw std::runtime_error(msg + ": " + strerror(errno));
 }
 
 int open_tun(const std::string &name, bool nonblock, bool pi)
 {
+	if (name.size() >= IFNAMSIZ)
+		throw std::runtime_error("bad device name '" + name + "': longer than " +
+					 std::to_string(IFNAMSIZ - 1));
 	int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC | (nonblock ? O_NONBLOCK : 0));
 	if (fd < 0)
 		die("open /dev/net/tun");
@@ -50,6 +57,67 @@ int link_up(const std::string &name)
 	if (!ok)
 		die("setting " + name + " up");
 	return ifr.ifr_ifindex;
+}
+
+void set_mtu(const std::string &name, int mtu)
+{
+	int sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (sock < 0)
+		die("socket");
+	ifreq ifr{};
+	strncpy(ifr.ifr_name, name.c_str(), IFNAMSIZ - 1);
+	ifr.ifr_mtu = mtu;
+	bool ok = ioctl(sock, SIOCSIFMTU, &ifr) == 0;
+	int err = errno;
+	close(sock);
+	errno = err;
+	if (!ok)
+		die("setting the MTU of " + name + " to " + std::to_string(mtu));
+}
+
+NetnsScope::NetnsScope(const std::string &name)
+{
+	if (name.empty() || name.find('/') != std::string::npos || name == "." || name == "..")
+		throw std::runtime_error("bad network namespace name '" + name + "'");
+	self_ = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (self_ < 0)
+		die("open /proc/self/ns/net");
+	int ns = open(("/run/netns/" + name).c_str(), O_RDONLY | O_CLOEXEC);
+	bool ok = ns >= 0 && setns(ns, CLONE_NEWNET) == 0;
+	int err = errno;
+	if (ns >= 0)
+		close(ns);
+	if (!ok) {
+		close(self_);
+		errno = err;
+		die("netns " + name);
+	}
+}
+
+NetnsScope::~NetnsScope()
+{
+	if (setns(self_, CLONE_NEWNET) < 0) {
+		perror("setns back to the original network namespace");
+		abort();
+	}
+	close(self_);
+}
+
+int create_tun_in_netns(const std::string &ns, const std::string &dev, std::optional<int> mtu)
+{
+	if (dev.empty() || dev.find('%') != std::string::npos)
+		throw std::runtime_error("bad device name '" + dev + "'");
+	NetnsScope in(ns);
+	int fd = open_tun(dev, true);
+	try {
+		if (mtu)
+			set_mtu(dev, *mtu);
+		link_up(dev);
+	} catch (...) {
+		close(fd);
+		throw;
+	}
+	return fd;
 }
 
 void pin_to_cpu(int cpu)

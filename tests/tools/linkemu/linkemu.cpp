@@ -19,7 +19,7 @@
 #include "../common/cli.hpp"
 #include "control.hpp"
 #include "emulator.hpp"
-#include "tun.hpp"
+#include "sys.h"  // tests/pkt: the TUN devices in their namespaces
 
 namespace dupgre::tools {
 namespace {
@@ -189,8 +189,10 @@ int run_emulator(const Options &opt)
 	// Parse both specs before touching any namespace.
 	Emulator emu(opt.seed, parse_spec(opt.spec_text[0]), parse_spec(opt.spec_text[1]));
 
-	Fd tun_a = create_tun_in_netns(opt.ns[0], opt.dev[0], opt.mtu);
-	Fd tun_b = create_tun_in_netns(opt.ns[1], opt.dev[1], opt.mtu);
+	// linkemu sets up before its (single) event loop thread starts, so
+	// nothing else runs in the wrong namespace meanwhile.
+	Fd tun_a(pkt::create_tun_in_netns(opt.ns[0], opt.dev[0], opt.mtu));
+	Fd tun_b(pkt::create_tun_in_netns(opt.ns[1], opt.dev[1], opt.mtu));
 	std::optional<ControlServer> control;
 	if (!opt.control.empty())
 		control.emplace(opt.control);

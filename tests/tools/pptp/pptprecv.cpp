@@ -23,6 +23,7 @@
 #include "../common/cli.hpp"
 #include "../common/json.hpp"
 #include "../common/sys.hpp"
+#include "percentile.h"  // tests/pkt
 #include "pptp_reorder.hpp"
 #include "pptp_wire.hpp"
 
@@ -138,9 +139,7 @@ int drain_socket(int fd, const Options &opt, in_addr src, PptpReorder &reorder,
 
 double percentile_ms(const std::vector<int64_t> &sorted, double p)
 {
-	// Nearest rank: the smallest sample with at least p of them at or below.
-	size_t rank = size_t(std::ceil(p * double(sorted.size())));
-	return double(sorted[std::max<size_t>(rank, 1) - 1]) / 1e6;
+	return double(pkt::percentile_sorted(sorted, p)) / 1e6;
 }
 
 std::string report(const PptpReorder &reorder, Counters &counters)
