@@ -57,6 +57,40 @@ void no_warn(const std::vector<CheckResult> &out)
 		CHECK_FALSE(r.warn);
 }
 
+// check_mtu's results for a link of that kind and MTU, with dual and
+// dual_mtu so in the configuration.
+std::vector<CheckResult> mtu_results(const LinkState &s, const Largest &need, DualKind dual, unsigned dual_mtu)
+{
+	Run r;
+	r.c.dual = dual;
+	r.c.dual_mtu = dual_mtu;
+	Ctx x = r.ctx();
+	check_mtu(x, s, need);
+	no_warn(r.out);
+	return r.out;
+}
+
+std::vector<CheckResult> wg_results(const WgUnderlay &u, const NetDevice &under)
+{
+	Run r;
+	Ctx x = r.ctx();
+	check_wg_underlay(x, "wgdual", u, under);
+	no_warn(r.out);
+	return r.out;
+}
+
+std::vector<CheckResult> relay_results(const std::vector<std::pair<std::string, unsigned>> &mtus)
+{
+	std::vector<std::pair<DualLink, LinkState>> links;
+	for (const auto &[name, mtu] : mtus)
+		links.emplace_back(DualLink{name, {}, DualKind::wireguard}, link(name, mtu, DualKind::wireguard));
+	Run r;
+	Ctx x = r.ctx();
+	check_relay_mtus(x, links);
+	no_warn(r.out);
+	return r.out;
+}
+
 }  // namespace
 
 TEST_CASE("the largest tunnel packet: PPTP's 44 B, WireGuard's 60 or 80, at most the WAN's MTU")
@@ -92,76 +126,50 @@ TEST_CASE("the dual link holds the largest tunnel packet: passes at it, fails on
 	Largest need = pptp_largest("client_mtu 1380", 1380);  // 1424
 	for (DualKind k : {DualKind::ppp, DualKind::wireguard, DualKind::gre, DualKind::ipip}) {
 		CAPTURE(dual_kind_name(k));
-		Run at;
-		at.c.dual = k;
-		at.c.dual_mtu = 0;
-		Ctx x = at.ctx();
-		check_mtu(x, link("dual0", 1424, k), need);
-		REQUIRE(at.out.size() == 1);
-		CHECK(at.out[0].ok);
-		CHECK(at.out[0].what ==
+		auto at = mtu_results(link("dual0", 1424, k), need, k, 0);
+		REQUIRE(at.size() == 1);
+		CHECK(at[0].ok);
+		CHECK(at[0].what ==
 		      "MTU of dual0 (dual link): 1424 holds the largest tunnel packet, 1424 B (client_mtu 1380 + PPTP's 44 B)");
-		no_warn(at.out);
 
-		Run below;
-		below.c.dual = k;
-		below.c.dual_mtu = 0;
-		Ctx y = below.ctx();
-		check_mtu(y, link("dual0", 1423, k), need);
-		REQUIRE(below.out.size() == 1);
-		CHECK_FALSE(below.out[0].ok);
-		CHECK(below.out[0].what ==
+		auto below = mtu_results(link("dual0", 1423, k), need, k, 0);
+		REQUIRE(below.size() == 1);
+		CHECK_FALSE(below[0].ok);
+		CHECK(below[0].what ==
 		      "MTU of dual0 (dual link): 1423 is smaller than the largest tunnel packet, 1424 B (client_mtu 1380 + "
 		      "PPTP's 44 B): larger copies are dropped");
-		CHECK(below.out[0].fix == std::string("ip link set dev dual0 mtu 1424") +
-						  (k == DualKind::wireguard ? " (wg-quick: MTU = 1424)" : ""));
-		no_warn(below.out);
+		CHECK(below[0].fix == std::string("ip link set dev dual0 mtu 1424") +
+					      (k == DualKind::wireguard ? " (wg-quick: MTU = 1424)" : ""));
 	}
 }
 
 TEST_CASE("dual_mtu in the file: the fix sets the larger; one below the largest packet fails even when the link holds it")
 {
 	Largest need = wireguard_largest("wg0", 1420, false);  // 1480
-	Run high;
-	high.c.dual = DualKind::wireguard;
-	high.c.dual_mtu = 1500;
-	Ctx x = high.ctx();
-	check_mtu(x, link("wgdual", 1440, DualKind::wireguard), need);
-	REQUIRE(high.out.size() == 1);
-	CHECK_FALSE(high.out[0].ok);
-	CHECK(high.out[0].fix == "ip link set dev wgdual mtu 1500 (wg-quick: MTU = 1500)");
+	auto high = mtu_results(link("wgdual", 1440, DualKind::wireguard), need, DualKind::wireguard, 1500);
+	REQUIRE(high.size() == 1);
+	CHECK_FALSE(high[0].ok);
+	CHECK(high[0].fix == "ip link set dev wgdual mtu 1500 (wg-quick: MTU = 1500)");
 
-	Run low;
-	low.c.dual = DualKind::gre;
-	low.c.dual_mtu = 1479;
-	Ctx y = low.ctx();
-	check_mtu(y, link("gre1", 1480, DualKind::gre), need);
-	REQUIRE(low.out.size() == 2);
-	CHECK(low.out[0].ok);
-	CHECK_FALSE(low.out[1].ok);
-	CHECK(low.out[1].what ==
+	auto low = mtu_results(link("gre1", 1480, DualKind::gre), need, DualKind::gre, 1479);
+	REQUIRE(low.size() == 2);
+	CHECK(low[0].ok);
+	CHECK_FALSE(low[1].ok);
+	CHECK(low[1].what ==
 	      "dual_mtu = 1479 in t.conf is smaller than the largest tunnel packet, 1480 B (wg0's MTU 1420 + "
 	      "WireGuard's 60 B over IPv4): the next link-up sets gre1 to it");
-	CHECK(low.out[1].fix == "dual_mtu = 1480 in t.conf (or 0 to leave the MTU alone)");
-	no_warn(low.out);
+	CHECK(low[1].fix == "dual_mtu = 1480 in t.conf (or 0 to leave the MTU alone)");
 
 	// dual_mtu at the largest packet: nothing to say.
-	Run same;
-	same.c.dual_mtu = 1480;
-	Ctx z = same.ctx();
-	check_mtu(z, link("gre1", 1480, DualKind::gre), need);
-	REQUIRE(same.out.size() == 1);
-	CHECK(same.out[0].ok);
+	auto same = mtu_results(link("gre1", 1480, DualKind::gre), need, DualKind::gre, 1480);
+	REQUIRE(same.size() == 1);
+	CHECK(same[0].ok);
 
 	// Both low: the fix names both.
-	Run both;
-	both.c.dual = DualKind::gre;
-	both.c.dual_mtu = 1400;
-	Ctx w = both.ctx();
-	check_mtu(w, link("gre1", 1476, DualKind::gre), need);
-	REQUIRE(both.out.size() == 1);
-	CHECK_FALSE(both.out[0].ok);
-	CHECK(both.out[0].fix == "ip link set dev gre1 mtu 1480, and dual_mtu = 1480 in t.conf");
+	auto both = mtu_results(link("gre1", 1476, DualKind::gre), need, DualKind::gre, 1400);
+	REQUIRE(both.size() == 1);
+	CHECK_FALSE(both[0].ok);
+	CHECK(both[0].fix == "ip link set dev gre1 mtu 1480, and dual_mtu = 1480 in t.conf");
 }
 
 TEST_CASE("GRE and IPIP over IPv4 and IPv6: what the path under the link needs")
@@ -214,26 +222,20 @@ TEST_CASE("WireGuard over IPv4 and IPv6: the device under a peer's endpoint, pas
 					" B: wgdual's 1420 B packets to " + r.endpoint + " need " +
 					std::to_string(1420 + r.header));
 
-		Run at;
-		Ctx x = at.ctx();
-		check_wg_underlay(x, "wgdual", u, dev("eth0", u.need));
-		REQUIRE(at.out.size() == 1);
-		CHECK(at.out[0].ok);
-		CHECK(at.out[0].what == u.head + ": eth0 under it has MTU " + std::to_string(u.need));
-		no_warn(at.out);
+		auto at = wg_results(u, dev("eth0", u.need));
+		REQUIRE(at.size() == 1);
+		CHECK(at[0].ok);
+		CHECK(at[0].what == u.head + ": eth0 under it has MTU " + std::to_string(u.need));
 
-		Run below;
-		Ctx y = below.ctx();
-		check_wg_underlay(y, "wgdual", u, dev("eth0", u.need - 1));
-		REQUIRE(below.out.size() == 1);
-		CHECK_FALSE(below.out[0].ok);
-		CHECK(below.out[0].what == u.head + ", more than the MTU of eth0 under it, " + std::to_string(u.need - 1) +
-						   ": they leave in fragments");
+		auto below = wg_results(u, dev("eth0", u.need - 1));
+		REQUIRE(below.size() == 1);
+		CHECK_FALSE(below[0].ok);
+		CHECK(below[0].what == u.head + ", more than the MTU of eth0 under it, " + std::to_string(u.need - 1) +
+					       ": they leave in fragments");
 		// The smaller fix: the dual link's MTU that fits the path.
-		CHECK(below.out[0].fix == "ip link set dev eth0 mtu " + std::to_string(u.need) +
-						  " if the path carries it; if not, ip link set dev wgdual mtu 1419"
-						  " and a main tunnel whose packets fit it");
-		no_warn(below.out);
+		CHECK(below[0].fix == "ip link set dev eth0 mtu " + std::to_string(u.need) +
+					      " if the path carries it; if not, ip link set dev wgdual mtu 1419"
+					      " and a main tunnel whose packets fit it");
 	}
 	Run unknown;
 	Ctx z = unknown.ctx();
@@ -247,25 +249,17 @@ TEST_CASE("WireGuard over IPv4 and IPv6: the device under a peer's endpoint, pas
 
 TEST_CASE("the secondary's dual links: each as large as the largest, one byte less fails")
 {
-	auto pair = [](const std::string &name, unsigned mtu) {
-		return std::make_pair(DualLink{name, {}, DualKind::wireguard}, link(name, mtu, DualKind::wireguard));
-	};
-	Run same;
-	Ctx x = same.ctx();
-	check_relay_mtus(x, {pair("wg1", 1440), pair("gre1", 1440)});
-	REQUIRE(same.out.size() == 2);
-	CHECK(same.out[0].ok);
-	CHECK(same.out[1].ok);
-	CHECK(same.out[1].what == "MTU of gre1 (dual link): 1440 holds copies from every other dual link");
+	auto same = relay_results({{"wg1", 1440}, {"gre1", 1440}});
+	REQUIRE(same.size() == 2);
+	CHECK(same[0].ok);
+	CHECK(same[1].ok);
+	CHECK(same[1].what == "MTU of gre1 (dual link): 1440 holds copies from every other dual link");
 
-	Run one_less;
-	Ctx y = one_less.ctx();
-	check_relay_mtus(y, {pair("wg1", 1440), pair("gre1", 1439)});
-	REQUIRE(one_less.out.size() == 2);
-	CHECK(one_less.out[0].ok);
-	CHECK_FALSE(one_less.out[1].ok);
-	CHECK(one_less.out[1].what ==
+	auto one_less = relay_results({{"wg1", 1440}, {"gre1", 1439}});
+	REQUIRE(one_less.size() == 2);
+	CHECK(one_less[0].ok);
+	CHECK_FALSE(one_less[1].ok);
+	CHECK(one_less[1].what ==
 	      "MTU of gre1 (dual link): 1439, smaller than wg1's 1440: larger copies from there are dropped here");
-	CHECK(one_less.out[1].fix == "ip link set dev gre1 mtu 1440");
-	no_warn(one_less.out);
+	CHECK(one_less[1].fix == "ip link set dev gre1 mtu 1440");
 }
