@@ -41,38 +41,51 @@ int open_tun(const std::string &name, bool nonblock, bool pi)
 	return fd;
 }
 
+namespace {
+
+// Interface ioctls on NAME. They act in the namespace of the socket they go
+// through: one made for them, in the calling thread's.
+class IfSocket {
+public:
+	explicit IfSocket(const std::string &name) : fd_(socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0))
+	{
+		if (fd_ < 0)
+			die("socket");
+		strncpy(ifr.ifr_name, name.c_str(), IFNAMSIZ - 1);
+	}
+	~IfSocket() { close(fd_); }
+	IfSocket(const IfSocket &) = delete;
+	IfSocket &operator=(const IfSocket &) = delete;
+	// die(what) on failure, with the ioctl's errno.
+	void call(unsigned long request, const std::string &what)
+	{
+		if (ioctl(fd_, request, &ifr) < 0)
+			die(what);
+	}
+	ifreq ifr{};
+
+private:
+	int fd_;
+};
+
+}  // namespace
+
 int link_up(const std::string &name)
 {
-	int sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (sock < 0)
-		die("socket");
-	ifreq ifr{};
-	strncpy(ifr.ifr_name, name.c_str(), IFNAMSIZ - 1);
-	bool ok = ioctl(sock, SIOCGIFFLAGS, &ifr) == 0;
-	ifr.ifr_flags = static_cast<short>(ifr.ifr_flags | IFF_UP);
-	ok = ok && ioctl(sock, SIOCSIFFLAGS, &ifr) == 0 && ioctl(sock, SIOCGIFINDEX, &ifr) == 0;
-	int err = errno;
-	close(sock);
-	errno = err;
-	if (!ok)
-		die("setting " + name + " up");
-	return ifr.ifr_ifindex;
+	IfSocket s(name);
+	std::string what = "setting " + name + " up";
+	s.call(SIOCGIFFLAGS, what);
+	s.ifr.ifr_flags = static_cast<short>(s.ifr.ifr_flags | IFF_UP);
+	s.call(SIOCSIFFLAGS, what);
+	s.call(SIOCGIFINDEX, what);
+	return s.ifr.ifr_ifindex;
 }
 
 void set_mtu(const std::string &name, int mtu)
 {
-	int sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (sock < 0)
-		die("socket");
-	ifreq ifr{};
-	strncpy(ifr.ifr_name, name.c_str(), IFNAMSIZ - 1);
-	ifr.ifr_mtu = mtu;
-	bool ok = ioctl(sock, SIOCSIFMTU, &ifr) == 0;
-	int err = errno;
-	close(sock);
-	errno = err;
-	if (!ok)
-		die("setting the MTU of " + name + " to " + std::to_string(mtu));
+	IfSocket s(name);
+	s.ifr.ifr_mtu = mtu;
+	s.call(SIOCSIFMTU, "setting the MTU of " + name + " to " + std::to_string(mtu));
 }
 
 NetnsScope::NetnsScope(const std::string &name)
