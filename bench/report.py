@@ -476,7 +476,7 @@ def main():
     kept = ""
     if os.path.exists(args.out):
         prev = open(args.out).read()
-        marks = [prev.index(m) for m in ("<!-- relaycost:", "<!-- relaywg:", "<!-- tcxcost:", "<!-- routercost:") if m in prev]
+        marks = [prev.index(m) for m in ("<!-- relaycost:", "<!-- relaywg:", "<!-- tcxcost:", "<!-- routercost:", "<!-- routercost-mipsel:") if m in prev]
         if marks:
             kept = "\n" + prev[min(marks):]
     with open(args.out, "w") as fh:

@@ -6,6 +6,13 @@
 //             --tun NETNS:TUN ...              hold TUN (a persistent tun) open, never read
 //             --cell NAME:NETNS:gre|udp|wg|udp6|wg6:DADDR ...
 //             (NETNS "-": the namespace sendbench runs in)
+//   sendbench --make-tun NETNS:TUN ...          create persistent TUNs, exit
+//             (where there is no `ip tuntap`: busybox, in the mipsel guest)
+//   sendbench [--cpu N] --calibrate ITERATIONS   (MIPS only) prints
+//             "calibrate INSTRUCTIONS CPU_NS": a loop of exactly 103
+//             instructions an iteration, timed by CLOCK_THREAD_CPUTIME_ID:
+//             how many instructions a CPU ns is in a qemu -icount guest,
+//             whatever rate the guest's kernel calibrated its clock to
 //
 // A socket is opened in each cell's namespace (setns), so switching cells
 // costs nothing and every round measures every cell once, in a shuffled
@@ -25,7 +32,7 @@
 // Other processes' CPU (bench/routercost: a userspace duplicator on the
 // sender's CPU; the CPU's ksoftirqd):
 //   --helper CELL:PID:COUNTFILE   the cell's packets are duplicated by process
-//                                 PID, which raises the 8-byte counter mmap'd
+//                                 PID, which raises the 4-byte counter mmap'd
 //                                 from COUNTFILE per packet done. The cell
 //                                 sends in chunks of 1024 and after each
 //                                 sleeps until PID has done them (its queue
@@ -38,10 +45,12 @@
 // EXTRA_NS (CPU_NS is their sum).
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <linux/if_tun.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <sched.h>
 #include <sys/mman.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -71,8 +80,8 @@ struct Cell {
 	long long pkts_per_block = 0, total = 0;
 	// --helper: the process that duplicates this cell's packets.
 	clockid_t helper_clock = 0;
-	const std::atomic<uint64_t> *helper_done = nullptr;
-	uint64_t helper_base = 0;  // its counter when the cell's first packet was sent
+	const std::atomic<uint32_t> *helper_done = nullptr;  // 32 bits: MIPS32 has no 64-bit atomics
+	uint32_t helper_base = 0;  // its counter when the cell's first packet was sent
 };
 std::vector<clockid_t> extra_clocks;  // --extra-cpu
 
@@ -148,17 +157,18 @@ constexpr long long kHelperChunk = 1024;
 // without progress means it lost some (its queue overflowed): fatal.
 void wait_helper(const Cell &c)
 {
-	uint64_t want = c.helper_base + static_cast<uint64_t>(c.total), last = 0;
+	// Modulo 2^32, as the counter wraps.
+	uint32_t want = static_cast<uint32_t>(c.total), last = 0;
 	long long since = now_ns(CLOCK_MONOTONIC);
 	for (;;) {
-		uint64_t done = c.helper_done->load(std::memory_order_acquire);
-		if (done >= want)
+		uint32_t done = c.helper_done->load(std::memory_order_acquire) - c.helper_base;
+		if (static_cast<int32_t>(done - want) >= 0)
 			return;
 		if (done != last) {
 			last = done;
 			since = now_ns(CLOCK_MONOTONIC);
 		} else if (now_ns(CLOCK_MONOTONIC) - since > 2000000000LL) {
-			die(c.name + ": the helper has done " + std::to_string(done - c.helper_base) + " of " +
+			die(c.name + ": the helper has done " + std::to_string(done) + " of " +
 			    std::to_string(c.total) + " packets");
 		}
 		timespec ts = {0, 20000};
@@ -188,6 +198,25 @@ void send_n(Cell &c, long long n)
 		}
 	}
 }
+
+#if defined(__mips__)
+// 100 nops, addiu, bnez and its delay slot: 103 instructions an iteration.
+long long calibrate(long long iterations)
+{
+	long long c0 = now_ns(CLOCK_THREAD_CPUTIME_ID);
+	for (long long left = iterations; left > 0; left -= 1000000) {
+		unsigned n = static_cast<unsigned>(std::min<long long>(left, 1000000));
+		asm volatile(".set push\n.set noreorder\n"
+			     "1:\n.rept 100\nnop\n.endr\n"
+			     "addiu %0, %0, -1\n"
+			     "bnez %0, 1b\n"
+			     "nop\n"
+			     ".set pop\n"
+			     : "+r"(n));
+	}
+	return now_ns(CLOCK_THREAD_CPUTIME_ID) - c0;
+}
+#endif
 
 struct Sample {
 	long long sender = 0, helper = 0, extra = 0, wall = 0;
@@ -223,11 +252,11 @@ void attach_helper(Cell &c, const std::string &pid, const std::string &file)
 	if (clock_getcpuclockid(std::stoi(pid), &c.helper_clock) != 0)
 		die("no CPU clock for pid " + pid);
 	int fd = open(file.c_str(), O_RDONLY);
-	void *p = fd < 0 ? MAP_FAILED : mmap(nullptr, sizeof(uint64_t), PROT_READ, MAP_SHARED, fd, 0);
+	void *p = fd < 0 ? MAP_FAILED : mmap(nullptr, sizeof(uint32_t), PROT_READ, MAP_SHARED, fd, 0);
 	if (p == MAP_FAILED)
 		die("mapping " + file);
 	close(fd);
-	c.helper_done = static_cast<const std::atomic<uint64_t> *>(p);
+	c.helper_done = static_cast<const std::atomic<uint32_t> *>(p);
 	c.helper_base = c.helper_done->load();
 }
 
@@ -241,6 +270,7 @@ int main(int argc, char **argv)
 		std::vector<Cell> cells;
 		std::vector<int> tun_fds;
 		std::vector<std::vector<std::string>> helpers;
+		bool made_tun = false;
 		for (int i = 1; i + 1 < argc; i += 2) {
 			std::string opt = argv[i], val = argv[i + 1];
 			if (opt == "--cpu") {
@@ -254,6 +284,25 @@ int main(int argc, char **argv)
 				if (f.size() != 2)
 					die("--tun NETNS:TUN");
 				tun_fds.push_back(in_netns(f[0], [&] { return pkt::open_tun(f[1]); }));
+			} else if (opt == "--calibrate") {
+#if defined(__mips__)
+				if (cpu >= 0)
+					pkt::pin_to_cpu(cpu);
+				long long it = std::stoll(val);
+				printf("calibrate %lld %lld\n", it * 103, calibrate(it));
+				return 0;
+#else
+				die("--calibrate: MIPS only");
+#endif
+			} else if (opt == "--make-tun") {
+				auto f = split(val, ':');
+				if (f.size() != 2)
+					die("--make-tun NETNS:TUN");
+				int fd = in_netns(f[0], [&] { return pkt::open_tun(f[1]); });
+				if (ioctl(fd, TUNSETPERSIST, 1) < 0)
+					die("TUNSETPERSIST " + f[1]);
+				close(fd);
+				made_tun = true;
 			} else if (opt == "--cell") {
 				auto f = split(val, ':', 4);
 				if (f.size() != 4)
@@ -278,6 +327,8 @@ int main(int argc, char **argv)
 				die("unknown option " + opt);
 			}
 		}
+		if (cells.empty() && made_tun)
+			return 0;
 		if (cells.empty())
 			die("no --cell");
 		if (cpu >= 0)

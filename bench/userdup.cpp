@@ -25,9 +25,10 @@
 // user space and back, the tunnel's send goes through loopback, and each
 // path's copy is a separate send through the whole UDP/IP output path.
 //
-// --count FILE: a shared 8-byte counter (mmap'd) that userdup raises by
-// each batch once both paths have sent it, so the bench knows when the
-// packets it sent have been duplicated.  SIGTERM/SIGINT end it; the last
+// --count FILE: a shared 4-byte counter (mmap'd; 32 bits: 32-bit MIPS has
+// no 64-bit atomics without libatomic) that userdup raises by each batch
+// once both paths have sent it, so the bench knows when the packets it
+// sent have been duplicated.  SIGTERM/SIGINT end it; the last
 // line on stderr is "userdup: received R sent A B".
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -132,16 +133,16 @@ int main(int argc, char **argv)
 		if (cpu >= 0)
 			pkt::pin_to_cpu(cpu);
 
-		std::atomic<uint64_t> *count = nullptr;
+		std::atomic<uint32_t> *count = nullptr;
 		if (!count_file.empty()) {
 			int fd = open(count_file.c_str(), O_RDWR | O_CREAT, 0600);
-			if (fd < 0 || ftruncate(fd, sizeof(uint64_t)) < 0)
+			if (fd < 0 || ftruncate(fd, sizeof(uint32_t)) < 0)
 				die("open " + count_file);
-			void *p = mmap(nullptr, sizeof(uint64_t), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+			void *p = mmap(nullptr, sizeof(uint32_t), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 			if (p == MAP_FAILED)
 				die("mmap " + count_file);
 			close(fd);
-			count = new (p) std::atomic<uint64_t>(0);
+			count = new (p) std::atomic<uint32_t>(0);
 		}
 
 		sockaddr_in lsin = parse_addr(listen), tsin = parse_addr(to);
@@ -189,7 +190,7 @@ int main(int argc, char **argv)
 			sent[0] += send_all(out[0], tx, static_cast<unsigned>(n));
 			sent[1] += send_all(out[1], tx, static_cast<unsigned>(n));
 			if (count)
-				count->fetch_add(static_cast<uint64_t>(n), std::memory_order_release);
+				count->fetch_add(static_cast<uint32_t>(n), std::memory_order_release);
 		}
 		fprintf(stderr, "userdup: received %lld sent %lld %lld\n", received, sent[0], sent[1]);
 		return 0;
