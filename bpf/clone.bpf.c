@@ -10,6 +10,7 @@
 #include <linux/pkt_cls.h>
 #include <bpf/bpf_helpers.h>
 #include "dupgre/clone.h"
+#include "dupgre/copy.h"
 #include "parse.h"
 #include "pptp_match.h"
 #include "wg_match.h"
@@ -60,6 +61,24 @@ struct {
 	__type(value, struct clone_counters);
 } stats SEC(".maps");
 
+/* Copy policies by peer address (dupgre/copy.h); none: copy every packet. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, DUPGRE_MAX_PEERS);
+	__type(key, struct copy_key);
+	__type(value, struct copy_policy);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+} copy SEC(".maps");
+
+/* Each CPU's paid-for bytes of a budget (made with the policy). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, DUPGRE_MAX_PEERS);
+	__type(key, struct copy_key);
+	__type(value, struct copy_stash);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+} copy_stash SEC(".maps");
+
 /* Written and read by user space only (see struct clone_info). */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -71,6 +90,92 @@ struct {
 static __always_inline void count(__u32 counter, __u64 n)
 {
 	count_in(&stats, 0, counter, CLONE_COUNTER_MAX, n);
+}
+
+/* budget: within the size, and within the rate from this CPU's stash,
+ * refilled a chunk at a time from the shared bucket (dupgre/copy.h).
+ */
+static __always_inline bool budget_allows(struct copy_policy *p, const struct copy_key *key, __u32 len)
+{
+	struct copy_stash *stash;
+	__u64 now, chunk, due;
+	bool paid = false;
+
+	if (p->max_size && len > p->max_size) {
+		count(CLONE_TOO_LARGE, 1);
+		return false;
+	}
+	if (!p->ns_per_byte_q16)
+		return true;
+	stash = bpf_map_lookup_elem(&copy_stash, key);
+	if (!stash)
+		return true;	/* fails open: user space makes it with the policy */
+	if (stash->bytes >= len) {
+		stash->bytes -= len;
+		return true;
+	}
+	chunk = p->chunk > len ? p->chunk : len;
+	now = bpf_ktime_get_ns();
+	bpf_spin_lock(&p->lock);
+	due = p->tat_ns > now ? p->tat_ns : now;
+	if (due <= now + p->burst_ns) {
+		p->tat_ns = due + ((chunk * p->ns_per_byte_q16) >> 16);
+		paid = true;
+	}
+	bpf_spin_unlock(&p->lock);
+	if (!paid) {
+		count(CLONE_OVER_BUDGET, 1);
+		return false;
+	}
+	stash->bytes += chunk - len;
+	return true;
+}
+
+/* adaptive: every packet while the receiver reports path A losing, or
+ * when it has not reported lately; else a sample.
+ */
+static __always_inline bool adaptive_allows(const struct copy_policy *p)
+{
+	__u64 now = bpf_ktime_get_ns();
+	__u64 report = p->report_ns;
+
+	/* Signed: a report stamped just after this program read the clock. */
+	if (!report || (__s64)(now - report) > (__s64)p->stale_ns) {
+		count(CLONE_COPY_NO_REPORTS, 1);
+		return true;
+	}
+	if ((__s64)(p->copy_until_ns - now) > 0) {
+		count(CLONE_COPY_LOSS, 1);
+		return true;
+	}
+	if (p->sample_shift < 32 && !(bpf_get_prandom_u32() & ((1U << p->sample_shift) - 1))) {
+		count(CLONE_COPY_SAMPLE, 1);
+		return true;
+	}
+	count(CLONE_QUIET, 1);
+	return false;
+}
+
+/* Whether the peer's copy policy lets this data packet (len IP bytes) be
+ * copied. addr: the peer's address as in struct copy_key.
+ */
+static __always_inline bool policy_allows(const __be32 addr[4], __u32 len)
+{
+	struct copy_key key = {};
+	struct copy_policy *p;
+
+	__builtin_memcpy(key.addr, addr, sizeof(key.addr));
+	p = bpf_map_lookup_elem(&copy, &key);
+	if (!p)
+		return true;
+	switch (p->mode) {
+	case COPY_BUDGET:
+		return budget_allows(p, &key, len);
+	case COPY_ADAPTIVE:
+		return adaptive_allows(p);
+	default:
+		return true;
+	}
 }
 
 static __always_inline __u32 class_counter(enum pptp_class class)
@@ -226,6 +331,8 @@ static __always_inline int clone_wireguard(struct __sk_buff *skb)
 	}
 	count(wg_counter(class), 1);
 	len = skb->len - pkt.l3;
+	if (class == WG_CLASS_DATA && !policy_allows(pkt.daddr, len))
+		return TC_ACT_UNSPEC;
 	if (clone_mtu && len > clone_mtu)
 		count(CLONE_OVER_MTU, 1);
 	count_clone(bpf_clone_redirect(skb, clone_ifindex, 0), len);
@@ -278,6 +385,12 @@ int dupgre_clone(struct __sk_buff *skb)
 		return TC_ACT_UNSPEC;
 	}
 	count(class_counter(class), 1);
+	if (class == PPTP_GRE_DATA) {
+		__be32 mapped[4] = {0, 0, bpf_htonl(0xffff), pkt.daddr};
+
+		if (!policy_allows(mapped, skb->len - pkt.l3))
+			return TC_ACT_UNSPEC;
+	}
 	clone_to_target(skb, &pkt);
 	return TC_ACT_UNSPEC;
 }

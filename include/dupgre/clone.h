@@ -46,7 +46,14 @@
 	  "bpf_clone_redirect() > 0: NET_XMIT_DROP/CN from the target's queue") \
 	X(CLONE_OVER_MTU, over_mtu, over_mtu_packets, "copies larger than the target's MTU when attached") \
 	X(CLONE_SNAT, snat, snat_packets, "copies whose source was rewritten PRIVATE -> PUBLIC") \
-	X(CLONE_SNAT_ERRORS, snat_errors, snat_packets, "rewrite helpers failed: that copy not sent")
+	X(CLONE_SNAT_ERRORS, snat_errors, snat_packets, "rewrite helpers failed: that copy not sent") \
+	X(CLONE_TOO_LARGE, too_large, withheld_packets, "copy policy budget: larger than its max size") \
+	X(CLONE_OVER_BUDGET, over_budget, withheld_packets, "copy policy budget: over its rate") \
+	X(CLONE_QUIET, quiet, withheld_packets, "copy policy adaptive: path A reported clean, not a sample") \
+	X(CLONE_COPY_LOSS, loss, adaptive_copies, "copy policy adaptive: path A reported losing") \
+	X(CLONE_COPY_SAMPLE, sample, adaptive_copies, "copy policy adaptive: a sample while path A is clean") \
+	X(CLONE_COPY_NO_REPORTS, no_reports, adaptive_copies, \
+	  "copy policy adaptive: no fresh report from the receiver, so every packet (fail-safe)")
 
 #define CLONE_FAMILIES(F) \
 	F(seen_packets, "", device, "Packets the clone program saw on the device's egress.") \
@@ -60,7 +67,10 @@
 	  "Matching packets whose copy failed: errors (no copy made, e.g. target gone) or " \
 	  "xmit_drops (dropped by the target's queue).") \
 	F(over_mtu_packets, "", device, "Copies larger than the clone target's MTU when attached.") \
-	F(snat_packets, "result", device, "Copies whose source the NAT fix rewrote, and rewrites that failed.")
+	F(snat_packets, "result", device, "Copies whose source the NAT fix rewrote, and rewrites that failed.") \
+	F(withheld_packets, "reason", device, "Tunnel data packets a peer's copy policy did not copy, by reason.") \
+	F(adaptive_copies, "reason", device, \
+	  "Tunnel data packets the adaptive copy policy copied, by why: loss reported, a sample, no reports.")
 
 enum clone_counter {
 	CLONE_COUNTERS(DUPGRE_COUNTER_ENUM)

@@ -148,20 +148,39 @@ void cmd_detach(const GlobalOptions &g, const DetachOptions &o)
 	removed(g, o.dev, CloneState(o.dev).detach(o.keep_peers), "clone attached");
 }
 
+namespace {
+
+CopyPolicy copy_policy_of(const PeerOptions &o)
+{
+	CopyPolicy p;
+	p.mode = parse_copy_mode(o.copy);
+	if (!o.copy_rate.empty())
+		p.rate = parse_copy_rate(o.copy_rate);
+	p.max_size = o.copy_max_size;
+	p.sample = o.copy_sample;
+	p.quiet_ms = o.copy_quiet_ms;
+	p.stale_ms = o.copy_stale_ms;
+	validate(p);
+	return p;
+}
+
+}  // namespace
+
 void cmd_peer_add(const GlobalOptions &g, const PeerOptions &o)
 {
+	CopyPolicy copy = copy_policy_of(o);
 	StateLock lock(StateLock::Mode::exclusive);
 	Tunnel tunnel = peer_tunnel(o);
 	if (tunnel == Tunnel::wireguard) {
 		auto eps = parse_endpoints(o.addrs);
 		NetDevice dev = require_device(o.dev);
-		CloneState(o.dev).add_endpoints(dev, eps);
+		CloneState(o.dev).add_endpoints(dev, eps, copy);
 	} else {
 		auto addrs = parse_pptp_peers(o);
 		NetDevice dev = require_device(o.dev);
-		CloneState(o.dev).add_peers(dev, addrs);
+		CloneState(o.dev).add_peers(dev, addrs, copy);
 	}
-	done(g, {{"device", o.dev}});
+	done(g, {{"device", o.dev}, {"copy", copy.str()}});
 }
 
 void cmd_peer_del(const GlobalOptions &g, const PeerOptions &o)

@@ -31,6 +31,8 @@ struct PeerOptions {
 	std::string dev;
 	std::vector<std::string> addrs;
 	std::string tunnel;  // empty: the device's, else pptp
+	std::string copy = "always", copy_rate;
+	unsigned copy_max_size = 0, copy_sample = 16, copy_quiet_ms = 10000, copy_stale_ms = 3000;
 };
 struct RelayOptions {
 	std::string dev;

@@ -168,7 +168,7 @@ int primary_hook(bool up, const std::string &event, const PppLink &link, const C
 		if (up) {
 			s.run("MTU", [&] { set_mtu(link.iface, c.client_mtu); });
 			s.run("peer add --dev " + c.wan, [&] {
-				CloneState(c.wan).add_peers(require_device(c.wan), {ipparam_address(link)});
+				CloneState(c.wan).add_peers(require_device(c.wan), {ipparam_address(link)}, c.copy);
 			});
 		} else {
 			s.run("peer del --dev " + c.wan, [&] { CloneState(c.wan).del_peers({ipparam_address(link)}); });

@@ -158,6 +158,19 @@ int main(int argc, char **argv)
 	dev_option(c, peer.dev);
 	c->add_option("addr", peer.addrs, peer_help)->required();
 	c->add_option("--tunnel", peer.tunnel, peer_tunnel_help)->check(CLI::IsMember({"pptp", "wireguard"}));
+	c->add_option("--copy", peer.copy,
+		      "which tunnel data packets are copied: always (default), budget (--copy-rate, "
+		      "--copy-max-size) or adaptive (while the receiving site reports path A losing)")
+		->check(CLI::IsMember({"always", "budget", "adaptive"}));
+	c->add_option("--copy-rate", peer.copy_rate, "budget: bytes per second of copies (k, M, G: x1000)");
+	c->add_option("--copy-max-size", peer.copy_max_size, "budget: copy only packets up to this many IP bytes")
+		->check(CLI::Range(20, 65535));
+	c->add_option("--copy-sample", peer.copy_sample,
+		      "adaptive: while path A is clean, copy one packet in N (a power of 2; default 16)");
+	c->add_option("--copy-quiet-ms", peer.copy_quiet_ms,
+		      "adaptive: keep copying this long after the last loss report (default 10000)");
+	c->add_option("--copy-stale-ms", peer.copy_stale_ms,
+		      "adaptive: copy everything when no report came for this long (default 3000)");
 	c = commands.add(peer_cmd, "del", "stop cloning what goes to ADDR...", cmd_peer_del, peer);
 	dev_option(c, peer.dev);
 	c->add_option("addr", peer.addrs, peer_help)->required();

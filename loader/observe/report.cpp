@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <sstream>
 
+#include "core/clock.h"
 #include "core/error.h"
 
 namespace dupgre {
@@ -15,7 +16,7 @@ Report gather(const std::string &dev)
 		if (!dev.empty() && d != dev)
 			continue;
 		CloneState state(d);
-		r.clone.push_back({state.status(), state.counters()});
+		r.clone.push_back({state.status(), state.counters(), state.copy_policies().list()});
 	}
 	for (RelayLink &l : RelayState().links())
 		if (dev.empty() || l.name == dev)
@@ -112,6 +113,33 @@ Json queue_json(const HoldReport &h)
 		{"user_dropped", q.user_dropped}};
 }
 
+// Each peer's copy policy and what it does now (copy_state).
+Json copy_json(const std::vector<std::pair<IpAddr, copy_policy>> &copy)
+{
+	Json out = Json::array();
+	int64_t now = monotonic_ns();
+	for (const auto &[addr, v] : copy) {
+		CopyPolicy p = decode(v);
+		Json j = {{"peer", addr.str()}, {"policy", copy_mode_name(p.mode)}, {"state", copy_state(v, now)}};
+		if (p.mode == CopyMode::budget) {
+			j["rate"] = p.rate;
+			j["max_size"] = p.max_size;
+		} else if (p.mode == CopyMode::adaptive) {
+			j["sample"] = p.sample;
+			j["quiet_ms"] = p.quiet_ms;
+			j["stale_ms"] = p.stale_ms;
+			// Ages of what the report receiver wrote (null: never).
+			auto age = [now](__u64 t) { return t ? Json((now - static_cast<int64_t>(t)) / 1000000) : Json(); };
+			j["report_age_ms"] = age(v.report_ns);
+			j["copying_for_ms"] = static_cast<int64_t>(v.copy_until_ns) > now
+						      ? Json((static_cast<int64_t>(v.copy_until_ns) - now) / 1000000)
+						      : Json(0);
+		}
+		out.push_back(std::move(j));
+	}
+	return out;
+}
+
 }  // namespace
 
 std::string status_text(const Report &r)
@@ -132,6 +160,9 @@ std::string status_text(const Report &r)
 			o << ", copies from " << Ipv4{st.info.snat_private}.str() << " leave as "
 			  << Ipv4{st.info.snat_public}.str();
 		o << "\n";
+		int64_t now = monotonic_ns();
+		for (const auto &[addr, v] : cr.copy)
+			o << "  copy " << addr.str() << ": " << decode(v).str() << ", " << copy_state(v, now) << "\n";
 	}
 	for (const RelayLink &l : r.relay)
 		o << l.name << ": relay " << attached_or_stale(l.attached) << " on ingress" << mode_note(l.attach_mode)
@@ -178,6 +209,7 @@ Json status_json(const Report &r, const std::string &state_dir)
 				c["snat_public"] = Ipv4{st.info.snat_public}.str();
 			}
 		}
+		c["copy"] = copy_json(cr.copy);
 		out["clone"].push_back(std::move(c));
 	}
 	for (const RelayLink &l : r.relay) {

@@ -23,6 +23,7 @@ using Json = nlohmann::ordered_json;
 struct CloneReport {
 	CloneStatus status;
 	CloneCounters counters{};
+	std::vector<std::pair<IpAddr, copy_policy>> copy;  // peers' policies other than always
 };
 
 // Everything dupgre has in this network namespace.

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <set>
 
@@ -25,7 +26,8 @@ const CounterSchema &clone_schema()
 	return schema;
 }
 
-const ProgramSpec clone_program = {"clone", clone_filter, {"peers", "wg_peers", "stats", "info"}, clone_schema()};
+const ProgramSpec clone_program = {
+	"clone", clone_filter, {"peers", "wg_peers", "stats", "info", "copy", "copy_stash"}, clone_schema()};
 
 
 namespace {
@@ -161,6 +163,33 @@ CloneCounters CloneState::counters() const
 	return sums;
 }
 
+void CloneState::replace_outdated_pins()
+{
+	if (!exists())
+		return;
+	TcProgram<clone_bpf> probe(clone_program, dir_);
+	bool stats_fit = probe.pin_fits("stats");
+	if (!stats_fit) {
+		// The running program keeps the old map until it is replaced;
+		// its counts start over, as after a reset.
+		unlink(pin("stats").c_str());
+		fprintf(stderr, "dupgre-ctl: %s's clone counters were an older dupgre's: made anew\n",
+			device_.c_str());
+	}
+	if (!stats_fit || !path_exists(pin("copy")) || !path_exists(pin("copy_stash")))
+		probe.load(true);  // makes what is missing, reuses the rest
+}
+
+void CloneState::set_copy_policy(const std::vector<IpAddr> &addrs, const CopyPolicy &copy)
+{
+	validate(copy);
+	if (!exists())
+		return;
+	replace_outdated_pins();
+	for (const IpAddr &a : addrs)
+		copy_policies().set(a, copy);
+}
+
 void CloneState::create_maps(const NetDevice &dev, Tunnel tunnel)
 {
 	TcProgram<clone_bpf>(clone_program, dir_).load(true);
@@ -187,6 +216,7 @@ void CloneState::attach(const NetDevice &dev, const NetDevice &target,
 	if (target.is_ppp())
 		require_ppp_redirect(target.name);
 
+	replace_outdated_pins();
 	Rollback rollback;
 	auto old = info();
 	// Peers are kept in the tunnel's own map: switching with peers would
@@ -255,9 +285,11 @@ bool CloneState::detach(bool keep_peers)
 	return true;
 }
 
-void CloneState::add_peers(const NetDevice &dev, const std::vector<Ipv4> &addrs)
+void CloneState::add_peers(const NetDevice &dev, const std::vector<Ipv4> &addrs, const CopyPolicy &copy)
 {
 	require_tunnel(Tunnel::pptp);
+	validate(copy);
+	replace_outdated_pins();
 	Rollback undo_create;
 	if (!exists()) {
 		create_maps(dev, Tunnel::pptp);
@@ -280,6 +312,8 @@ void CloneState::add_peers(const NetDevice &dev, const std::vector<Ipv4> &addrs)
 		check(bpf_map_update_elem(map.get(), &a.be, &one, BPF_NOEXIST), "adding peer " + a.str());
 		undo_add.add([fd = map.get(), a] { bpf_map_delete_elem(fd, &a.be); });
 	}
+	for (const Ipv4 &a : addrs)
+		copy_policies().set(IpAddr::from_ipv4(a), copy);
 	undo_add.commit();
 	undo_create.commit();
 }
@@ -295,14 +329,17 @@ void CloneState::del_peers(const std::vector<Ipv4> &addrs)
 		int err = bpf_map_delete_elem(map.get(), &a.be);
 		if (err && err != -ENOENT)
 			check(err, "removing peer " + a.str());
+		copy_policies().erase(IpAddr::from_ipv4(a));
 	}
 	if (!inf->attached && count_keys(map.get()) == 0)
 		forget(clone_program, dir_);
 }
 
-void CloneState::add_endpoints(const NetDevice &dev, const std::vector<Endpoint> &eps)
+void CloneState::add_endpoints(const NetDevice &dev, const std::vector<Endpoint> &eps, const CopyPolicy &copy)
 {
 	require_tunnel(Tunnel::wireguard);
+	validate(copy);
+	replace_outdated_pins();
 	Rollback undo_create;
 	if (!exists()) {
 		create_maps(dev, Tunnel::wireguard);
@@ -338,6 +375,8 @@ void CloneState::add_endpoints(const NetDevice &dev, const std::vector<Endpoint>
 		check(bpf_map_update_elem(map.get(), &k, &one, BPF_NOEXIST), "adding peer " + e.str());
 		undo_add.add([fd, k] { bpf_map_delete_elem(fd, &k); });
 	}
+	for (const Endpoint &e : eps)
+		copy_policies().set(e.addr, copy);
 	undo_add.commit();
 	undo_create.commit();
 }
@@ -364,6 +403,7 @@ void CloneState::del_endpoints(const std::vector<Endpoint> &eps)
 			err = bpf_map_delete_elem(map.get(), &addr_key);
 			if (err && err != -ENOENT)
 				check(err, "removing peer " + e.str());
+			copy_policies().erase(e.addr);  // its last port
 		}
 	}
 	if (!inf->attached && wg_endpoints(map.get()).empty())

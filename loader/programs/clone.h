@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 // One device's clone state, pinned under <state_root>/clone/DEV:
 //   peers, wg_peers, stats, info   maps, created together (by `peer add` or `attach`)
+//   copy, copy_stash     the peers' copy policies (programs/copy_policy.h)
 //   prog                 the program, once attached
 // Peers and counters outlive retargeting: a new program reuses the pinned
 // maps and replaces the old one in the same tc filter.
@@ -17,6 +18,7 @@
 #include "core/tc.h"
 #include "core/tunnel.h"
 #include "dupgre/clone.h"
+#include "programs/copy_policy.h"
 
 namespace dupgre {
 
@@ -64,18 +66,27 @@ public:
 	// the peers stay for the next attach (the primary's dual link went down
 	// while clients stay connected); state with no peer left goes all the same.
 	bool detach(bool keep_peers = false);
-	// Adds all or none. Creates the state (not attached) if needed.
-	void add_peers(const NetDevice &dev, const std::vector<Ipv4> &addrs);
+	// Adds all or none, each with copy policy `copy` (peers already there
+	// take it too). Creates the state (not attached) if needed.
+	void add_peers(const NetDevice &dev, const std::vector<Ipv4> &addrs, const CopyPolicy &copy);
 	// Absent peers are ignored. State that is neither attached nor has peers
 	// left is removed.
 	void del_peers(const std::vector<Ipv4> &addrs);
-	// The same for WireGuard endpoints (the device's tunnel must be WireGuard).
-	void add_endpoints(const NetDevice &dev, const std::vector<Endpoint> &eps);
+	// The same for WireGuard endpoints (the device's tunnel must be
+	// WireGuard); the policy is per address, whatever its ports.
+	void add_endpoints(const NetDevice &dev, const std::vector<Endpoint> &eps, const CopyPolicy &copy);
 	void del_endpoints(const std::vector<Endpoint> &eps);
+	// The peers' copy policies (addresses; IPv4-mapped for IPv4).
+	CopyPolicies copy_policies() const { return CopyPolicies(dir_); }
+	// Gives the peers at addrs (present ones) copy policy `copy`.
+	void set_copy_policy(const std::vector<IpAddr> &addrs, const CopyPolicy &copy);
 
 private:
 	std::string pin(const char *name) const { return dir_ + "/" + name; }
 	void create_maps(const NetDevice &dev, Tunnel tunnel);
+	// Counters pinned by an older dupgre (fewer of them) are made anew; the
+	// new maps (copy policies) are made by the next load.
+	void replace_outdated_pins();
 	// Throws unless the device's state (if any) clones tunnel.
 	void require_tunnel(Tunnel tunnel) const;
 	size_t peer_count(const clone_info &inf) const;

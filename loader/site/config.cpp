@@ -248,6 +248,20 @@ const std::map<std::string, Setter> &setters()
 			 c.eliminate_wait_ms = v == "auto" ? 0 : parse_number(v, 1, 10000, "ms (or auto)");
 		 }},
 		{"rp_filter", [](Config &c, const std::string &v) { c.rp_filter = parse_bool(v); }},
+		{"copy", [](Config &c, const std::string &v) { c.copy.mode = parse_copy_mode(v); }},
+		{"copy_rate", [](Config &c, const std::string &v) { c.copy.rate = parse_copy_rate(v); }},
+		{"copy_max_size", [](Config &c, const std::string &v) {
+			 c.copy.max_size = parse_number(v, 20, 65535, "IP bytes");
+		 }},
+		{"copy_sample", [](Config &c, const std::string &v) {
+			 c.copy.sample = parse_number(v, 1, 1U << 20, "packets (a power of 2)");
+		 }},
+		{"copy_quiet_ms", [](Config &c, const std::string &v) {
+			 c.copy.quiet_ms = parse_number(v, 100, 3600000, "ms");
+		 }},
+		{"copy_stale_ms", [](Config &c, const std::string &v) {
+			 c.copy.stale_ms = parse_number(v, 100, 3600000, "ms");
+		 }},
 	};
 	return table;
 }
@@ -261,7 +275,7 @@ std::string refusal(const std::string &key, const Config &c)
 	std::string tunnel = std::string("not used with tunnel = ") + tunnel_name(c.tunnel);
 	std::string dual = std::string("not used with dual = ") + dual_kind_name(c.dual);
 	if (key == "wan" || key == "tunnel" || key == "eliminate" || key == "eliminate_window" ||
-	    key == "eliminate_reset_ms" || key == "eliminate_wait")
+	    key == "eliminate_reset_ms" || key == "eliminate_wait" || key.rfind("copy", 0) == 0)
 		return secondary ? role : "";
 	if (key == "tunnel_port")
 		return secondary ? role : !wg ? tunnel : "";
@@ -332,6 +346,17 @@ void check_values(const Config &c, const std::map<std::string, int> &seen, const
 	for (const RelayLinkConf &l : c.relay)
 		if (!l.kind_given && c.dual == DualKind::ppp)
 			fail("relay", l.dev + ": name its kind (wireguard:" + l.dev + "=..., gre:, ipip:): dual = ppp");
+	bool budget = c.copy.mode == CopyMode::budget, adaptive = c.copy.mode == CopyMode::adaptive;
+	for (const char *key : {"copy_rate", "copy_max_size"})
+		if (seen.count(key) && !budget)
+			fail(key, "is for copy = budget");
+	for (const char *key : {"copy_sample", "copy_quiet_ms", "copy_stale_ms"})
+		if (seen.count(key) && !adaptive)
+			fail(key, "is for copy = adaptive");
+	if (budget && !c.copy.rate && !c.copy.max_size)
+		fail("copy", "budget needs copy_rate, copy_max_size or both");
+	if (seen.count("copy_sample") && (c.copy.sample & (c.copy.sample - 1)))
+		fail("copy_sample", "expected a power of 2 (one packet in N is copied while path A is clean)");
 }
 
 // Each relay link without a prefix is of the site's kind.
@@ -457,6 +482,18 @@ std::vector<std::pair<std::string, std::string>> config_lines(const Config &c)
 	if (c.eliminate_wait_ms)
 		add("eliminate_wait", *c.eliminate_wait_ms ? std::to_string(*c.eliminate_wait_ms) : "auto");
 	add("rp_filter", c.rp_filter ? "yes" : "no");
+	add("copy", copy_mode_name(c.copy.mode));
+	if (c.copy.mode == CopyMode::budget) {
+		if (c.copy.rate)
+			add("copy_rate", std::to_string(c.copy.rate));
+		if (c.copy.max_size)
+			add("copy_max_size", std::to_string(c.copy.max_size));
+	}
+	if (c.copy.mode == CopyMode::adaptive) {
+		add("copy_sample", std::to_string(c.copy.sample));
+		add("copy_quiet_ms", std::to_string(c.copy.quiet_ms));
+		add("copy_stale_ms", std::to_string(c.copy.stale_ms));
+	}
 	return out;
 }
 

@@ -12,6 +12,7 @@
 
 #include "core/addr.h"
 #include "core/tunnel.h"
+#include "programs/copy_policy.h"
 #include "site/link_kind.h"
 
 namespace dupgre {
@@ -63,6 +64,9 @@ struct Config {
 	// --reset-ms, --wait); unset: its defaults. wait: 0 is auto (order only).
 	std::optional<unsigned> eliminate_window, eliminate_reset_ms, eliminate_wait_ms;
 	bool rp_filter = true;                   // loosen rp_filter where copies arrive
+	// primary, client: the copy policy of every peer (copy, copy_rate,
+	// copy_max_size, copy_sample, copy_quiet_ms, copy_stale_ms).
+	CopyPolicy copy;
 };
 
 // The MTU apply sets on a dual link of that kind: dual_mtu if the file

@@ -83,6 +83,22 @@ template <typename T> std::string joined(const std::vector<T> &v)
 	return s;
 }
 
+// " --copy budget --copy-rate 125000": peer add's options for a policy.
+std::string copy_options(const CopyPolicy &p)
+{
+	if (p.mode == CopyMode::always)
+		return "";
+	std::string s = std::string(" --copy ") + copy_mode_name(p.mode);
+	if (p.rate)
+		s += " --copy-rate " + std::to_string(p.rate);
+	if (p.max_size)
+		s += " --copy-max-size " + std::to_string(p.max_size);
+	if (p.mode == CopyMode::adaptive && p != CopyPolicy{CopyMode::adaptive})
+		s += " --copy-sample " + std::to_string(p.sample) + " --copy-quiet-ms " + std::to_string(p.quiet_ms) +
+		     " --copy-stale-ms " + std::to_string(p.stale_ms);
+	return s;
+}
+
 // The plan under construction, in phases that run in this order.
 class Planner {
 public:
@@ -201,6 +217,29 @@ std::string dual_device(const Config &c, const RunningSite &r, const ApplyEvent 
 }
 
 // Returns whether paths in order mode remain.
+// The peers that stay take the configured copy policy where theirs
+// differs: one step for all of them, `peer add` again with --copy (which
+// sets the policy of peers already there). peers: address, and the peer
+// as peer add names it (a WireGuard endpoint with its port).
+void plan_copy_policies(Planner &p, const Config &c, const RunningSite::Clone &cl,
+			const std::vector<std::pair<IpAddr, std::string>> &peers)
+{
+	std::vector<IpAddr> change;
+	std::string named;
+	for (const auto &[a, name] : peers) {
+		auto have = cl.copy.find(a);
+		if ((have == cl.copy.end() ? CopyPolicy{} : have->second) == c.copy || contains(change, a))
+			continue;
+		change.push_back(a);
+		named += (named.empty() ? "" : " ") + name;
+	}
+	if (change.empty())
+		return;
+	std::string options = c.copy.mode == CopyMode::always ? " --copy always" : copy_options(c.copy);
+	p.add(Planner::clone, "peer add", cl.dev, (wireguard(c) ? "--tunnel wireguard " : "") + named + options,
+	      [dev = cl.dev, change, copy = c.copy] { CloneState(dev).set_copy_policy(change, copy); });
+}
+
 bool plan_site(Planner &p, const Config &c, const RunningSite &r, const ApplyEvent &ev)
 {
 	std::string dual = dual_device(c, r, ev);
@@ -252,8 +291,16 @@ bool plan_site(Planner &p, const Config &c, const RunningSite &r, const ApplyEve
 			p.add(Planner::clone, "peer del", c.wan, joined(stale),
 			      [wan = c.wan, stale = stale] { CloneState(wan).del_endpoints(stale); });
 		if (!missing.empty())
-			p.add(Planner::clone, "peer add", c.wan, "--tunnel wireguard " + joined(missing),
-			      [wan = c.wan, missing = missing] { CloneState(wan).add_endpoints(require_device(wan), missing); });
+			p.add(Planner::clone, "peer add", c.wan, "--tunnel wireguard " + joined(missing) + copy_options(c.copy),
+			      [wan = c.wan, missing = missing, copy = c.copy] {
+				      CloneState(wan).add_endpoints(require_device(wan), missing, copy);
+			      });
+		std::vector<std::pair<IpAddr, std::string>> kept;
+		for (const Endpoint &e : tunnel_kept ? cl->endpoints : std::vector<Endpoint>{})
+			if (!contains(stale, e))
+				kept.emplace_back(e.addr, e.str());
+		if (cl)
+			plan_copy_policies(p, c, *cl, kept);
 	} else if (c.role == Role::client) {
 		// PPTP peers are IPv4 (the configuration refuses an IPv6 primary).
 		std::vector<Ipv4> want;
@@ -264,11 +311,21 @@ bool plan_site(Planner &p, const Config &c, const RunningSite &r, const ApplyEve
 			p.add(Planner::clone, "peer del", c.wan, joined(stale),
 			      [wan = c.wan, stale = stale] { CloneState(wan).del_peers(stale); });
 		if (!missing.empty())
-			p.add(Planner::clone, "peer add", c.wan, joined(missing),
-			      [wan = c.wan, missing = missing] { CloneState(wan).add_peers(require_device(wan), missing); });
+			p.add(Planner::clone, "peer add", c.wan, joined(missing) + copy_options(c.copy),
+			      [wan = c.wan, missing = missing, copy = c.copy] {
+				      CloneState(wan).add_peers(require_device(wan), missing, copy);
+			      });
 	}
 	// (A PPTP primary's peers are its client connections: their hooks add
-	// and remove them.)
+	// and remove them, with the configured copy policy; apply brings the
+	// ones already there to it.)
+	if (cl && tunnel_kept && !wireguard(c)) {
+		std::vector<std::pair<IpAddr, std::string>> kept;
+		for (const Ipv4 &a : cl->peers)
+			if (c.role != Role::client || contains(c.primary, IpAddr::from_ipv4(a)))
+				kept.emplace_back(IpAddr::from_ipv4(a), a.str());
+		plan_copy_policies(p, c, *cl, kept);
+	}
 	if (c.snat && !contains(r.dnat, dual))
 		p.add(Planner::clone, "dnat", dual, c.snat->second.str() + "=" + c.snat->first.str(),
 		      [dual, snat = *c.snat] { DnatState(dual).attach(require_device(dual), snat.second, snat.first); });
@@ -354,6 +411,8 @@ RunningSite read_running(const Config &c, const ApplyEvent &ev)
 			cl.peers = st.peers();
 		if (s.info.snat_private)
 			cl.snat = std::make_pair(Ipv4{s.info.snat_private}, Ipv4{s.info.snat_public});
+		for (const auto &[addr, v] : st.copy_policies().list())
+			cl.copy[addr] = decode(v);
 		names.insert(dev);
 		names.insert(cl.target);
 		r.clones.push_back(std::move(cl));

@@ -46,6 +46,7 @@ struct RunningSite {
 		std::vector<Ipv4> peers;
 		std::vector<Endpoint> endpoints;
 		std::optional<std::pair<Ipv4, Ipv4>> snat;  // private, public
+		std::map<IpAddr, CopyPolicy> copy;  // the peers' copy policies other than always
 	};
 	std::vector<Clone> clones;
 	std::vector<std::pair<std::string, bool>> elim_paths;  // device, attached

@@ -87,6 +87,34 @@ void CloneProg::add_wg_peer(const char *addr, uint16_t port)
 	REQUIRE(bpf_map__update_elem(skel_->maps.wg_peers, &key, sizeof(key), &one, sizeof(one), BPF_ANY) == 0);
 }
 
+static copy_key copy_key_of(const char *addr)
+{
+	copy_key key{};
+	auto *bytes = reinterpret_cast<uint8_t *>(key.addr);
+	if (inet_pton(AF_INET6, addr, bytes) != 1) {
+		bytes[10] = bytes[11] = 0xff;
+		REQUIRE(inet_pton(AF_INET, addr, bytes + 12) == 1);
+	}
+	return key;
+}
+
+void CloneProg::set_copy(const char *addr, const copy_policy &v)
+{
+	copy_key key = copy_key_of(addr);
+	std::vector<copy_stash> empty(static_cast<size_t>(libbpf_num_possible_cpus()));
+	REQUIRE(bpf_map__update_elem(skel_->maps.copy_stash, &key, sizeof(key), empty.data(),
+				     empty.size() * sizeof(copy_stash), BPF_ANY) == 0);
+	REQUIRE(bpf_map__update_elem(skel_->maps.copy, &key, sizeof(key), &v, sizeof(v), BPF_ANY | BPF_F_LOCK) == 0);
+}
+
+copy_policy CloneProg::copy(const char *addr)
+{
+	copy_key key = copy_key_of(addr);
+	copy_policy v{};
+	REQUIRE(bpf_map__lookup_elem(skel_->maps.copy, &key, sizeof(key), &v, sizeof(v), BPF_F_LOCK) == 0);
+	return v;
+}
+
 CloneProg::~CloneProg()
 {
 	clone_bpf__destroy(skel_);

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "dupgre/clone.h"
+#include "dupgre/copy.h"
 #include "packet.h"
 
 #include <doctest/doctest.h>
@@ -34,6 +35,10 @@ public:
 	void add_peer(const char *addr);
 	// A WireGuard endpoint, as dupgre-ctl adds it (the address entry too).
 	void add_wg_peer(const char *addr, uint16_t port);
+	// The copy policy of the peer at addr (IPv4 or IPv6), with every CPU's
+	// stash empty, as dupgre-ctl sets it; and the policy as it is now.
+	void set_copy(const char *addr, const copy_policy &v);
+	copy_policy copy(const char *addr);
 	// Runs one packet; checks the verdict is TC_ACT_UNSPEC and the packet
 	// unchanged; returns the counter deltas.
 	Counters run(const pkt::Bytes &frame);

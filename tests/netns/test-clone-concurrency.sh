@@ -50,10 +50,10 @@ consistent() {  # the pins, the tc filter and status tell the same story
 	*'"state":"attached"'*)
 		prog=$(grep -o '"prog_id":[0-9]*' <<<"$state" | cut -d: -f2)
 		[ "$filters" = 1 ] && hook_progs "$site" wan0 egress | grep -q "^$prog dupgre_clone$" &&
-			[ "$(ls "$PINS" | wc -l)" = 5 ]  # prog, info, stats, peers, wg_peers
+			[ "$(ls "$PINS" | wc -l)" = 7 ]  # prog, info, stats, peers, wg_peers, copy, copy_stash
 		;;
 	*'"state":"detached"'*)
-		[ "$filters" = 0 ] && [ "$(ls "$PINS" | wc -l)" = 4 ]
+		[ "$filters" = 0 ] && [ "$(ls "$PINS" | wc -l)" = 6 ]
 		;;
 	*) false ;;
 	esac

@@ -50,7 +50,7 @@ fi
 prog=$(status_field prog_id)
 check "bpftool sees the program" bash -c "bpftool prog show id $prog | grep -q 'name dupgre_clone'"
 check "bpftool sees the pinned peer map" bash -c "bpftool map show pinned $DIR/peers | grep -q 'name peers'"
-check "pins: prog peers wg_peers stats info" test "$(ls "$DIR" | sort | tr '\n' ' ')" = "info peers prog stats wg_peers "
+check "pins: prog peers wg_peers stats info copy copy_stash" test "$(ls "$DIR" | sort | tr '\n' ' ')" = "copy copy_stash info peers prog stats wg_peers "
 check_eq "peers kept across attach" "198.18.0.2 198.18.0.7" "$(ctl "$site" peer list --dev wan0 | tr '\n' ' ' | sed 's/ $//')"
 check "attach is idempotent" ctl "$site" attach --dev wan0 --clone-to sec0
 check_eq "still one dupgre filter" 1 "$(dupgre_filters)"

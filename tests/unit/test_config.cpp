@@ -449,3 +449,31 @@ TEST_CASE("primary: one address or several, IPv4 only under PPTP")
 	CHECK(error_of("role = client\nwan = eth0\nprimary = 198.18.0.2 198.18.0.2\n") ==
 	      "t.conf:3: primary: 198.18.0.2 given twice");
 }
+
+TEST_CASE("copy policy keys: values, where they apply, what goes together")
+{
+	const std::string client = "role = client\nwan = eth0\nprimary = 198.18.0.2\n";
+	Config c = parse_config(client, "t.conf");
+	CHECK(c.copy == CopyPolicy{});
+	c = parse_config(client + "copy = budget\ncopy_rate = 2M\ncopy_max_size = 200\n", "t.conf");
+	CHECK(c.copy.mode == CopyMode::budget);
+	CHECK(c.copy.rate == 2000000);
+	CHECK(c.copy.max_size == 200);
+	c = parse_config(client + "copy = adaptive\ncopy_sample = 64\ncopy_quiet_ms = 5000\ncopy_stale_ms = 2000\n",
+			 "t.conf");
+	CHECK(c.copy.mode == CopyMode::adaptive);
+	CHECK(c.copy.sample == 64);
+	CHECK(c.copy.quiet_ms == 5000);
+	CHECK(c.copy.stale_ms == 2000);
+	CHECK(error_of(client + "copy = sometimes\n") == "t.conf:4: copy: copy policy 'sometimes': always, budget or adaptive");
+	CHECK(error_of(client + "copy = budget\n") == "t.conf:4: copy: budget needs copy_rate, copy_max_size or both");
+	CHECK(error_of(client + "copy_rate = 1M\n") == "t.conf:4: copy_rate: is for copy = budget");
+	CHECK(error_of(client + "copy = budget\ncopy_rate = fast\n") ==
+	      "t.conf:5: copy_rate: copy rate 'fast': bytes per second, digits with an optional k, M or G");
+	CHECK(error_of(client + "copy = adaptive\ncopy_sample = 10\n") ==
+	      "t.conf:5: copy_sample: expected a power of 2 (one packet in N is copied while path A is clean)");
+	CHECK(error_of(client + "copy = budget\ncopy_max_size = 10\ncopy_sample = 4\n").find("copy_max_size") !=
+	      std::string::npos);
+	CHECK(error_of("role = secondary\ndual_remote = 10.66.4.0/24\ncopy = adaptive\n") ==
+	      "t.conf:3: copy: not used by role = secondary");
+}

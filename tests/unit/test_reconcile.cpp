@@ -284,3 +284,37 @@ TEST_CASE("a primary with several addresses (its name has IPv4 and IPv6): each c
 	CHECK(words(pptp, r) == std::vector<std::string>{"mtu --dev wg1 1476", "peer del --dev eth0 198.18.0.9",
 							  "peer add --dev eth0 198.18.0.1"});
 }
+
+TEST_CASE("copy policies: new peers get the configured one, kept peers are brought to it")
+{
+	Config c = conf(std::string(client_gre) + "copy = budget\ncopy_rate = 125k\ncopy_max_size = 300\n");
+	RunningSite r;
+	r.links = {{"eth0", up(1500)}, {"gre1", up(1476)}};
+	r.elim_paths = {{"eth0", true}, {"gre1", true}};
+	r.elim = settings(ElimMode::drop);
+	CHECK(words(c, r) == std::vector<std::string>{
+		"attach --dev eth0 --clone-to gre1 --tunnel pptp",
+		"peer add --dev eth0 198.18.0.1 --copy budget --copy-rate 125000 --copy-max-size 300"});
+	// Running with the policy: nothing to do.
+	r = client_gre_running();
+	r.clones[0].copy[parse_ipaddr("198.18.0.1")] = c.copy;
+	CHECK(words(c, r).empty());
+	// The file changed to adaptive, then back to always: the kept peer follows.
+	Config a = conf(std::string(client_gre) + "copy = adaptive\n");
+	CHECK(words(a, r) == std::vector<std::string>{"peer add --dev eth0 198.18.0.1 --copy adaptive"});
+	CHECK(words(conf(client_gre), r) == std::vector<std::string>{"peer add --dev eth0 198.18.0.1 --copy always"});
+}
+
+TEST_CASE("copy policies: a PPTP primary's client peers (added by their hooks) follow the file")
+{
+	Config c = conf("role = primary\nwan = eth0\nclient_remote = 10.66.6.0/24\ndual = gre\ndual_dev = gre1\n"
+			"copy = adaptive\ncopy_sample = 32\n");
+	RunningSite r;
+	r.links = {{"eth0", up(1500)}, {"gre1", up(1476)}};
+	r.clones = {attached("eth0", "gre1")};
+	r.clones[0].peers = {parse_ipv4("198.18.0.20"), parse_ipv4("198.18.0.21")};
+	r.clones[0].copy[parse_ipaddr("198.18.0.21")] = c.copy;
+	CHECK(words(c, r) == std::vector<std::string>{
+		"peer add --dev eth0 198.18.0.20 --copy adaptive --copy-sample 32 --copy-quiet-ms 10000 "
+		"--copy-stale-ms 3000"});
+}
