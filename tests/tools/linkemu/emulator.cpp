@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 #include "emulator.hpp"
 
+#include <algorithm>
 #include <cctype>
 
 #include "../common/json.hpp"
@@ -71,6 +72,38 @@ std::string Emulator::config_json() const
 	return o.dump();
 }
 
+std::string Emulator::schedule_json() const
+{
+	Json o;
+	for (unsigned i = 0; i < 2; i++) {
+		const LinkDirection &dir = dirs_[i];
+		if (!dir.active_schedule()) {
+			o[kNames[i]] = nullptr;
+			continue;
+		}
+		Json s;
+		s["schedule"] = format_schedule(*dir.active_schedule());
+		s["phase"] = dir.position().phase;
+		s["step"] = uint64_t(dir.position().step);
+		o[kNames[i]] = s;
+	}
+	return o.dump();
+}
+
+void Emulator::advance(int64_t now_ns)
+{
+	for (LinkDirection &dir : dirs_)
+		dir.advance(now_ns);
+}
+
+std::optional<int64_t> Emulator::next_change() const
+{
+	std::optional<int64_t> a = dirs_[0].next_change(), b = dirs_[1].next_change();
+	if (a && b)
+		return std::min(*a, *b);
+	return a ? a : b;
+}
+
 std::string Emulator::handle_command(std::string_view command)
 {
 	std::string_view rest = command;
@@ -80,6 +113,8 @@ std::string Emulator::handle_command(std::string_view command)
 		return stats_json();
 	if (verb == "config" && rest.empty())
 		return config_json();
+	if (verb == "schedule" && rest.empty())
+		return schedule_json();
 	if (verb == "reset-stats" && rest.empty()) {
 		for (LinkDirection &dir : dirs_)
 			dir.counters = DirectionCounters{};
@@ -100,7 +135,7 @@ std::string Emulator::handle_command(std::string_view command)
 		return "error: set needs a direction, a2b or b2a";
 	}
 	return "error: unknown command '" + std::string(trim(command)) +
-	       "' (stats, reset-stats, config, set a2b|b2a SPEC)";
+	       "' (stats, reset-stats, config, schedule, set a2b|b2a SPEC)";
 }
 
 } // namespace dupgre::tools

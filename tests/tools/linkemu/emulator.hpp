@@ -7,6 +7,8 @@
 //   reset-stats           zero the counters -> "ok"
 //   set a2b|b2a SPEC      replace one direction's SPEC -> "ok a2b <canonical SPEC>"
 //   config                {"a2b":"<SPEC>","b2a":"<SPEC>"}
+//   schedule              {"a2b":{"schedule":"<text>","phase":N,"step":I},"b2a":null}
+//                         (null: no schedule runs; `set` ends a direction's)
 // A failed command replies "error: <message>".
 #pragma once
 
@@ -24,11 +26,17 @@ public:
 
 	LinkDirection &direction(unsigned i) { return dirs_[i]; }
 
+	// Applies the schedules' phase changes due by now_ns.
+	void advance(int64_t now_ns);
+	// The earliest next phase change of either direction, if any.
+	std::optional<int64_t> next_change() const;
+
 	// Runs one control command and returns the reply (without newline).
 	std::string handle_command(std::string_view command);
 
 	std::string stats_json() const;
 	std::string config_json() const;
+	std::string schedule_json() const;
 
 private:
 	std::array<LinkDirection, 2> dirs_;

@@ -13,23 +13,64 @@ enum Stream : unsigned { kLossStream, kDupStream, kReorderStream, kJitterStream 
 } // namespace
 
 LinkDirection::LinkDirection(uint64_t seed, unsigned direction, const LinkSpec &spec)
-	: spec_(spec), loss_model_(spec),
-	  loss_rng_(make_stream(seed, direction, kLossStream)),
-	  dup_rng_(make_stream(seed, direction, kDupStream)),
-	  reorder_rng_(make_stream(seed, direction, kReorderStream)),
-	  jitter_rng_(make_stream(seed, direction, kJitterStream))
+	: seed_(seed), direction_(direction), spec_(spec), loss_model_(spec)
 {
+	reseed(0);
+}
+
+void LinkDirection::reseed(uint64_t phase)
+{
+	loss_rng_ = make_stream(seed_, direction_, kLossStream, phase);
+	dup_rng_ = make_stream(seed_, direction_, kDupStream, phase);
+	reorder_rng_ = make_stream(seed_, direction_, kReorderStream, phase);
+	jitter_rng_ = make_stream(seed_, direction_, kJitterStream, phase);
 }
 
 void LinkDirection::set_spec(const LinkSpec &spec)
 {
+	schedule_.reset();
+	position_ = Schedule::Position{};
 	spec_ = spec;
 	loss_model_ = LossModel(spec);
 	last_due_ns_ = 0;
 }
 
+void LinkDirection::set_schedule(Schedule schedule, int64_t start_ns)
+{
+	schedule_ = std::move(schedule);
+	schedule_start_ns_ = start_ns;
+	enter(schedule_->at(0));
+}
+
+void LinkDirection::advance(int64_t now_ns)
+{
+	if (!schedule_ || !position_.next_ns ||
+	    now_ns - schedule_start_ns_ < *position_.next_ns)
+		return;
+	// Phases the loop slept through are skipped but keep their numbers:
+	// the numbering (and so the streams) follows the clock only.
+	enter(schedule_->at(now_ns - schedule_start_ns_));
+}
+
+void LinkDirection::enter(const Schedule::Position &position)
+{
+	position_ = position;
+	spec_ = schedule_->steps[position.step].spec;
+	loss_model_ = LossModel(spec_);
+	last_due_ns_ = 0;
+	reseed(position.phase);
+}
+
+std::optional<int64_t> LinkDirection::next_change() const
+{
+	if (!schedule_ || !position_.next_ns)
+		return std::nullopt;
+	return schedule_start_ns_ + *position_.next_ns;
+}
+
 void LinkDirection::submit(Packet packet, int64_t now_ns)
 {
+	advance(now_ns);
 	counters.rx_packets++;
 	counters.rx_bytes += packet.size();
 

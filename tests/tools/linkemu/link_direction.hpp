@@ -32,6 +32,7 @@
 
 #include "link_spec.hpp"
 #include "loss_model.hpp"
+#include "schedule.hpp"
 
 namespace dupgre::tools {
 
@@ -54,12 +55,28 @@ public:
 	// `direction` (0 = a2b, 1 = b2a) selects independent random streams.
 	LinkDirection(uint64_t seed, unsigned direction, const LinkSpec &spec);
 
-	// Replaces the configuration. Queued packets keep their due times and
-	// the random streams continue (a Gilbert-Elliott chain restarts in the
-	// good state); new packets may overtake queued ones if the delay
-	// shrinks, as they would after a route change.
+	// Replaces the configuration and ends any schedule (an operator's
+	// `set` takes over). Queued packets keep their due times and the random
+	// streams continue (a Gilbert-Elliott chain restarts in the good
+	// state); new packets may overtake queued ones if the delay shrinks, as
+	// they would after a route change.
 	void set_spec(const LinkSpec &spec);
 	const LinkSpec &spec() const { return spec_; }
+
+	// Follows `schedule` from start_ns on: the phase due at start_ns now,
+	// the others as advance() or submit() reach their start times. Each
+	// phase is applied as set_spec does, except that the random streams
+	// start afresh from (seed, direction, phase number): the fate of the
+	// i-th packet of phase k does not depend on what came before phase k.
+	void set_schedule(Schedule schedule, int64_t start_ns);
+	// Applies the phase due at now_ns, if it is not the current one. The
+	// event loop calls it on its timer (next_change()); submit() calls it
+	// too, so a packet always meets the phase of its arrival time.
+	void advance(int64_t now_ns);
+	// When the next phase starts, if a schedule runs and a change is ahead.
+	std::optional<int64_t> next_change() const;
+	const std::optional<Schedule> &active_schedule() const { return schedule_; }
+	const Schedule::Position &position() const { return position_; }
 
 	// Decides the fate of a packet that arrived at now_ns.
 	void submit(Packet packet, int64_t now_ns);
@@ -79,12 +96,21 @@ private:
 	// Returns nullopt if the serializer queue is full.
 	std::optional<int64_t> schedule(size_t bytes, int64_t now_ns);
 	void enqueue(Packet packet, int64_t now_ns);
+	// Restarts every random stream at `phase` of this seed and direction.
+	void reseed(uint64_t phase);
+	// Makes the schedule's phase at `position` the current SPEC.
+	void enter(const Schedule::Position &position);
 
 	// A cap on everything queued, to bound memory whatever the spec says.
 	static constexpr size_t kMaxQueued = 200'000;
 
+	uint64_t seed_;
+	unsigned direction_;
 	LinkSpec spec_;
 	LossModel loss_model_;
+	std::optional<Schedule> schedule_;
+	int64_t schedule_start_ns_ = 0;
+	Schedule::Position position_;     // of the phase applied last
 	std::mt19937_64 loss_rng_, dup_rng_, reorder_rng_, jitter_rng_;
 
 	// Ordered by (due time, arrival order): equal due times stay FIFO.

@@ -63,17 +63,6 @@ std::string format_double(double v)
 	return std::string(buf, end);
 }
 
-std::string format_duration(int64_t ns)
-{
-	if (ns % 1'000'000'000 == 0)
-		return std::to_string(ns / 1'000'000'000) + "s";
-	if (ns % 1'000'000 == 0)
-		return std::to_string(ns / 1'000'000) + "ms";
-	if (ns % 1'000 == 0)
-		return std::to_string(ns / 1'000) + "us";
-	return std::to_string(ns) + "ns";
-}
-
 std::string format_rate(uint64_t bps)
 {
 	if (bps % 1'000'000'000 == 0)
@@ -126,6 +115,17 @@ void apply_item(LinkSpec &spec, std::string_view key, std::string_view value)
 }
 
 } // namespace
+
+std::string format_duration(int64_t ns)
+{
+	if (ns % 1'000'000'000 == 0)
+		return std::to_string(ns / 1'000'000'000) + "s";
+	if (ns % 1'000'000 == 0)
+		return std::to_string(ns / 1'000'000) + "ms";
+	if (ns % 1'000 == 0)
+		return std::to_string(ns / 1'000) + "us";
+	return std::to_string(ns) + "ns";
+}
 
 double parse_probability(std::string_view text)
 {

@@ -81,5 +81,7 @@ std::string format_spec(const LinkSpec &spec);
 int64_t parse_duration_ns(std::string_view text);
 uint64_t parse_rate_bps(std::string_view text);
 double parse_probability(std::string_view text);
+// The text parse_duration_ns reads back: "150ms", "30s".
+std::string format_duration(int64_t ns);
 
 } // namespace dupgre::tools

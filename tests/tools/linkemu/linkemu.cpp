@@ -5,12 +5,13 @@
 //
 // One thread runs everything: epoll over both TUN descriptors, the control
 // socket, a signalfd and a timerfd armed (absolute CLOCK_MONOTONIC) for the
-// earliest due packet. A packet with nothing to wait for is written out
-// before the loop waits again.
+// earliest due packet or schedule phase change. A packet with nothing to
+// wait for is written out before the loop waits again.
 #include <csignal>
 #include <iostream>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
@@ -27,6 +28,7 @@ namespace {
 struct Options {
 	std::string ns[2], dev[2];
 	std::string spec_text[2];
+	std::vector<std::string> schedules;
 	uint64_t seed = 1;
 	std::string control;
 	std::optional<int> mtu;
@@ -69,6 +71,7 @@ public:
 	{
 		std::vector<uint8_t> buf(kMaxPacket);
 		for (;;) {
+			emu_.advance(monotonic_ns());
 			deliver_due();
 			arm_timer();
 			epoll_event events[8];
@@ -144,12 +147,14 @@ private:
 		}
 	}
 
-	// Arms the timer for the earliest due packet; re-arms only on change.
+	// Arms the timer for the earliest due packet or phase change; re-arms
+	// only on change.
 	void arm_timer()
 	{
 		int64_t due = 0; // 0 disarms
-		for (unsigned d = 0; d < 2; d++) {
-			std::optional<int64_t> t = emu_.direction(d).next_due();
+		std::optional<int64_t> times[3] = {emu_.direction(0).next_due(),
+						   emu_.direction(1).next_due(), emu_.next_change()};
+		for (const std::optional<int64_t> &t : times) {
 			if (t && (due == 0 || *t < due))
 				due = *t;
 		}
@@ -186,8 +191,19 @@ int run_client(const Options &opt)
 
 int run_emulator(const Options &opt)
 {
-	// Parse both specs before touching any namespace.
+	// Parse both specs and the schedules before touching any namespace.
 	Emulator emu(opt.seed, parse_spec(opt.spec_text[0]), parse_spec(opt.spec_text[1]));
+	std::optional<Schedule> schedule[2];
+	for (const std::string &text : opt.schedules) {
+		auto [dir, sched] = parse_schedule(text);
+		const char *name = dir == 0 ? "a2b" : "b2a";
+		if (schedule[dir])
+			throw std::runtime_error(std::string("two schedules for ") + name);
+		if (!opt.spec_text[dir].empty())
+			throw std::runtime_error(std::string("--") + name + " and a schedule for " +
+						 name + ": give one");
+		schedule[dir] = std::move(sched);
+	}
 
 	// linkemu sets up before its (single) event loop thread starts, so
 	// nothing else runs in the wrong namespace meanwhile.
@@ -199,6 +215,12 @@ int run_emulator(const Options &opt)
 
 	EventLoop loop(emu, std::move(tun_a), std::move(tun_b),
 		       control ? &*control : nullptr);
+	// The schedules start with "ready", the moment callers can see.
+	int64_t start = monotonic_ns();
+	for (unsigned d = 0; d < 2; d++) {
+		if (schedule[d])
+			emu.direction(d).set_schedule(std::move(*schedule[d]), start);
+	}
 	std::cout << "ready" << std::endl; // callers wait for this line
 	loop.run();
 	return 0;
@@ -219,6 +241,10 @@ int main(int argc, char **argv)
 	app.add_option("--dev-b", opt.dev[1], "TUN device to create in side B");
 	app.add_option("--a2b", opt.spec_text[0], "SPEC of direction A->B (default: perfect)");
 	app.add_option("--b2a", opt.spec_text[1], "SPEC of direction B->A (default: perfect)");
+	app.add_option("--schedule", opt.schedules,
+		       "DIR:DURATION:SPEC;...;(SPEC|repeat): a SPEC that changes over time "
+		       "(once per direction; see README.md)")
+		->allow_extra_args(false); // one schedule per --schedule
 	app.add_option("--seed", opt.seed, "seed of all random decisions (default 1)");
 	app.add_option("--control", opt.control, "AF_UNIX control socket path");
 	app.add_option("--mtu", opt.mtu, "MTU of both devices")->check(CLI::Range(68, 65535));

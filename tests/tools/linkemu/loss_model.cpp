@@ -3,10 +3,17 @@
 
 namespace dupgre::tools {
 
-std::mt19937_64 make_stream(uint64_t seed, unsigned direction, unsigned purpose)
+std::mt19937_64 make_stream(uint64_t seed, unsigned direction, unsigned purpose,
+			    uint64_t phase)
 {
-	std::seed_seq seq{uint32_t(seed), uint32_t(seed >> 32), uint32_t(direction),
-			  uint32_t(purpose)};
+	if (phase == 0) {
+		std::seed_seq seq{uint32_t(seed), uint32_t(seed >> 32), uint32_t(direction),
+				  uint32_t(purpose)};
+		return std::mt19937_64(seq);
+	}
+	// Six words: never the same seed sequence as phase 0's four.
+	std::seed_seq seq{uint32_t(seed),    uint32_t(seed >> 32),   uint32_t(direction),
+			  uint32_t(purpose), uint32_t(phase), uint32_t(phase >> 32)};
 	return std::mt19937_64(seq);
 }
 

@@ -18,10 +18,15 @@ inline double unit_draw(std::mt19937_64 &rng)
 	return double(rng() >> 11) * 0x1.0p-53;
 }
 
-// One independent random stream per (seed, direction, purpose). Separate
-// streams keep e.g. the loss pattern identical whatever delay or jitter is
-// configured; std::seed_seq is fully specified, so this is portable too.
-std::mt19937_64 make_stream(uint64_t seed, unsigned direction, unsigned purpose);
+// One independent random stream per (seed, direction, purpose, phase).
+// Separate streams keep e.g. the loss pattern identical whatever delay or
+// jitter is configured; std::seed_seq is fully specified, so this is
+// portable too. `phase` numbers the phases of a schedule (schedule.hpp): a
+// fresh stream per phase makes a phase's decisions independent of how many
+// packets the phases before it saw. Phase 0 is the stream linkemu always
+// had, so runs without a schedule keep their loss patterns.
+std::mt19937_64 make_stream(uint64_t seed, unsigned direction, unsigned purpose,
+			    uint64_t phase = 0);
 
 class LossModel {
 public:

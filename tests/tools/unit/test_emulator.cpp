@@ -25,7 +25,7 @@ TEST_CASE("errors are one line starting with 'error: '")
 	CHECK(emu.handle_command("set c2d loss=0.1") ==
 	      "error: set needs a direction, a2b or b2a");
 	CHECK(emu.handle_command("frobnicate") ==
-	      "error: unknown command 'frobnicate' (stats, reset-stats, config, set a2b|b2a SPEC)");
+	      "error: unknown command 'frobnicate' (stats, reset-stats, config, schedule, set a2b|b2a SPEC)");
 	CHECK(emu.handle_command("stats now").rfind("error: ", 0) == 0);
 	// A failed set leaves the old spec in place.
 	CHECK(emu.direction(0).spec() == LinkSpec{});
