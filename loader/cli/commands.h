@@ -63,6 +63,7 @@ struct ServeOptions {
 struct TopOptions {
 	std::string dev;
 };
+struct AdaptOptions {};
 struct HoldOptions {
 	unsigned queue_len = 8192, max_held_stream = 2048, max_held = 8192;
 };
@@ -105,6 +106,7 @@ void cmd_config(const GlobalOptions &g);
 void cmd_flush(const GlobalOptions &g);
 // Runs the order stage's holder until SIGTERM or SIGINT.
 void cmd_hold(const GlobalOptions &g, const HoldOptions &o);
+void cmd_adapt(const GlobalOptions &g, const AdaptOptions &o);
 // apply.cpp: the site made to match the configuration; CheckFailed when
 // a step failed (each said).
 void cmd_apply(const GlobalOptions &g, const ApplyOptions &o);

@@ -258,6 +258,12 @@ int main(int argc, char **argv)
 	commands.add(&app, "flush", "detach everything and remove all state in this network namespace", cmd_flush)
 		->alias("uninstall-state");
 
+	AdaptOptions adapt;
+	commands.add(&app, "adapt",
+		     "the adaptive copy policy's feedback: reports what this site's eliminate sees to the "
+		     "copying peers, through the tunnel, and takes theirs (run by its service)",
+		     cmd_adapt, adapt);
+
 	HoldOptions hold;
 	c = commands.add(&app, "hold", "order mode's holder: deliver packets after a gap in sequence order "
 				       "(runs until SIGTERM; one per network namespace)",

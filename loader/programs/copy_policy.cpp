@@ -203,6 +203,20 @@ std::optional<copy_policy> CopyPolicies::get(const IpAddr &addr) const
 	return v;
 }
 
+bool CopyPolicies::update(const IpAddr &addr, const std::function<void(copy_policy &)> &fn) const
+{
+	if (!path_exists(dir_ + "/copy"))
+		return false;
+	Fd copy = open_pinned(dir_ + "/copy");
+	copy_key k = copy_key_of(addr);
+	copy_policy v{};
+	if (bpf_map_lookup_elem_flags(copy.get(), &k, &v, BPF_F_LOCK) != 0 || v.mode != COPY_ADAPTIVE)
+		return false;
+	fn(v);
+	// BPF_EXIST: a peer del in between is not undone.
+	return bpf_map_update_elem(copy.get(), &k, &v, BPF_EXIST | BPF_F_LOCK) == 0;
+}
+
 std::vector<std::pair<IpAddr, copy_policy>> CopyPolicies::list() const
 {
 	std::vector<std::pair<IpAddr, copy_policy>> out;

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <utility>
@@ -60,6 +61,9 @@ public:
 	void erase(const IpAddr &addr) const;
 	std::vector<std::pair<IpAddr, copy_policy>> list() const;
 	std::optional<copy_policy> get(const IpAddr &addr) const;
+	// What the report receiver writes: fn changes addr's adaptive policy
+	// (its report and copy times); false when addr has none.
+	bool update(const IpAddr &addr, const std::function<void(copy_policy &)> &fn) const;
 
 private:
 	std::string dir_;
