@@ -14,7 +14,8 @@ hooks="etc/ppp/ip-pre-up.d/dupgre etc/ppp/ip-up.d/dupgre etc/ppp/ip-down.d/dupgr
 	etc/networkd-dispatcher/no-carrier.d/dupgre"
 for f in usr/sbin/dupgre-ctl $hooks \
 	etc/dupgre/dupgre.conf.example usr/share/man/man8/dupgre-ctl.8 usr/lib/systemd/system/dupgre.service \
-	usr/lib/systemd/system/dupgre-hold.service usr/lib/systemd/system/dupgre-link@.service; do
+	usr/lib/systemd/system/dupgre-hold.service usr/lib/systemd/system/dupgre-adapt.service \
+	usr/lib/systemd/system/dupgre-link@.service; do
 	if [ -e "$root/$f" ]; then passed=$((passed + 1)); else echo "FAIL - missing /$f"; failed=$((failed + 1)); fi
 done
 for f in usr/sbin/dupgre-ctl $hooks; do

@@ -262,6 +262,7 @@ const std::map<std::string, Setter> &setters()
 		{"copy_stale_ms", [](Config &c, const std::string &v) {
 			 c.copy.stale_ms = parse_number(v, 100, 3600000, "ms");
 		 }},
+		{"copy_reports", [](Config &c, const std::string &v) { c.copy_reports = parse_bool(v); }},
 	};
 	return table;
 }
@@ -494,6 +495,7 @@ std::vector<std::pair<std::string, std::string>> config_lines(const Config &c)
 		add("copy_quiet_ms", std::to_string(c.copy.quiet_ms));
 		add("copy_stale_ms", std::to_string(c.copy.stale_ms));
 	}
+	add("copy_reports", c.adapt_runs() ? "yes" : "no");
 	return out;
 }
 

@@ -67,6 +67,11 @@ struct Config {
 	// primary, client: the copy policy of every peer (copy, copy_rate,
 	// copy_max_size, copy_sample, copy_quiet_ms, copy_stale_ms).
 	CopyPolicy copy;
+	// primary, client: run `dupgre-ctl adapt` to report to peers that copy
+	// adaptively even where this site copies otherwise (copy = adaptive
+	// runs it anyway).
+	bool copy_reports = false;
+	bool adapt_runs() const { return role != Role::secondary && (copy_reports || copy.mode == CopyMode::adaptive); }
 };
 
 // The MTU apply sets on a dual link of that kind: dual_mtu if the file

@@ -7,6 +7,7 @@
 #include <algorithm>
 
 #include "core/error.h"
+#include "core/instance.h"
 #include "core/netdev.h"
 #include "core/spawn.h"
 #include "programs/clone.h"
@@ -390,6 +391,9 @@ std::vector<PlanStep> make_plan(const Config &c, const RunningSite &r, const App
 	plan_restore(p, r);
 	if (order != r.holder)
 		p.add(Planner::holder, order ? "holder start" : "holder stop", "", "", [order] { holder_service(order); });
+	if (c.adapt_runs() != r.adapt)
+		p.add(Planner::holder, r.adapt ? "adapt stop" : "adapt start", "", "",
+		      [start = !r.adapt] { adapt_service(start); });
 	return p.done();
 }
 
@@ -425,6 +429,7 @@ RunningSite read_running(const Config &c, const ApplyEvent &ev)
 	r.elim = elim.settings();
 	if (elim.exists())
 		r.holder = elim.hold().running;
+	r.adapt = instance_running("adapt");
 	for (const RelayLink &l : RelayState().links()) {
 		if (l.attached)
 			r.relay.emplace_back(l.name, l.peers);
@@ -488,24 +493,39 @@ bool in_init_netns()
 	       self.st_ino == init.st_ino && self.st_dev == init.st_dev;
 }
 
+// The site's daemon `dupgre-ctl CMD` (what: "holder"), by the init system
+// that runs its service dupgre-UNIT: systemd's unit, or OpenWrt's procd
+// init script.
+void site_service(bool start, const std::string &what, const std::string &cmd, const std::string &unit)
+{
+	const char *verb = start ? "start" : "stop";
+	if (!in_init_netns())
+		throw Error("the init system's " + what + " runs in another network namespace: " +
+			    (start ? "run `dupgre-ctl " + cmd + "` in this one (supervised)"
+				   : "stop the " + what + " you started here"));
+	int rc = -1;
+	if (access("/run/systemd/system", F_OK) == 0)
+		rc = run_tool({"systemctl", "--no-block", verb, unit + ".service"});
+	else if (access(("/etc/init.d/" + unit).c_str(), X_OK) == 0)
+		rc = run_tool({"/etc/init.d/" + unit, verb});
+	else
+		throw Error("no systemd or procd service runs the " + what + " here: run `dupgre-ctl " + cmd +
+			    "` (supervised)");
+	if (rc != 0)
+		throw Error(std::string("could not ") + verb + " the " + what + "'s service (" + unit + "): exit " +
+			    std::to_string(rc));
+}
+
 }  // namespace
 
 void holder_service(bool start)
 {
-	const char *verb = start ? "start" : "stop";
-	if (!in_init_netns())
-		throw Error(std::string("the init system's holder runs in another network namespace: ") +
-			    (start ? "run `dupgre-ctl hold` in this one (supervised)" : "stop the holder you started here"));
-	int rc = -1;
-	if (access("/run/systemd/system", F_OK) == 0)
-		rc = run_tool({"systemctl", "--no-block", verb, "dupgre-hold.service"});
-	else if (access("/etc/init.d/dupgre-hold", X_OK) == 0)
-		rc = run_tool({"/etc/init.d/dupgre-hold", verb});
-	else
-		throw Error("no systemd or procd service runs the holder here: run `dupgre-ctl hold` (supervised)");
-	if (rc != 0)
-		throw Error(std::string("could not ") + verb + " the holder's service (dupgre-hold): exit " +
-			    std::to_string(rc));
+	site_service(start, "holder", "hold", "dupgre-hold");
+}
+
+void adapt_service(bool start)
+{
+	site_service(start, "copy reports' daemon", "adapt", "dupgre-adapt");
 }
 
 }  // namespace dupgre

@@ -55,6 +55,7 @@ struct RunningSite {
 	std::vector<std::string> dnat;                        // devices running the NAT fix
 	std::map<std::string, LinkFacts> links;               // every device named or pinned
 	bool holder = false;                                  // beating, as the program sees it
+	bool adapt = false;                                   // dupgre-ctl adapt runs here
 	std::map<std::string, site_link> changed;             // what apply set on devices (site/link_record.h)
 
 	LinkFacts link(const std::string &dev) const;
@@ -103,5 +104,7 @@ std::vector<StepResult> apply_site(const Config &c, const ApplyEvent &ev, bool d
 // it (systemd, or OpenWrt's procd); throws Error naming what to do where
 // neither runs the holder for this network namespace.
 void holder_service(bool start);
+// The same for `dupgre-ctl adapt` (dupgre-adapt).
+void adapt_service(bool start);
 
 }  // namespace dupgre

@@ -116,7 +116,7 @@ mkdir -p "$R/build/openwrt-build/loader" "$R/root" "$R/root-lua"
 touch "$R/build/openwrt-build/loader/dupgre-ctl"
 omake "$PKG" install-dupgre IDIR="$R/root" PKG_BUILD_DIR="$R/build" >/dev/null
 check "install-dupgre runs" test $? = 0
-for f in usr/sbin/dupgre-ctl usr/libexec/dupgre-apply etc/init.d/dupgre etc/init.d/dupgre-hold \
+for f in usr/sbin/dupgre-ctl usr/libexec/dupgre-apply etc/init.d/dupgre etc/init.d/dupgre-hold etc/init.d/dupgre-adapt \
 	usr/share/dupgre/dupgre.firewall etc/uci-defaults/90-dupgre; do
 	check "installs /$f, executable" test -x "$R/root/$f"
 done
@@ -202,7 +202,7 @@ check "the only committed Makefiles are packages" test -z "$(cd "$TREE" &&
 	grep -v '^openwrt-feed/\(net\|libs\)/[^/]*/Makefile$')"
 
 # --- shell files -------------------------------------------------------------
-for f in dupgre-apply dupgre.hotplug dupgre.init dupgre-hold.init dupgre.firewall dupgre.defaults; do
+for f in dupgre-apply dupgre.hotplug dupgre.init dupgre-hold.init dupgre-adapt.init dupgre.firewall dupgre.defaults; do
 	check "files/$f: sh -n" sh -n "$PKG/files/$f"
 done
 if command -v shellcheck >/dev/null; then

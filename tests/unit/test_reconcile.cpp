@@ -301,7 +301,10 @@ TEST_CASE("copy policies: new peers get the configured one, kept peers are broug
 	CHECK(words(c, r).empty());
 	// The file changed to adaptive, then back to always: the kept peer follows.
 	Config a = conf(std::string(client_gre) + "copy = adaptive\n");
+	CHECK(words(a, r) == std::vector<std::string>{"peer add --dev eth0 198.18.0.1 --copy adaptive", "adapt start"});
+	r.adapt = true;
 	CHECK(words(a, r) == std::vector<std::string>{"peer add --dev eth0 198.18.0.1 --copy adaptive"});
+	r.adapt = false;
 	CHECK(words(conf(client_gre), r) == std::vector<std::string>{"peer add --dev eth0 198.18.0.1 --copy always"});
 }
 
@@ -316,5 +319,16 @@ TEST_CASE("copy policies: a PPTP primary's client peers (added by their hooks) f
 	r.clones[0].copy[parse_ipaddr("198.18.0.21")] = c.copy;
 	CHECK(words(c, r) == std::vector<std::string>{
 		"peer add --dev eth0 198.18.0.20 --copy adaptive --copy-sample 32 --copy-quiet-ms 10000 "
-		"--copy-stale-ms 3000"});
+		"--copy-stale-ms 3000",
+		"adapt start"});
+}
+
+TEST_CASE("the copy reports' daemon runs where the site copies adaptively or reports to peers that do")
+{
+	RunningSite r = client_gre_running();
+	CHECK(words(conf(client_gre), r).empty());
+	CHECK(words(conf(std::string(client_gre) + "copy_reports = yes\n"), r) == std::vector<std::string>{"adapt start"});
+	r.adapt = true;
+	CHECK(words(conf(std::string(client_gre) + "copy_reports = yes\n"), r).empty());
+	CHECK(words(conf(client_gre), r) == std::vector<std::string>{"adapt stop"});
 }
