@@ -300,9 +300,12 @@ _hold_start() {
 
 # _order_rule_in_nft NS: the queue rule is dupgre's own nft chain (the way
 # OpenWrt's fw4 wants it; this kernel has nft_queue), not an iptables rule.
+# Under pipefail, grep -q would stop reading at its match and nft, still
+# writing, would die of SIGPIPE and fail the pipeline (seen in CI): grep
+# reads everything here.
 _order_rule_in_nft() {
-	nsx $1 nft list chain ip dupgre order | grep -q 'queue.* 13.*comment "dupgre order stage"' &&
-		! nsx $1 iptables -t raw -S PREROUTING | grep -q 'dupgre order stage'
+	nsx $1 nft list chain ip dupgre order | grep 'queue.* 13.*comment "dupgre order stage"' >/dev/null &&
+		! nsx $1 iptables -t raw -S PREROUTING | grep 'dupgre order stage' >/dev/null
 }
 
 mode_order_up() {

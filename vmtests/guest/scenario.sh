@@ -223,7 +223,7 @@ scenario_flap() {
 	sleep 5
 	t0=$(date +%s%N)
 	pids=$(ip netns pids client | while read -r p; do
-		if tr '\0' ' ' <"/proc/$p/cmdline" | grep -q "^pptp $SECONDARY_PUB "; then echo "$p"; fi
+		if tr '\0' ' ' <"/proc/$p/cmdline" | grep "^pptp $SECONDARY_PUB " >/dev/null; then echo "$p"; fi
 	done)
 	echo "scenario: flap: killing the client's pptp to the secondary (pids" $pids ")"
 	# shellcheck disable=SC2086

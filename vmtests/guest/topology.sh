@@ -298,7 +298,7 @@ topo_up() {
 		ip -n secondary link set "$DUAL_SEC_P" mtu 1448
 	else
 		# Issue 16's point: the secondary needs no PPTP for copies.
-		if ip netns pids secondary | xargs -r -I{} cat /proc/{}/comm | grep -qE '^(pptpd|pptpctrl|pppd)$'; then
+		if ip netns pids secondary | xargs -r -I{} cat /proc/{}/comm | grep -E '^(pptpd|pptpctrl|pppd)$' >/dev/null; then
 			echo "topology: the secondary runs pptpd or pppd with $TRANSPORT dual links" >&2
 			return 1
 		fi
