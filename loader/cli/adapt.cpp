@@ -218,10 +218,10 @@ private:
 
 	void hello()
 	{
-		std::vector<IpAddr> addrs = own_addresses(c_);
-		if (addrs.empty())
+		me_ = own_addresses(c_);
+		if (me_.empty())
 			return;
-		std::vector<uint8_t> msg = encode(AdaptHello{addrs});
+		std::vector<uint8_t> msg = encode(AdaptHello{me_});
 		devs_ = tunnel_devices(excluded());
 		for (const TunnelDev &d : devs_) {
 			if (d.peer)
@@ -302,8 +302,9 @@ private:
 		EliminateState elim;
 		if (!elim.exists())
 			return;
-		std::vector<IpAddr> me = own_addresses(c_);
-		if (me.empty())
+		// This site's addresses as its last hello said them (a second
+		// old at most): not read from the kernel every 100 ms.
+		if (me_.empty())
 			return;
 		__u64 rescued = 0;
 		for (const ElimPath &p : elim.paths())
@@ -316,7 +317,7 @@ private:
 			auto key = std::make_tuple(s.saddr, s.id);
 			StreamSeen &seen = streams_[key];
 			AdaptReport r;
-			r.reporter = me.front();
+			r.reporter = me_.front();
 			r.stream_src = s.saddr;
 			r.stream_id = s.id;
 			r.passed = static_cast<uint32_t>(s.counters[ELIM_PASSED] - std::min(seen.passed, s.counters[ELIM_PASSED]));
@@ -349,6 +350,7 @@ private:
 	Config c_;
 	Fd fd_;
 	std::vector<TunnelDev> devs_;
+	std::vector<IpAddr> me_;  // this site's public addresses (hello)
 	std::map<IpAddr, Learned> learned_;
 	std::map<std::tuple<IpAddr, __u32>, StreamSeen> streams_;
 	std::map<std::string, unsigned long> count_;

@@ -56,20 +56,16 @@ private:
 	size_t n_, at_ = 0;
 };
 
-// A public unicast address, as a site's would be: not unspecified,
-// loopback, multicast or link-local.
+// A site's public address: what the configuration takes for a peer
+// (IpAddr::is_unicast), and neither IPv4 link-local (169.254/16) nor
+// IPv6 with nothing but its last byte (::, ::1, ::N), which no site has.
 bool plausible(const IpAddr &a)
 {
-	static const IpAddr zero{};
-	if (a == zero)
+	if (!a.is_unicast())
 		return false;
-	if (a.is_ipv4()) {
-		uint32_t h = (static_cast<uint32_t>(a.bytes[12]) << 24) | (a.bytes[13] << 16) | (a.bytes[14] << 8) |
-			     a.bytes[15];
-		return h && (h >> 24) != 127 && (h >> 28) != 14 && (h >> 28) != 15 && (h >> 16) != 0xa9fe;
-	}
-	return a.bytes[0] != 0xff && !(a.bytes[0] == 0xfe && (a.bytes[1] & 0xc0) == 0x80) &&
-	       !(std::all_of(a.bytes.begin(), a.bytes.end() - 1, [](uint8_t b) { return b == 0; }));
+	if (a.is_ipv4())
+		return !(a.bytes[12] == 169 && a.bytes[13] == 254);
+	return !std::all_of(a.bytes.begin(), a.bytes.end() - 1, [](uint8_t b) { return b == 0; });
 }
 
 }  // namespace
