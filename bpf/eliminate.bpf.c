@@ -157,6 +157,17 @@ static __always_inline bool same_stream(const struct elim_stream_key *a,
 	       a->saddr[3] == b->saddr[3] && a->id == b->id;
 }
 
+/* copy_share's moving average (eliminate.h): a copy came; a new number did. */
+static __always_inline void copy_came(struct elim_slot *s)
+{
+	s->copy_share += (255 - s->copy_share + (1 << ELIM_COPY_SHARE_SHIFT) - 1) >> ELIM_COPY_SHARE_SHIFT;
+}
+
+static __always_inline void new_number(struct elim_slot *s)
+{
+	s->copy_share -= (s->copy_share + (1 << ELIM_COPY_SHARE_SHIFT) - 1) >> ELIM_COPY_SHARE_SHIFT;
+}
+
 static __always_inline void take_any(struct elim_slot *s, __u32 seq, __u32 now_us,
 				     struct outcome *out)
 {
@@ -249,10 +260,10 @@ static __always_inline void recover(struct elim_slot *s, __u32 seq, __u64 now_ns
 		 * By a path that brought nothing in the window, it is a copy
 		 * (path B more than a window behind); by one that did, it may
 		 * be the stream's own late packet, which says nothing of
-		 * copies (and a stream marked copied is held at every gap).
+		 * copies (and a duplicated stream is held at every gap).
 		 */
 		if (!s->seen[path & (ELIM_MAX_PATHS - 1)])
-			s->copied = 1;
+			copy_came(s);
 		out->counter = ELIM_ROGUE;
 		out->stale = true;
 		return;
@@ -279,7 +290,7 @@ static __always_inline void recover(struct elim_slot *s, __u32 seq, __u64 now_ns
 
 			out->counter = ELIM_DISCARDED;
 			out->gap_us = gap > 0 ? gap : 0;
-			s->copied = 1;
+			copy_came(s);
 			return;
 		}
 		s->history |= bit;
@@ -291,6 +302,7 @@ static __always_inline void recover(struct elim_slot *s, __u32 seq, __u64 now_ns
 	}
 
 	/* Newer: the window slides by delta (0 < delta < window <= 64). */
+	new_number(s);
 	leave_window(s, mask & ~(mask >> delta), out);
 	s->history = ((s->history << delta) & mask) | 1;
 	s->valid = ((s->valid << delta) | ((1ull << delta) - 1)) & mask;
@@ -377,11 +389,12 @@ static __always_inline enum order_verdict order_packet(struct elim_slot *s, stru
 	}
 	if ((__s32)(seq - s->next) < 0)
 		return ORDER_DROP;
-	/* A stream that never had a second copy (the dual link's own
-	 * tunnel, say) has nothing to wait for: its gaps never fill. Nor has
-	 * one whose holder is gone or stopping.
+	/* A stream without copies now (the dual link's own tunnel, or a
+	 * sender whose copy policy has stopped copying) has nothing to wait
+	 * for: its gaps do not fill. Nor has one whose holder is gone or
+	 * stopping. When copies come again, so do the waits.
 	 */
-	if (!s->copied || !h->beating || h->draining) {
+	if (s->copy_share < ELIM_COPY_SHARE_HOLD || !h->beating || h->draining) {
 		s->next = seq + 1;
 		return ORDER_PASS;
 	}

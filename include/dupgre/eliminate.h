@@ -107,6 +107,19 @@ enum elim_counter {
 #define ELIM_JUMP_CONFIRM 3
 #define ELIM_JUMP_QUIET_NS 200000000ull
 
+/* Whether a stream is duplicated now, for the order stage: a gap is worth
+ * waiting for only while copies come. copy_share is a moving average, out
+ * of 255, of copies per new number: each new number passed takes 1/8 of it
+ * away, each copy (a duplicate, or a stale copy by another path) adds 1/8
+ * of what is left to 255. A copy of every number holds it near 127, one
+ * in 16 (a sender's adaptive policy, quiet) near 15: it reaches 255 * f /
+ * (1 + f) for a share f of numbers copied. Gaps are held from
+ * ELIM_COPY_SHARE_HOLD (f of a third) up: three copies in a row from
+ * nothing, and six numbers without one from full copying, switch it.
+ */
+#define ELIM_COPY_SHARE_HOLD 64
+#define ELIM_COPY_SHARE_SHIFT 3
+
 struct elim_counters {
 	__u64 c[ELIM_COUNTER_MAX];
 };
@@ -130,7 +143,7 @@ struct elim_slot {
 	struct elim_stream_key owner;	/* the stream using the slot */
 	__u32 recov_seq;		/* RecovSeqNum: highest number passed */
 	__u8 take_any;			/* TakeAnyFlag */
-	__u8 copied;			/* a second copy of a number came: the stream is duplicated */
+	__u8 copy_share;		/* how many of its numbers come twice, lately (ELIM_COPY_SHARE_HOLD) */
 	__u8 next_valid;		/* next was set in order mode (the stream may predate it) */
 	__u8 pad;
 	__u64 last_ns;			/* last packet in the window: the reset and jump timers */

@@ -91,6 +91,16 @@ public:
 		TestRun r = test_run(bpf_program__fd(paths_[p]->progs.dupgre_eliminate), frame, &ctx);
 		return {r.retval, ctx.mark};
 	}
+	// A duplicated stream up to number last: the six numbers before it
+	// and last itself, each by path 0 and then its copy by path 1, so
+	// that the stream's copy share holds its gaps (ELIM_COPY_SHARE_HOLD).
+	void duplicated_up_to(uint32_t last, uint16_t call_id = 7)
+	{
+		for (uint32_t seq = last - 5; seq != last + 1; seq++) {
+			arrive_ordered(0, seq, 0, ppp_mppe(), call_id);
+			arrive_ordered(1, seq, 0, ppp_mppe(), call_id);
+		}
+	}
 	// The holder's heartbeat: fresh (optionally draining), or age_ns old.
 	void beat(bool draining = false, __u64 age_ns = 0)
 	{
@@ -500,9 +510,10 @@ TEST_CASE("order mode: in order passes unmarked, a gap goes to the holder until 
 		return o.verdict == TC_ACT_UNSPEC && o.mark == (ELIM_ORDER_MARK | index);
 	};
 	auto dropped = [](Receiver::Ordered o) { return o.verdict == TC_ACT_SHOT; };
+	r.duplicated_up_to(0);
 	CHECK(pass(r.arrive_ordered(0, 1)));
 	CHECK(pass(r.arrive_ordered(0, 2)));
-	CHECK(dropped(r.arrive_ordered(1, 1)));    // a duplicate: the stream is duplicated
+	CHECK(dropped(r.arrive_ordered(1, 1)));    // a duplicate
 	CHECK(holder(r.arrive_ordered(0, 4), 1));  // 3 is missing: a gap
 	CHECK(holder(r.arrive_ordered(0, 5), 2));  // behind a held packet
 	CHECK(dropped(r.arrive_ordered(1, 2)));    // duplicates still go at once
@@ -530,23 +541,54 @@ TEST_CASE("order mode: a stream without copies is never held (its gaps cannot fi
 	CHECK(o.verdict == TC_ACT_UNSPEC);
 	CHECK(o.mark == 0);
 	CHECK(r.arrive_ordered(0, 2).verdict == TC_ACT_SHOT);    // after 3 was taken: late, as the receiver would drop it
-	CHECK(r.arrive_ordered(1, 3).verdict == TC_ACT_SHOT);    // a copy: from now on it is ordered
-	CHECK(r.arrive_ordered(0, 5).mark == (ELIM_ORDER_MARK | 1));
+	CHECK(r.arrive_ordered(1, 3).verdict == TC_ACT_SHOT);    // one copy: not yet a duplicated stream
+	CHECK(r.arrive_ordered(0, 5).mark == 0);
+	for (uint32_t seq = 5; seq <= 7; seq++)                 // copies come for every number: it is
+		r.arrive_ordered(1, seq), r.arrive_ordered(0, seq + 1);
+	CHECK(r.arrive_ordered(0, 10).mark == (ELIM_ORDER_MARK | 1));
+}
+
+TEST_CASE("order mode: when copies stop, gaps are not held; when they come again, they are")
+{
+	// A sender whose copy policy stops copying (adaptive, path A clean)
+	// still sends one packet in 16 twice; a gap then has no copy to wait for.
+	Receiver r(Mode::order);
+	r.holder_runs(true);
+	r.duplicated_up_to(10);
+	CHECK(r.arrive_ordered(0, 12).mark == (ELIM_ORDER_MARK | 1));
+	CHECK(r.arrive_ordered(1, 11).mark == (ELIM_ORDER_MARK | 2));
+	r.hand_back(2, 13);
+	uint32_t seq = 13;
+	for (; seq < 13 + 32; seq++) {
+		r.arrive_ordered(0, seq);
+		if (seq % 16 == 0)
+			r.arrive_ordered(1, seq);  // the sampled copy
+	}
+	elim_slot s;
+	__u32 slot;
+	REQUIRE(r.slot_of(Receiver::key_of("198.18.0.1", 7), slot, s));
+	CHECK(s.copy_share < ELIM_COPY_SHARE_HOLD);
+	auto o = r.arrive_ordered(0, seq + 1);  // seq lost on path A, and not copied
+	CHECK(o.verdict == TC_ACT_UNSPEC);
+	CHECK(o.mark == 0);
+	// Copies again (path A lost a packet: the sender's policy copies).
+	for (seq += 2; seq < 13 + 32 + 5; seq++)
+		r.arrive_ordered(0, seq), r.arrive_ordered(1, seq);
+	CHECK(r.arrive_ordered(0, seq + 1).mark == (ELIM_ORDER_MARK | 3));
 }
 
 TEST_CASE("order mode: copies a window behind go to the holder while it waits, else they are late")
 {
 	Receiver r(Mode::order, 8);
 	r.holder_runs(true);
-	r.arrive_ordered(0, 1);
-	r.arrive_ordered(1, 1);  // a copy: the stream is duplicated
+	r.duplicated_up_to(1);
 	for (uint32_t s = 2; s <= 20; s++)
-		if (s != 5)
-			r.arrive_ordered(0, s);  // 6..20 to the holder: indexes 1..15
-	auto o = r.arrive_ordered(1, 5);   // 15 behind, outside the window of 8
+		if (s != 3)
+			r.arrive_ordered(0, s);  // 4..20 to the holder: indexes 1..17
+	auto o = r.arrive_ordered(1, 3);   // 17 behind, outside the window of 8
 	CHECK(o.verdict == TC_ACT_UNSPEC);
-	CHECK(o.mark == (ELIM_ORDER_MARK | 16));
-	r.hand_back(16, 21);
+	CHECK(o.mark == (ELIM_ORDER_MARK | 18));
+	r.hand_back(18, 21);
 	CHECK(r.arrive_ordered(1, 6).verdict == TC_ACT_SHOT);  // stale now, and late
 	CHECK(r.arrive_ordered(0, 21).mark == 0);
 }
@@ -554,9 +596,8 @@ TEST_CASE("order mode: copies a window behind go to the holder while it waits, e
 TEST_CASE("order mode on a stream that drop mode started: its next packet sets the frontier")
 {
 	Receiver r(Mode::drop, 64, long_reset_ns);
-	r.arrive(0, 500);
-	r.arrive(0, 501);
-	r.arrive(1, 501);
+	for (uint32_t seq = 496; seq <= 501; seq++)
+		r.arrive(0, seq), r.arrive(1, seq);
 	r.reload(Mode::order);
 	r.holder_runs(true);
 	auto o = r.arrive_ordered(0, 502);
@@ -586,16 +627,15 @@ TEST_CASE("order mode: while the holder holds, what is below its published front
 {
 	Receiver r(Mode::order, 8);
 	r.holder_runs(true);
-	r.arrive_ordered(0, 1);
-	r.arrive_ordered(1, 1);  // a copy: the stream is duplicated
+	r.duplicated_up_to(1);
 	for (uint32_t s = 2; s <= 20; s++)
-		if (s != 5)
-			r.arrive_ordered(0, s);  // 6..20 to the holder: indexes 1..15
+		if (s != 3)
+			r.arrive_ordered(0, s);  // 4..20 to the holder: indexes 1..17
 	r.hand_back(0, 12);                // still holding (received 0), its frontier at 12
 	CHECK(r.arrive_ordered(1, 11).verdict == TC_ACT_SHOT);
 	CHECK(r.arrive_ordered(1, 13).mark == 0);  // a duplicate within the window
 	auto o = r.arrive_ordered(0, 21);
-	CHECK(o.mark == (ELIM_ORDER_MARK | 16));
+	CHECK(o.mark == (ELIM_ORDER_MARK | 18));
 }
 
 TEST_CASE("order mode: a forged packet far ahead is dropped, the stream goes on")
@@ -612,8 +652,7 @@ TEST_CASE("order mode: a forged packet far ahead is dropped, the stream goes on"
 TEST_CASE("order mode: without a beating holder no gap is handed over")
 {
 	Receiver r(Mode::order);
-	r.arrive_ordered(0, 1);
-	r.arrive_ordered(1, 1);  // a copy: the stream is duplicated
+	r.duplicated_up_to(1);
 	auto o = r.arrive_ordered(0, 3);
 	CHECK(o.verdict == TC_ACT_UNSPEC);
 	CHECK(o.mark == 0);  // nobody to wait for it: passed, as without dupgre
@@ -628,8 +667,7 @@ TEST_CASE("order mode: a draining holder still gets its streams' packets, then h
 {
 	Receiver r(Mode::order);
 	r.holder_runs(true);
-	r.arrive_ordered(0, 1);
-	r.arrive_ordered(1, 1);
+	r.duplicated_up_to(1);
 	CHECK(r.arrive_ordered(0, 3).mark == (ELIM_ORDER_MARK | 1));
 	r.holder_runs(true, true);
 	CHECK(r.arrive_ordered(0, 4).mark == (ELIM_ORDER_MARK | 2));  // behind what it has: to it
@@ -644,8 +682,7 @@ TEST_CASE("order mode: a holder whose beat stops loses its streams at once, noth
 {
 	Receiver r(Mode::order);
 	r.holder_runs(true);
-	r.arrive_ordered(0, 1);
-	r.arrive_ordered(1, 1);
+	r.duplicated_up_to(1);
 	CHECK(r.arrive_ordered(0, 3).mark == (ELIM_ORDER_MARK | 1));
 	CHECK(r.arrive_ordered(0, 4).mark == (ELIM_ORDER_MARK | 2));
 	r.holder_runs(false);  // killed: its queue went with its socket
@@ -657,6 +694,7 @@ TEST_CASE("order mode: a holder whose beat stops loses its streams at once, noth
 	// A holder that starts again takes the stream from where the program is.
 	r.holder_runs(true);
 	CHECK(r.arrive_ordered(0, 6).mark == 0);
+	r.arrive_ordered(1, 5), r.arrive_ordered(1, 6);                // the copies, still coming
 	CHECK(r.arrive_ordered(0, 8).mark == (ELIM_ORDER_MARK | 1));  // indices from the hand-back on
 	__u32 slot;
 	elim_slot s;
@@ -668,10 +706,8 @@ TEST_CASE("order mode: a holder that stalls keeps its streams but gets no new ga
 {
 	Receiver r(Mode::order);
 	r.holder_runs(true);
-	for (uint16_t call : {7, 8}) {
-		r.arrive_ordered(0, 1, 0, ppp_mppe(), call);
-		r.arrive_ordered(1, 1, 0, ppp_mppe(), call);
-	}
+	for (uint16_t call : {7, 8})
+		r.duplicated_up_to(1, call);
 	CHECK(r.arrive_ordered(0, 3).mark == (ELIM_ORDER_MARK | 1));
 	// No beat for longer than HOLD_STALE_NS (a loaded router, a
 	// descheduled VM): what it holds would be lost behind packets passed
@@ -694,8 +730,7 @@ TEST_CASE("order mode: a restarted holder does not inherit the streams the one b
 {
 	Receiver r(Mode::order);
 	r.holder_runs(true);
-	r.arrive_ordered(0, 1);
-	r.arrive_ordered(1, 1);
+	r.duplicated_up_to(1);
 	CHECK(r.arrive_ordered(0, 3).mark == (ELIM_ORDER_MARK | 1));
 	CHECK(r.arrive_ordered(0, 4).mark == (ELIM_ORDER_MARK | 2));
 	r.epoch_ = 2;  // stopped and started again before any packet saw it gone
@@ -703,6 +738,7 @@ TEST_CASE("order mode: a restarted holder does not inherit the streams the one b
 	CHECK(o.verdict == TC_ACT_UNSPEC);
 	CHECK(o.mark == 0);
 	CHECK(r.stat(T, ELIM_HOLDER_GONE) == 1);
+	r.arrive_ordered(1, 4), r.arrive_ordered(1, 5);                // the copies, still coming
 	CHECK(r.arrive_ordered(0, 7).mark == (ELIM_ORDER_MARK | 1));  // the new run gets new gaps
 	__u32 slot;
 	elim_slot s;
@@ -714,8 +750,7 @@ TEST_CASE("order mode: another tool's mark is kept, and the packet is not ordere
 {
 	Receiver r(Mode::order);
 	r.holder_runs(true);
-	r.arrive_ordered(0, 1);
-	r.arrive_ordered(1, 1);
+	r.duplicated_up_to(1);
 	auto o = r.arrive_ordered(0, 3, 0x42);
 	CHECK(o.verdict == TC_ACT_UNSPEC);
 	CHECK(o.mark == 0x42);
@@ -751,17 +786,19 @@ TEST_CASE("late LCP echoes pass, as the kernel's receiver takes them; other late
 	CHECK(d.run(1, ethernet({}, ipv4(ip, gre(g, ppp_lcp_echo(10, true))))) == TC_ACT_UNSPEC);
 }
 
-TEST_CASE("a stream's own stale packet does not make it 'copied'; a copy a window behind does")
+TEST_CASE("a stream's own stale packets do not make it duplicated; copies a window behind do")
 {
 	Receiver r(Mode::order);
 	r.holder_runs(true);
 	for (uint32_t s = 100; s <= 110; s++)
 		r.arrive_ordered(0, s);
-	CHECK(r.arrive_ordered(0, 10).verdict == TC_ACT_SHOT);  // a stale packet of its own
+	for (uint32_t seq = 10; seq <= 12; seq++)                 // stale packets of its own
+		CHECK(r.arrive_ordered(0, seq).verdict == TC_ACT_SHOT);
 	auto o = r.arrive_ordered(0, 112);                        // a gap that no copy can fill
 	CHECK(o.verdict == TC_ACT_UNSPEC);
 	CHECK(o.mark == 0);
-	CHECK(r.arrive_ordered(1, 20).verdict == TC_ACT_SHOT);  // by the other path, far behind: a copy
+	for (uint32_t seq = 20; seq <= 22; seq++)               // by the other path, far behind: copies
+		CHECK(r.arrive_ordered(1, seq).verdict == TC_ACT_SHOT);
 	CHECK(r.arrive_ordered(0, 114).mark == (ELIM_ORDER_MARK | 1));
 }
 
@@ -857,8 +894,7 @@ TEST_CASE("stream slots: a new owner starts from nothing, the order state and th
 	Receiver r(Mode::order, 64, 100000000ull);  // reset time 100 ms
 	r.holder_runs(true);
 	for (uint16_t id = 1; id <= ELIM_MAX_STREAMS; id++) {  // every slot: a gap handed to the holder
-		r.arrive_ordered(0, 1, 0, ppp_mppe(), id);
-		r.arrive_ordered(1, 1, 0, ppp_mppe(), id);
+		r.duplicated_up_to(1, id);
 		r.arrive_ordered(0, 3, 0, ppp_mppe(), id);
 	}
 	__u32 old_slot;
@@ -886,7 +922,7 @@ TEST_CASE("stream slots: a new owner starts from nothing, the order state and th
 	CHECK(s.queued == 0);
 	CHECK(s.synced == 0);
 	CHECK(s.next == 6);
-	CHECK(s.copied == 0);
+	CHECK(s.copy_share == 0);
 	CHECK(s.counters[ELIM_PASSED] == 1);
 	CHECK(r.streams() == ELIM_MAX_STREAMS);
 }
