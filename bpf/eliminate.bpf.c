@@ -125,6 +125,7 @@ struct outcome {
 	bool taken_back;		/* order mode: from a holder that stopped beating */
 	__u32 lost;
 	__u32 rescued[ELIM_MAX_PATHS];
+	__u32 copy_rescued;		/* rescued by paths after the first (copies) */
 	__u32 gap_us;			/* for DISCARDED: since the first copy */
 };
 
@@ -226,6 +227,8 @@ static __always_inline void leave_window(struct elim_slot *s, __u64 leaving, str
 			if (q != p)
 				only &= ~s->seen[q];
 		out->rescued[p] = popcount(only);
+		if (p)
+			out->copy_rescued += out->rescued[p];
 	}
 }
 
@@ -671,6 +674,7 @@ int dupgre_eliminate(struct __sk_buff *skb)
 	if (out.rogue)
 		s->counters[ELIM_ROGUE]++;
 	s->counters[ELIM_LOST] += out.lost;
+	s->counters[ELIM_COPY_RESCUED] += out.copy_rescued;
 	bpf_spin_unlock(&s->lock);
 
 	count(path, out.counter, 1);
@@ -691,6 +695,8 @@ int dupgre_eliminate(struct __sk_buff *skb)
 		count(ELIM_TOTAL_ROW, ELIM_HOLDER_GONE, 1);
 	if (out.lost)
 		count(ELIM_TOTAL_ROW, ELIM_LOST, out.lost);
+	if (out.copy_rescued)
+		count(ELIM_TOTAL_ROW, ELIM_COPY_RESCUED, out.copy_rescued);
 #pragma unroll
 	for (int p = 0; p < ELIM_MAX_PATHS; p++) {
 		if (out.rescued[p]) {

@@ -44,7 +44,8 @@ DUPGRE_ASSERT_OFFSET(struct elim_stream_key, id, 16);
 /* Counters (see layout.h), named after 802.1CB's frerCpsSeqRcvy* where
  * one exists. Per stream (in its slot, the first ELIM_STREAM_COUNTERS) and
  * per path, in the per-CPU "stats" array: a row per path, and row
- * ELIM_TOTAL_ROW for all paths together (LOST and RESETS belong to no path).
+ * ELIM_TOTAL_ROW for all paths together (LOST, RESETS and COPY_RESCUED
+ * belong to no path).
  */
 #define ELIM_COUNTERS(X) \
 	X(ELIM_PASSED, passed, packets, "PassedPackets: first copy of a number, handed on") \
@@ -58,6 +59,8 @@ DUPGRE_ASSERT_OFFSET(struct elim_stream_key, id, 16);
 	X(ELIM_TAGLESS, tagless, packets, \
 	  "TaglessPackets: no sequence number (GRE without S, WireGuard handshakes); passed") \
 	X(ELIM_RESETS, resets, resets, "Resets: idle longer than the reset time, next number taken") \
+	X(ELIM_COPY_RESCUED, copy_rescued, copy_rescued_packets, \
+	  "numbers only a path after the first delivered: the first (path A) lost them, a copy saved them") \
 	X(ELIM_FIRST, first, first_packets, "per path: passed packets whose first copy came this way") \
 	X(ELIM_RESCUED, rescued, rescued_packets, \
 	  "per path: passed this way, no other path's copy in the window") \
@@ -82,6 +85,9 @@ DUPGRE_ASSERT_OFFSET(struct elim_stream_key, id, 16);
 	  "Packets only this path delivered within the window: the other path lost them or was later.") \
 	F(lost_packets, "", total, "Sequence numbers that left the window never seen on any path.") \
 	F(resets, "", total, "Streams idle longer than the reset time.") \
+	F(copy_rescued_packets, "", total, \
+	  "Sequence numbers only a path after the first delivered: path A lost them and a copy saved them " \
+	  "(per stream too: what the adaptive copy policy's reports carry).") \
 	F(order_packets, "result", device, \
 	  "Order mode: packets handed to the holder, and packets that came after a later number was " \
 	  "delivered (dropped).") \
@@ -172,6 +178,7 @@ DUPGRE_ASSERT_OFFSET(struct elim_slot, gen, 364);
 DUPGRE_ASSERT_OFFSET(struct elim_slot, holder, 368);
 DUPGRE_ASSERT_OFFSET(struct elim_slot, counters, 376);
 DUPGRE_ASSERT_SIZE(struct elim_slot, 376 + 8 * ELIM_STREAM_COUNTERS);
+DUPGRE_ASSERT(ELIM_STREAM_COUNTERS == 8, "a stream's counters: PASSED to COPY_RESCUED");
 
 /* Order mode. A receiver like the kernel's PPTP (drivers/net/ppp/pptp.c)
  * drops every packet numbered at or below the newest it took, so a copy

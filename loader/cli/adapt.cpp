@@ -129,7 +129,7 @@ struct Learned {
 };
 
 struct StreamSeen {
-	__u64 passed = 0, lost = 0;
+	__u64 passed = 0, lost = 0, rescued = 0;
 	int64_t reported_ns = 0;
 };
 
@@ -306,12 +306,6 @@ private:
 		// old at most): not read from the kernel every 100 ms.
 		if (me_.empty())
 			return;
-		__u64 rescued = 0;
-		for (const ElimPath &p : elim.paths())
-			if (p.index == 1)
-				rescued = p.counters[ELIM_RESCUED];
-		__u64 rescued_delta = rescued >= rescued_ ? rescued - rescued_ : 0;
-		rescued_ = rescued;
 		int64_t now = monotonic_ns();
 		for (const ElimStream &s : elim.streams()) {
 			auto key = std::make_tuple(s.saddr, s.id);
@@ -320,9 +314,13 @@ private:
 			r.reporter = me_.front();
 			r.stream_src = s.saddr;
 			r.stream_id = s.id;
-			r.passed = static_cast<uint32_t>(s.counters[ELIM_PASSED] - std::min(seen.passed, s.counters[ELIM_PASSED]));
-			r.lost = static_cast<uint32_t>(s.counters[ELIM_LOST] - std::min(seen.lost, s.counters[ELIM_LOST]));
-			r.rescued_b = static_cast<uint32_t>(rescued_delta);
+			// Since the last report; a slot's new owner starts from 0.
+			auto since = [&](__u64 last, unsigned c) {
+				return static_cast<uint32_t>(s.counters[c] - std::min(last, s.counters[c]));
+			};
+			r.passed = since(seen.passed, ELIM_PASSED);
+			r.lost = since(seen.lost, ELIM_LOST);
+			r.rescued_b = since(seen.rescued, ELIM_COPY_RESCUED);
 			if (!report_due(r, now - seen.reported_ns))
 				continue;
 			auto to = learned_.find(s.saddr);
@@ -334,7 +332,7 @@ private:
 			r.interval_ms = seen.reported_ns ? static_cast<uint32_t>((now - seen.reported_ns) / 1000000) : 0;
 			send(encode(r), to->second.ifindex, to->second.src);
 			count_["reports_sent"]++;
-			seen = {s.counters[ELIM_PASSED], s.counters[ELIM_LOST], now};
+			seen = {s.counters[ELIM_PASSED], s.counters[ELIM_LOST], s.counters[ELIM_COPY_RESCUED], now};
 		}
 	}
 
@@ -354,7 +352,6 @@ private:
 	std::map<IpAddr, Learned> learned_;
 	std::map<std::tuple<IpAddr, __u32>, StreamSeen> streams_;
 	std::map<std::string, unsigned long> count_;
-	__u64 rescued_ = 0;
 	uint32_t seq_ = 0;
 };
 

@@ -45,7 +45,7 @@ struct AdaptReport {
 	uint32_t interval_ms = 0; // since the stream's last report
 	uint32_t passed = 0;      // since the last report: packets the stream delivered
 	uint32_t lost = 0;        //   numbers no path delivered
-	uint32_t rescued_b = 0;   //   (site-wide) numbers only path B delivered
+	uint32_t rescued_b = 0;   //   numbers only a copy delivered (path A lost them)
 	uint32_t gap_p99_us = 0;  // path B's copy gap, 99th percentile (0: none measured)
 };
 

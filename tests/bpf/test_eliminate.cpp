@@ -353,6 +353,32 @@ TEST_CASE("what one path loses the other rescues; what both lose is lost")
 	CHECK(r.stat(T, ELIM_LOST) == both);
 	CHECK(r.stat(1, ELIM_RESCUED) == only_b);
 	CHECK(r.stat(0, ELIM_RESCUED) == only_a);
+	CHECK(r.stat(T, ELIM_COPY_RESCUED) == only_b);
+}
+
+TEST_CASE("what a copy rescued is counted per stream too: one stream's rescues are not another's")
+{
+	// The adaptive copy policy's reports carry it per stream: a sender
+	// whose path A is clean must not copy because another one's is lossy.
+	Receiver r;
+	for (uint32_t s = 1; s <= 200; s++) {
+		if (s % 10 != 3)
+			r.arrive(0, s, "198.18.0.1");  // path A loses one in 10 of this one
+		r.arrive(1, s, "198.18.0.1");
+		r.arrive(0, s, "198.18.0.9");      // and none of that one
+		r.arrive(1, s, "198.18.0.9");
+	}
+	__u32 slot;
+	elim_slot lossy, clean;
+	REQUIRE(r.slot_of(Receiver::key_of("198.18.0.1", 7), slot, lossy));
+	REQUIRE(r.slot_of(Receiver::key_of("198.18.0.9", 7), slot, clean));
+	unsigned only_b = 0;
+	for (uint32_t s = 1; s <= 200 - 64; s++)
+		only_b += s % 10 == 3;
+	CHECK(lossy.counters[ELIM_COPY_RESCUED] == only_b);
+	CHECK(lossy.counters[ELIM_LOST] == 0);
+	CHECK(clean.counters[ELIM_COPY_RESCUED] == 0);
+	CHECK(r.stat(T, ELIM_COPY_RESCUED) == only_b);
 }
 
 TEST_CASE("reordering within the window is passed and counted; beyond it is rogue")
