@@ -24,6 +24,8 @@
 #      and discards exactly the copies linkemu made
 #  (g) --schedule 'a2b:5s:none;loss=1': what is sent in the clean phase all
 #      arrives; once the control socket reports phase 1, nothing does
+#  (h) a schedule started over the control socket takes effect at once;
+#      a bad one is refused
 set -euo pipefail
 
 BIN=${1:?usage: test-linkemu.sh BUILD_DIR}
@@ -257,6 +259,18 @@ check "config follows the schedule" "\"$(emu config | jq -r .a2b)\" == \"loss=1\
 run_case - 500 2000
 check "lossy phase: none of 500 delivered" \
 	"$(r .received) == 0 && $(r .lost) == 500 && $(e .a2b.lost_packets) == 500"
+stop_linkemu
+
+echo "(h) schedule a2b:loss=1 started at run time over the control socket"
+start_linkemu
+REPLY=$(emu "schedule a2b:loss=1")
+check "the reply says when it started ($REPLY)" "$([[ $REPLY =~ ^ok\ a2b\ start_ns\ [0-9]+$ ]] && echo 1 || echo 0) == 1"
+check "config follows it" "\"$(emu config | jq -r .a2b)\" == \"loss=1\""
+run_case - 200 2000
+check "none of 200 delivered" "$(r .received) == 0 && $(e .a2b.lost_packets) == 200"
+BAD=0
+emu "schedule a2b:loss=2" 2>/dev/null || BAD=$?
+check "a bad schedule is refused (exit $BAD)" "$BAD == 1"
 stop_linkemu
 if [[ $FAILED -ne 0 ]]; then
 	echo "test-linkemu: FAILED"

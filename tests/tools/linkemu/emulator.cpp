@@ -5,6 +5,7 @@
 #include <cctype>
 
 #include "../common/json.hpp"
+#include "../common/sys.hpp"
 
 namespace dupgre::tools {
 namespace {
@@ -115,6 +116,18 @@ std::string Emulator::handle_command(std::string_view command)
 		return config_json();
 	if (verb == "schedule" && rest.empty())
 		return schedule_json();
+	if (verb == "schedule") {
+		// Starts now, so that a caller can start its traffic with it; the
+		// reply says when (CLOCK_MONOTONIC ns), to tell the phases apart.
+		try {
+			auto [dir, sched] = parse_schedule(trim(rest));
+			int64_t start = monotonic_ns();
+			dirs_[dir].set_schedule(std::move(sched), start);
+			return "ok " + std::string(kNames[dir]) + " start_ns " + std::to_string(start);
+		} catch (const SpecError &e) {
+			return std::string("error: ") + e.what();
+		}
+	}
 	if (verb == "reset-stats" && rest.empty()) {
 		for (LinkDirection &dir : dirs_)
 			dir.counters = DirectionCounters{};
@@ -135,7 +148,7 @@ std::string Emulator::handle_command(std::string_view command)
 		return "error: set needs a direction, a2b or b2a";
 	}
 	return "error: unknown command '" + std::string(trim(command)) +
-	       "' (stats, reset-stats, config, schedule, set a2b|b2a SPEC)";
+	       "' (stats, reset-stats, config, schedule [DIR:PHASES], set a2b|b2a SPEC)";
 }
 
 } // namespace dupgre::tools
