@@ -40,6 +40,7 @@ struct Options {
 	int64_t idle_ms = 1000;
 	std::optional<uint32_t> seq_start;
 	bool ready = false;
+	std::string log;  // one line per delivered timed packet: seq send_ns deliver_ns
 };
 
 // What a delivered packet was; travels through PptpReorder as its cookie,
@@ -50,6 +51,11 @@ struct Counters {
 	uint64_t lcp_echo = 0, lcp_echo_behind = 0, ack_only = 0, invalid = 0, seq_mismatch = 0;
 	uint32_t socket_drops = 0;
 	std::vector<int64_t> latency_ns;
+	struct Delivery {
+		uint32_t seq;
+		int64_t sent_ns, delivered_ns;
+	};
+	std::vector<Delivery> deliveries;  // with --log
 };
 
 Fd open_socket(const in_addr &src)
@@ -181,10 +187,13 @@ int run(const Options &opt)
 	ro.nobuffer = opt.nobuffer;
 	ro.any_order = opt.any_order;
 	ro.first_seq = opt.seq_start;
-	PptpReorder reorder(ro, [&counters](uint32_t, uint64_t cookie, int64_t now) {
+	const bool log = !opt.log.empty();
+	PptpReorder reorder(ro, [&counters, log](uint32_t seq, uint64_t cookie, int64_t now) {
 		switch (cookie & 3) {
 		case kDataTimed:
 			counters.latency_ns.push_back(now - int64_t(cookie >> 2));
+			if (log)
+				counters.deliveries.push_back({seq, int64_t(cookie >> 2), now});
 			break;
 		case kLcpEcho:
 			counters.lcp_echo++;
@@ -232,6 +241,15 @@ int run(const Options &opt)
 	if (opt.seq_start && opt.count)
 		last_seq = uint32_t(*opt.seq_start + uint32_t(*opt.count - 1));
 	reorder.finish(monotonic_ns(), last_seq);
+	if (log) {
+		FILE *f = fopen(opt.log.c_str(), "w");
+		if (!f)
+			throw_errno("--log " + opt.log);
+		for (const Counters::Delivery &d : counters.deliveries)
+			fprintf(f, "%u %lld %lld\n", d.seq, (long long)d.sent_ns, (long long)d.delivered_ns);
+		if (fclose(f) != 0)
+			throw_errno("--log " + opt.log);
+	}
 	std::cout << report(reorder, counters) << std::endl;
 	return 0;
 }
@@ -267,6 +285,9 @@ int main(int argc, char **argv)
 		       "the sender's first sequence number: count loss of the first (and, "
 		       "with --count, the last) packets too");
 	app.add_flag("--ready", opt.ready, "print 'ready' once the socket is open");
+	app.add_option("--log", opt.log,
+		       "write one line per delivered timed data packet to FILE at the end: "
+		       "sequence number, send and delivery time (CLOCK_MONOTONIC ns)");
 	one_line_errors(app, "pptprecv");
 	try {
 		app.parse(argc, argv);
