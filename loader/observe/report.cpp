@@ -449,6 +449,14 @@ void log2_histogram(std::ostringstream &o, const char *name, const char *help,
 	}
 }
 
+// A state as a label value: "no reports" is no_reports, as the
+// adaptive_copies reason that counts its copies.
+std::string prom_state(std::string state)
+{
+	std::replace(state.begin(), state.end(), ' ', '_');
+	return state;
+}
+
 template <typename Items, typename Name, typename Values>
 std::vector<CounterRow> rows_of(const Items &items, Name name, Values values)
 {
@@ -491,6 +499,27 @@ std::string stats_prometheus(const Report &rep)
 	for (const CloneReport &r : rep.clone)
 		o << "dupgre_clone_attached{device=\"" << label_value(r.status.device) << "\"} "
 		  << (r.status.state() == "attached" ? 1 : 0) << "\n";
+	// A state set (OpenMetrics' StateSet as a gauge): every state the
+	// peer's policy can be in (copy_states), 1 for the one it is in now, 0
+	// for the others. Not one series whose state label changes: a change
+	// of state is then a change of value in the same series, nothing goes
+	// stale or appears, and avg_over_time(...{state="copying"}[1d]) is the
+	// share of the day spent copying. Peers without a policy (always) have
+	// no series, as in status; the set is as large as the configuration
+	// (at most DUPGRE_MAX_PEERS per device), not the traffic.
+	help_type(o, "dupgre_clone_copy_policy_state", "gauge",
+		  "The copy policy of each peer that has one, and what it does now (1; its other states 0): "
+		  "copying, quiet (samples only) or no_reports (fail-safe: every packet) for adaptive.");
+	int64_t now = monotonic_ns();
+	for (const CloneReport &r : rep.clone)
+		for (const auto &[addr, v] : r.copy) {
+			CopyMode mode = decode(v).mode;
+			std::string current = copy_state(v, now);
+			for (const std::string &state : copy_states(mode))
+				o << "dupgre_clone_copy_policy_state{device=\"" << label_value(r.status.device)
+				  << "\",peer=\"" << addr.str() << "\",policy=\"" << copy_mode_name(mode)
+				  << "\",state=\"" << prom_state(state) << "\"} " << (state == current ? 1 : 0) << "\n";
+		}
 	schema_lines(o, relay_schema(),
 		     rows_of(rep.relay, [](const RelayLink &l) { return l.name; },
 			     [](const RelayLink &l) { return l.counters.data(); }));

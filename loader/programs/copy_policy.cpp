@@ -154,6 +154,13 @@ std::string copy_state(const copy_policy &v, int64_t now_ns)
 	return static_cast<int64_t>(v.copy_until_ns) > now_ns ? "copying" : "quiet";
 }
 
+std::vector<std::string> copy_states(CopyMode m)
+{
+	if (m == CopyMode::adaptive)
+		return {"copying", "quiet", "no reports"};
+	return {copy_mode_name(m)};
+}
+
 void CopyPolicies::set(const IpAddr &addr, const CopyPolicy &p) const
 {
 	if (p.mode == CopyMode::always) {

@@ -50,6 +50,8 @@ copy_key copy_key_of(const IpAddr &addr);
 // (sampling), "no reports" (fail-safe: every packet); the mode's name
 // for the others.
 std::string copy_state(const copy_policy &v, int64_t now_ns);
+// Every state copy_state gives for a policy of mode m, in a fixed order.
+std::vector<std::string> copy_states(CopyMode m);
 
 // The policies pinned under a clone state's directory.
 class CopyPolicies {

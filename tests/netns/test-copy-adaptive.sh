@@ -15,7 +15,8 @@
 #   - clean again: quiet once the quiet time has passed;
 #   - pri's adapt gone: after the stale time, every packet again;
 #   - a report from outside the tunnel, or from another tunnel address:
-#     refused, by reason.
+#     refused, by reason;
+#   - the Prometheus exposition follows the states (state set gauge).
 source "$(dirname "$0")/lib.sh" "$1"
 LINKEMU="$BUILD/tests/tools/linkemu"
 PPTPGEN="$BUILD/tests/tools/pptpgen"
@@ -83,6 +84,14 @@ check_state() {
 	[ "$rc" = 0 ] || TOOK=999999
 }
 check_eq "before any report: no reports" "no reports" "$(state)"
+# prom_state STATE: cl's exposition has its peer's policy in STATE (1).
+# grep reads it all (no -q: under pipefail, stats killed by SIGPIPE after
+# an early match would fail the check).
+prom_state() {
+	ctl "$cl" stats --format prometheus | grep -xF >/dev/null \
+		"dupgre_clone_copy_policy_state{device=\"wan0\",peer=\"198.51.100.7\",policy=\"adaptive\",state=\"$1\"} 1"
+}
+check "Prometheus: no_reports" prom_state no_reports
 
 start_adapt() {  # start_adapt NS CONF LOG: sets ADAPT_PID
 	ip netns exec "$1" "$CTL" --config "$2" adapt 2>"$3" &
@@ -99,6 +108,7 @@ PIDS+=("$GEN")
 
 echo "# path A clean: the reports make cl quiet"
 check_state "cl goes quiet after pri's first reports" quiet 10
+check "Prometheus: quiet" prom_state quiet
 q0=$(counter "$cl" wan0 quiet) s0=$(counter "$cl" wan0 sample) c0=$(counter "$cl" wan0 cloned)
 in_ns "$cl" sleep 2  # a measured interval of traffic, not a wait for an event
 q1=$(counter "$cl" wan0 quiet) s1=$(counter "$cl" wan0 sample) c1=$(counter "$cl" wan0 cloned)
@@ -108,6 +118,7 @@ check "quiet: copies are samples only (1 in 1024)" test $((c1 - c0)) -le $((s1 -
 echo "# loss on path A: copying again"
 "$LINKEMU" --control "$TMP/wan0.ctl" --cmd "set a2b loss=20%" >/dev/null
 check_state "cl copies again after a loss on path A" copying 5
+check "Prometheus: copying" prom_state copying
 check "a second at most after the loss (250 packets/s, 64-packet window)" test "$TOOK" -le 1500 2>/dev/null
 l0=$(counter "$cl" wan0 loss)
 in_ns "$cl" sleep 1

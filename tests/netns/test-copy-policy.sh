@@ -7,7 +7,8 @@
 #   - bad combinations: one line, exit 2, nothing made;
 #   - budget --copy-max-size: exactly the data packets up to the size are
 #     copied (keepalives and echoes always), the rest counted too_large;
-#   - status shows each peer's policy and what it does now;
+#   - status shows each peer's policy and what it does now, and so does
+#     the Prometheus exposition (a state set; promtool accepts it);
 #   - adaptive with no receiver reporting copies everything (no_reports);
 #   - peer add without --copy goes back to always, peer del forgets it;
 #   - pins of an older dupgre (fewer counters, no policy maps): made anew.
@@ -33,6 +34,13 @@ ip -n "$l3" addr add 10.66.6.2 peer 10.66.6.1 dev ppp0
 ip -n "$l3" addr add 10.66.4.2 peer 10.66.4.1 dev sec1
 ip -n "$l3" route add default dev ppp0
 ctl "$l3" attach --dev ppp0 --clone-to sec1
+# check_states WHAT EXPECTED: the copy policy state set's samples in the
+# exposition stats writes are EXPECTED, and promtool accepts all of it.
+check_states() {
+	ctl "$l3" stats --format prometheus >"$TMP/stats.prom"
+	check "$1: promtool check metrics accepts the exposition" promtool check metrics <"$TMP/stats.prom"
+	check_eq "$1" "$2" "$(grep '^dupgre_clone_copy_policy_state' "$TMP/stats.prom" || true)"
+}
 # wait_lines FILE N: until FILE has N lines (the capture is behind the
 # sender by what the TUN queues), at most 10 s.
 wait_lines() {
@@ -64,6 +72,8 @@ ctl "$l3" peer add --dev ppp0 198.18.0.2 --copy budget --copy-max-size 300
 check_eq "status: the peer's policy" '198.18.0.2 budget 300 budget' \
 	"$(ctl "$l3" -j status | jq -r '.clone[0].copy[0] | "\(.peer) \(.policy) \(.max_size) \(.state)"')"
 check "status text names it" grep -q "copy 198.18.0.2: budget max 300 B" <<<"$(ctl "$l3" status)"
+check_states "Prometheus: the peer's budget" \
+	'dupgre_clone_copy_policy_state{device="ppp0",peer="198.18.0.2",policy="budget",state="budget"} 1'
 in_ns "$l3" "$PKTSEND" <"$TMP/all.hex" 2>/dev/null
 wait_lines "$TMP/clones.hex" $((small + control))
 check_eq "copies: small data, keepalives and echoes" $((small + control)) "$(wc -l <"$TMP/clones.hex")"
@@ -77,6 +87,10 @@ echo "# adaptive, no receiver reporting: every packet (fail-safe)"
 ctl "$l3" peer add --dev ppp0 198.18.0.2 --copy adaptive
 check_eq "state: no reports" "adaptive no reports" \
 	"$(ctl "$l3" -j status | jq -r '.clone[0].copy[0] | "\(.policy) \(.state)"')"
+check_states "Prometheus: every adaptive state listed, 1 for no_reports" \
+	'dupgre_clone_copy_policy_state{device="ppp0",peer="198.18.0.2",policy="adaptive",state="copying"} 0
+dupgre_clone_copy_policy_state{device="ppp0",peer="198.18.0.2",policy="adaptive",state="quiet"} 0
+dupgre_clone_copy_policy_state{device="ppp0",peer="198.18.0.2",policy="adaptive",state="no_reports"} 1'
 before=$(counter "$l3" ppp0 cloned)
 in_ns "$l3" "$PKTSEND" <"$TMP/all.hex" 2>/dev/null
 check_eq "no_reports: every data packet" "$data" "$(counter "$l3" ppp0 no_reports)"
@@ -85,6 +99,7 @@ check_eq "all copied" $((before + data + control)) "$(counter "$l3" ppp0 cloned)
 echo "# back to always; peer del forgets the policy"
 ctl "$l3" peer add --dev ppp0 198.18.0.2
 check_eq "peer add without --copy: always" 0 "$(ctl "$l3" -j status | jq '.clone[0].copy | length')"
+check_states "Prometheus: no policy, no state series" ""
 ctl "$l3" peer add --dev ppp0 198.18.0.2 --copy budget --copy-rate 64k
 ctl "$l3" peer del --dev ppp0 198.18.0.2
 dir=/sys/fs/bpf/dupgre/netns/$l3/clone/ppp0

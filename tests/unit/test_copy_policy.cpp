@@ -3,6 +3,7 @@
 // values, and the map value the clone program reads.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "core/error.h"
@@ -86,4 +87,29 @@ TEST_CASE("copy policy: an adaptive peer's state")
 	v.report_ns = now - 4'000'000'000;  // older than stale_ms (3 s)
 	CHECK(copy_state(v, now) == "no reports");
 	CHECK(copy_state(encode(CopyPolicy{}), now) == "always");
+}
+
+TEST_CASE("copy policy: copy_states lists every state copy_state gives, for each mode")
+{
+	using States = std::vector<std::string>;
+	CHECK(copy_states(CopyMode::adaptive) == States{"copying", "quiet", "no reports"});
+	CHECK(copy_states(CopyMode::budget) == States{"budget"});
+	CHECK(copy_states(CopyMode::always) == States{"always"});
+	CopyPolicy a;
+	a.mode = CopyMode::adaptive;
+	copy_policy v = encode(a);
+	const int64_t now = 100'000'000'000;
+	States adaptive = copy_states(CopyMode::adaptive);
+	auto listed = [&](const std::string &st) {
+		return std::find(adaptive.begin(), adaptive.end(), st) != adaptive.end();
+	};
+	CHECK(listed(copy_state(v, now)));
+	v.report_ns = now - 1;
+	CHECK(listed(copy_state(v, now)));
+	v.copy_until_ns = now + 1;
+	CHECK(listed(copy_state(v, now)));
+	CopyPolicy b;
+	b.mode = CopyMode::budget;
+	b.rate = 1000;
+	CHECK(copy_state(encode(b), now) == copy_states(CopyMode::budget)[0]);
 }

@@ -7,6 +7,7 @@
 #include <set>
 #include <sstream>
 
+#include "core/clock.h"
 #include "observe/report.h"
 
 using namespace dupgre;
@@ -37,6 +38,16 @@ CloneReport report(const char *dev, bool attached, __u64 base)
 	for (unsigned i = 0; i < CLONE_COUNTER_MAX; i++)
 		r.counters[i] = base + i;
 	return r;
+}
+
+// A copy policy as the pinned map holds it.
+copy_policy policy(CopyMode mode, uint64_t rate = 0, uint32_t max_size = 0)
+{
+	CopyPolicy p;
+	p.mode = mode;
+	p.rate = rate;
+	p.max_size = max_size;
+	return encode(p);
 }
 
 }  // namespace
@@ -86,6 +97,10 @@ TEST_CASE("Prometheus exposition matches the golden file")
 {
 	Report r;
 	r.clone = {report("eth0", true, 100), report("we\"ird\\dev", false, 0)};
+	// No report ever came for the adaptive ones: "no reports" at any time.
+	r.clone[0].copy = {{parse_endpoint("198.18.0.2", 1).addr, policy(CopyMode::budget, 125000, 200)},
+			   {parse_endpoint("198.18.0.3", 1).addr, policy(CopyMode::adaptive)},
+			   {parse_endpoint("2001:db8::3", 1).addr, policy(CopyMode::adaptive)}};
 	RelayLink link;
 	link.name = "ppp3";
 	for (unsigned i = 0; i < RELAY_COUNTER_MAX; i++)
@@ -200,4 +215,44 @@ TEST_CASE("Prometheus: an idle site still answers, with the build and nothing at
 	for (const char *program : {"clone", "relay", "dnat", "eliminate"})
 		CHECK(prom.find(std::string("\ndupgre_program_attached{program=\"") + program + "\"} 0\n") !=
 		      std::string::npos);
+}
+
+TEST_CASE("Prometheus: each peer's copy policy as a state set, 1 for what it does now")
+{
+	Report r;
+	r.clone = {report("wan0", true, 0)};
+	const int64_t now = monotonic_ns();
+	copy_policy quiet = policy(CopyMode::adaptive), copying = quiet;
+	quiet.report_ns = static_cast<__u64>(now);
+	copying.report_ns = static_cast<__u64>(now);
+	copying.copy_until_ns = static_cast<__u64>(now + 60'000'000'000);
+	r.clone[0].copy = {{parse_endpoint("198.18.0.2", 1).addr, quiet},
+			   {parse_endpoint("198.18.0.3", 1).addr, copying},
+			   {parse_endpoint("198.18.0.4", 1).addr, policy(CopyMode::adaptive)},
+			   {parse_endpoint("198.18.0.5", 1).addr, policy(CopyMode::budget, 1000)}};
+	std::string prom = stats_prometheus(r);
+	auto value = [&](const char *peer, const char *policy, const char *state) {
+		std::string series = std::string("\ndupgre_clone_copy_policy_state{device=\"wan0\",peer=\"") + peer +
+				     "\",policy=\"" + policy + "\",state=\"" + state + "\"} ";
+		size_t at = prom.find(series);
+		return at == std::string::npos ? std::string("missing") : prom.substr(at + series.size(), 1);
+	};
+	CHECK(value("198.18.0.2", "adaptive", "quiet") == "1");
+	CHECK(value("198.18.0.2", "adaptive", "copying") == "0");
+	CHECK(value("198.18.0.2", "adaptive", "no_reports") == "0");
+	CHECK(value("198.18.0.3", "adaptive", "copying") == "1");
+	CHECK(value("198.18.0.3", "adaptive", "quiet") == "0");
+	CHECK(value("198.18.0.4", "adaptive", "no_reports") == "1");
+	CHECK(value("198.18.0.4", "adaptive", "copying") == "0");
+	CHECK(value("198.18.0.5", "budget", "budget") == "1");
+	// One series per state of the peer's policy: 3 + 3 + 3 + 1.
+	size_t series = 0;
+	for (size_t at = 0; (at = prom.find("\ndupgre_clone_copy_policy_state{", at)) != std::string::npos; at++)
+		series++;
+	CHECK(series == 10);
+	// Without policies: the family is there, no sample.
+	r.clone[0].copy.clear();
+	prom = stats_prometheus(r);
+	CHECK(prom.find("# TYPE dupgre_clone_copy_policy_state gauge\n") != std::string::npos);
+	CHECK(prom.find("\ndupgre_clone_copy_policy_state{") == std::string::npos);
 }
