@@ -17,6 +17,7 @@
 #include <ctime>
 
 #include "cli/commands.h"
+#include "core/clock.h"
 #include "core/error.h"
 #include "core/lock.h"
 
@@ -74,6 +75,47 @@ std::string duration(double us, bool exact = true)
 	return fmt("%.3gs", us / 1e6);
 }
 
+// Peers listed one a line under a device's copy row; the rest are counted
+// by state on one line, so that a primary with thousands of clients still
+// fits the screen.
+constexpr size_t top_copy_peers = 4;
+
+// A peer's policy and what it does now: "budget 125000 B/s max 200 B",
+// "adaptive, copying 9 s more", "adaptive, quiet (1 in 16)".
+std::string copy_cell(const copy_policy &v, int64_t now)
+{
+	CopyPolicy p = decode(v);
+	std::string state = copy_state(v, now);
+	if (p.mode != CopyMode::adaptive)
+		return p.str();
+	std::string s = p.str() + ", " + state;
+	if (state == "copying")
+		s += fmt(" %.0f s more", std::ceil(static_cast<double>(static_cast<int64_t>(v.copy_until_ns) - now) / 1e9));
+	else if (state == "quiet")
+		s += fmt(" (1 in %u)", p.sample);
+	else
+		s += " (every packet)";
+	return s;
+}
+
+// The peers past the listed ones, by state: "... 9 more: 3 copying, 6 quiet".
+std::string copy_rest(const std::vector<std::pair<IpAddr, copy_policy>> &copy, int64_t now)
+{
+	std::vector<std::pair<std::string, size_t>> states;
+	for (size_t i = top_copy_peers; i < copy.size(); i++) {
+		std::string st = copy_state(copy[i].second, now);
+		auto it = std::find_if(states.begin(), states.end(), [&](const auto &x) { return x.first == st; });
+		if (it == states.end())
+			states.emplace_back(st, 1);
+		else
+			it->second++;
+	}
+	std::string s = fmt("    ... %zu more:", copy.size() - top_copy_peers);
+	for (size_t i = 0; i < states.size(); i++)
+		s += fmt("%s %zu %s", i ? "," : "", states[i].second, states[i].first.c_str());
+	return s;
+}
+
 }  // namespace
 
 std::string gap_bucket_label(unsigned b)
@@ -114,6 +156,27 @@ std::vector<std::string> top_screen(const Report &latest, const Figures *second,
 				      col(r, {CLONE_MATCH_PPTP_ECHO}) + col(r, {CLONE_CLONED}) +
 				      col(r, {CLONE_ERRORS, CLONE_XMIT_DROPS, CLONE_SNAT_ERRORS}) +
 				      (c.status.state() == "attached" ? "" : "  " + c.status.state()));
+		}
+	}
+	bool policies = std::any_of(latest.clone.begin(), latest.clone.end(),
+				    [](const CloneReport &c) { return !c.copy.empty(); });
+	if (policies) {
+		// Withheld by reason, then what the adaptive policy copied and why.
+		out.push_back("COPY POLICY" + std::string(4, ' ') +
+			      " too_large over_bud.     quiet      loss    sample no_report");
+		int64_t mono = monotonic_ns();  // the clock of the policies' times
+		for (const CloneReport &c : latest.clone) {
+			if (c.copy.empty())
+				continue;
+			const RowRates *r = second ? find_row(second->clone, c.status.device) : nullptr;
+			out.push_back(device_cell(c.status.device) + col(r, {CLONE_TOO_LARGE}) + col(r, {CLONE_OVER_BUDGET}) +
+				      col(r, {CLONE_QUIET}) + col(r, {CLONE_COPY_LOSS}) + col(r, {CLONE_COPY_SAMPLE}) +
+				      col(r, {CLONE_COPY_NO_REPORTS}));
+			for (size_t i = 0; i < c.copy.size() && i < top_copy_peers; i++)
+				out.push_back(fmt("    %-15s %s", c.copy[i].first.str().c_str(),
+						  copy_cell(c.copy[i].second, mono).c_str()));
+			if (c.copy.size() > top_copy_peers)
+				out.push_back(copy_rest(c.copy, mono));
 		}
 	}
 	if (!latest.relay.empty()) {

@@ -17,6 +17,7 @@
 #include "observe/serve.h"
 #include "observe/textfile.h"
 #include "cli/top.h"
+#include "core/clock.h"
 #include "core/error.h"
 
 using namespace dupgre;
@@ -233,6 +234,56 @@ TEST_CASE("top: the screen fits 80x24 and has every section")
 	for (const std::string &line : top_screen(b.report, &f, &f, 40, 10))
 		CHECK(line.size() <= 40);
 	CHECK(top_screen(b.report, &f, &f, 40, 10).size() <= 10);
+}
+
+TEST_CASE("top: each peer's copy policy and state, withheld and adaptive copies per second")
+{
+	Snapshot a = snap(0, 0, 0, 0), b = snap(1, 400, 4, 40);
+	b.report.clone[0].counters[CLONE_QUIET] = 300;
+	b.report.clone[0].counters[CLONE_COPY_SAMPLE] = 20;
+	Figures f = derive(a, b);
+	auto screen = [&](const Report &r) {
+		std::string all;
+		for (const std::string &line : top_screen(r, &f, &f, 80, 24))
+			all += line + "\n";
+		return all;
+	};
+	CHECK(screen(b.report).find("COPY POLICY") == std::string::npos);  // no policy: no section
+
+	const int64_t now = monotonic_ns();
+	CopyPolicy adaptive;
+	adaptive.mode = CopyMode::adaptive;
+	CopyPolicy budget;
+	budget.mode = CopyMode::budget;
+	budget.rate = 125000;
+	budget.max_size = 200;
+	copy_policy quiet = encode(adaptive), copying = quiet;
+	quiet.report_ns = copying.report_ns = static_cast<__u64>(now);
+	copying.copy_until_ns = static_cast<__u64>(now + 8'500'000'000);
+	auto addr = [](const char *text) { return parse_endpoint(text, 1).addr; };
+	b.report.clone[0].copy = {{addr("198.18.0.2"), encode(budget)},
+				  {addr("198.18.0.3"), copying},
+				  {addr("198.18.0.4"), quiet},
+				  {addr("198.18.0.5"), encode(adaptive)}};
+	std::string all = screen(b.report);
+	CHECK(all.find("COPY POLICY     too_large over_bud.     quiet      loss    sample no_report\n") !=
+	      std::string::npos);
+	CHECK(all.find("  wan0               0.0       0.0     300.0       0.0      20.0       0.0\n") !=
+	      std::string::npos);
+	CHECK(all.find("    198.18.0.2      budget 125000 B/s max 200 B\n") != std::string::npos);
+	CHECK(all.find("    198.18.0.3      adaptive, copying 9 s more\n") != std::string::npos);
+	CHECK(all.find("    198.18.0.4      adaptive, quiet (1 in 16)\n") != std::string::npos);
+	CHECK(all.find("    198.18.0.5      adaptive, no reports (every packet)\n") != std::string::npos);
+	CHECK(all.find(" more:") == std::string::npos);
+
+	// More peers than rows for them: the rest counted by state.
+	for (int i = 0; i < 5; i++)
+		b.report.clone[0].copy.push_back({addr(("198.18.1." + std::to_string(i + 1)).c_str()), i < 3 ? quiet : copying});
+	all = screen(b.report);
+	CHECK(all.find("    ... 5 more: 3 quiet, 2 copying\n") != std::string::npos);
+	CHECK(all.find("198.18.1.1") == std::string::npos);
+	for (const std::string &line : top_screen(b.report, &f, &f, 80, 24))
+		CHECK(line.size() <= 80);
 }
 
 TEST_CASE("top: gap bucket labels")
