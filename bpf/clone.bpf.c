@@ -331,6 +331,7 @@ static __always_inline int clone_wireguard(struct __sk_buff *skb)
 	}
 	count(wg_counter(class), 1);
 	len = skb->len - pkt.l3;
+	count(CLONE_MATCHED_BYTES, len);
 	if (class == WG_CLASS_DATA && !policy_allows(pkt.daddr, len))
 		return TC_ACT_UNSPEC;
 	if (clone_mtu && len > clone_mtu)
@@ -385,6 +386,7 @@ int dupgre_clone(struct __sk_buff *skb)
 		return TC_ACT_UNSPEC;
 	}
 	count(class_counter(class), 1);
+	count(CLONE_MATCHED_BYTES, skb->len - pkt.l3);
 	if (class == PPTP_GRE_DATA) {
 		__be32 mapped[4] = {0, 0, bpf_htonl(0xffff), pkt.daddr};
 

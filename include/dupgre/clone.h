@@ -39,6 +39,8 @@
 	X(CLONE_MATCH_WG_RESPONSE, wg_response, matched_packets, "WireGuard handshake response (type 2, 92 bytes)") \
 	X(CLONE_MATCH_WG_COOKIE, wg_cookie, matched_packets, "WireGuard cookie reply (type 3, 64 bytes)") \
 	X(CLONE_MATCH_WG_DATA, wg_data, matched_packets, "WireGuard transport data (type 4, >= 32 bytes)") \
+	X(CLONE_MATCHED_BYTES, matched_bytes, matched_bytes, \
+	  "IP bytes of the matching packets: what path A carries (against cloned_bytes: path B's share)") \
 	X(CLONE_CLONED, cloned, cloned_packets, "copies handed to the clone target") \
 	X(CLONE_CLONED_BYTES, cloned_bytes, cloned_bytes, "their IP bytes (IPv4 or IPv6 header on)") \
 	X(CLONE_ERRORS, errors, failed_packets, "bpf_clone_redirect() < 0: no copy (e.g. target gone)") \
@@ -61,6 +63,9 @@
 	F(matched_packets, "class", device, \
 	  "Packets to a peer that match the profile's rules (PPTP: the guide's; WireGuard: its messages), " \
 	  "by class.") \
+	F(matched_bytes, "", device, \
+	  "IP bytes of the matching packets, copied or not (path A's): cloned_bytes over it is the share path B " \
+	  "carried, which copy policies lower.") \
 	F(cloned_packets, "", device, "Copies handed to the clone target.") \
 	F(cloned_bytes, "", device, "IP bytes of the copies handed to the clone target.") \
 	F(failed_packets, "reason", device, \

@@ -172,6 +172,9 @@ std::vector<std::string> top_screen(const Report &latest, const Figures *second,
 			out.push_back(device_cell(c.status.device) + col(r, {CLONE_TOO_LARGE}) + col(r, {CLONE_OVER_BUDGET}) +
 				      col(r, {CLONE_QUIET}) + col(r, {CLONE_COPY_LOSS}) + col(r, {CLONE_COPY_SAMPLE}) +
 				      col(r, {CLONE_COPY_NO_REPORTS}));
+			if (r && (*r)[CLONE_MATCHED_BYTES] > 0)
+				out.push_back(fmt("    path B carries %.1f %% of path A's bytes",
+						  100 * (*r)[CLONE_CLONED_BYTES] / (*r)[CLONE_MATCHED_BYTES]));
 			for (size_t i = 0; i < c.copy.size() && i < top_copy_peers; i++)
 				out.push_back(fmt("    %-15s %s", c.copy[i].first.str().c_str(),
 						  copy_cell(c.copy[i].second, mono).c_str()));

@@ -86,6 +86,9 @@ TEST_CASE("copy budget: packets above the size are withheld, keepalives never")
 		CHECK(d[CLONE_CLONED] == (r.copied ? 1 : 0));
 		CHECK(d[CLONE_TOO_LARGE] == (r.copied ? 0 : 1));
 		CHECK(d[CLONE_OVER_BUDGET] == 0);
+		// Path A's bytes either way; path B's only when copied.
+		CHECK(d[CLONE_MATCHED_BYTES] == r.len);
+		CHECK(d[CLONE_CLONED_BYTES] == (r.copied ? d[CLONE_MATCHED_BYTES] : 0));
 	}
 	p.set_copy(default_peer, budget(20));
 	Counters d = p.run(lcp_echo());

@@ -241,6 +241,8 @@ TEST_CASE("top: each peer's copy policy and state, withheld and adaptive copies 
 	Snapshot a = snap(0, 0, 0, 0), b = snap(1, 400, 4, 40);
 	b.report.clone[0].counters[CLONE_QUIET] = 300;
 	b.report.clone[0].counters[CLONE_COPY_SAMPLE] = 20;
+	b.report.clone[0].counters[CLONE_MATCHED_BYTES] = 80000;
+	b.report.clone[0].counters[CLONE_CLONED_BYTES] = 5000;
 	Figures f = derive(a, b);
 	auto screen = [&](const Report &r) {
 		std::string all;
@@ -270,6 +272,7 @@ TEST_CASE("top: each peer's copy policy and state, withheld and adaptive copies 
 	      std::string::npos);
 	CHECK(all.find("  wan0               0.0       0.0     300.0       0.0      20.0       0.0\n") !=
 	      std::string::npos);
+	CHECK(all.find("    path B carries 6.2 % of path A's bytes\n") != std::string::npos);
 	CHECK(all.find("    198.18.0.2      budget 125000 B/s max 200 B\n") != std::string::npos);
 	CHECK(all.find("    198.18.0.3      adaptive, copying 9 s more\n") != std::string::npos);
 	CHECK(all.find("    198.18.0.4      adaptive, quiet (1 in 16)\n") != std::string::npos);
