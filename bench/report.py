@@ -471,12 +471,12 @@ def main():
     L.append("```")
     L.extend(checks)
     L.append("```")
-    # bench/relaycost's, relaywg's, tcxcost's and routercost's sections (run
+    # bench/relaycost's, relaywg's, tcxcost's, routercost's and copypolicy's sections (run
     # on their own) are kept at the end.
     kept = ""
     if os.path.exists(args.out):
         prev = open(args.out).read()
-        marks = [prev.index(m) for m in ("<!-- relaycost:", "<!-- relaywg:", "<!-- tcxcost:", "<!-- routercost:", "<!-- routercost-mipsel:") if m in prev]
+        marks = [prev.index(m) for m in ("<!-- relaycost:", "<!-- relaywg:", "<!-- tcxcost:", "<!-- routercost:", "<!-- routercost-mipsel:", "<!-- copypolicy:") if m in prev]
         if marks:
             kept = "\n" + prev[min(marks):]
     with open(args.out, "w") as fh:
