@@ -165,6 +165,7 @@ _dupgre_site_confs() {
 		if [ "${ORDER:-0}" = 1 ]; then echo "eliminate = order"
 		elif [ "$TUNNEL" = wireguard ]; then echo "eliminate = monitor"
 		else echo "eliminate = drop"; fi
+		[ -z "${COPY:-}" ] || echo "copy = $COPY"
 	} >/etc/vmtests/dupgre-client.conf.new
 	{
 		echo "role = primary"
@@ -185,6 +186,7 @@ _dupgre_site_confs() {
 		printf '%s\n' "${dual_lines[@]}"
 		if [ "$TRANSPORT" = ppp ]; then echo "dual_ipparam = bvpn"; else echo "dual_dev = $DUAL_PRIMARY"; fi
 		echo "dual_mtu = 0"
+		[ -z "${COPY:-}" ] || echo "copy = $COPY"
 	} >/etc/vmtests/dupgre-primary.conf.new
 	relay="$DUAL_SEC_C=$CLIENT_PUB $DUAL_SEC_P=$PRIMARY_PUB"
 	[ "$DUAL_SEC_C" != "$DUAL_SEC_P" ] || relay="$DUAL_SEC_C=$CLIENT_PUB,$PRIMARY_PUB"
@@ -345,6 +347,53 @@ mode_order_down() {
 	mode_dupgre_down
 	_set_eliminate client drop
 	_set_eliminate primary monitor
+}
+
+# --- adaptive: order, with the adaptive copy policy (issue 26) --------------
+# As order, with `copy = adaptive` in the client's and the primary's
+# dupgre.conf, and `dupgre-ctl adapt` running in both namespaces as its
+# service would (started before the sites apply their configuration, so
+# apply finds it running, as systemd would have it). Recorded as order with
+# "copy": "adaptive".
+ADAPT_PIDS=()
+
+# _adapt_running NS: the daemon holds its instance lock (read from
+# /proc/locks: taking the lock to test it could make a starting daemon fail).
+_adapt_running() {
+	local ino
+	ino=$(nsx "$1" stat -L -c %i /proc/self/ns/net)
+	[ -e "/run/dupgre/adapt.$ino.lock" ] || return 1
+	ino=$(stat -c %i "/run/dupgre/adapt.$ino.lock")
+	awk -v i=":$ino" '$2 == "FLOCK" && $4 == "WRITE" && substr($6, length($6) - length(i) + 1) == i { f = 1 }
+		END { exit !f }' /proc/locks
+}
+
+mode_adaptive_up() {
+	local ns i
+	COPY=adaptive ORDER=1 _dupgre_site_confs
+	for ns in client primary; do
+		ip netns exec $ns env DUPGRE_CONFIG="/etc/vmtests/dupgre-$ns.conf" "$CTL" adapt \
+			>>"$LOG/adapt-$ns.out" 2>&1 &
+		ADAPT_PIDS+=("$!")
+	done
+	for ns in client primary; do
+		for ((i = 0; i < 100; i++)); do
+			_adapt_running $ns && break
+			sleep 0.1
+		done
+		[ "$i" -lt 100 ] || { echo "modes: adapt in $ns did not start" >&2; cat "$LOG/adapt-$ns.out" >&2; return 1; }
+	done
+	COPY=adaptive mode_order_up
+	nsx client "$CTL" -j status | jq -c '[.clone[].copy[]?]'
+}
+
+mode_adaptive_down() {
+	local pid
+	mode_order_down
+	for pid in "${ADAPT_PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+	for pid in "${ADAPT_PIDS[@]}"; do wait "$pid" || echo "modes: adapt $pid exited with $?"; done
+	ADAPT_PIDS=()
+	tail -n 2 "$LOG"/adapt-*.out
 }
 
 # mode_counters MODE: what the mode's machinery saw (for the log).

@@ -36,8 +36,10 @@ source "$here/modes.sh"
 source "$here/setup_page.sh"
 
 # The guide's table: path A loss % and delay, path B loss % and delay (one
-# way, each direction), the guide's resulting loss %.
+# way, each direction), the guide's resulting loss %. Row 0, both paths
+# clean, is not the guide's: what a copy policy saves where nothing is lost.
 declare -A ROW=(
+	[0]="0 150 0 250 0"
 	[1]="10 150 0 250 0"
 	[2]="100 150 0 250 0"
 	[3]="10 150 10 250 1"
@@ -92,12 +94,27 @@ measure_finish() {
 	done
 }
 
+# Bytes the dual links sent during a measurement: path B's, the copies (up:
+# the client's dual link; down: the primary's), counted by the kernel.
+dual_tx_bytes() {  # dual_tx_bytes NS DEV
+	nsx "$1" cat "/sys/class/net/$2/statistics/tx_bytes" 2>/dev/null || echo 0
+}
+path_b_start() {
+	PATH_B_UP=$(dual_tx_bytes client "${DUAL_CLIENT:-}") PATH_B_DOWN=$(dual_tx_bytes primary "${DUAL_PRIMARY:-}")
+}
+path_b_finish() {
+	echo $(($(dual_tx_bytes client "${DUAL_CLIENT:-}") - PATH_B_UP)) >/run/path_b.up
+	echo $(($(dual_tx_bytes primary "${DUAL_PRIMARY:-}") - PATH_B_DOWN)) >/run/path_b.down
+}
+
 # record SCENARIO ROW MODE RECEIVER [EXTRA_JSON]: the last measurement's two
 # lines, with what was measured. Mode "order" is recorded as dupgre with
-# "order": true (every other row has "order": false).
+# "order": true (every other row has "order": false); mode "adaptive" as
+# order with "copy": "adaptive" (every other row: "always").
 record() {
-	local dir a_loss a_delay b_loss b_delay guide res extra=${5:-'{}'} mode=$3 order=false
+	local dir a_loss a_delay b_loss b_delay guide res extra=${5:-'{}'} mode=$3 order=false copy=always
 	[ "$mode" = order ] && mode=dupgre order=true
+	[ "$mode" = adaptive ] && mode=dupgre order=true copy=adaptive
 	read -r a_loss a_delay b_loss b_delay guide <<<"${ROW[$2]}"
 	for dir in up down; do
 		res=$(jq -c --slurpfile s /run/probe.send.$dir \
@@ -108,9 +125,11 @@ record() {
 			--argjson al "$a_loss" --argjson ad "$a_delay" --argjson bl "$b_loss" \
 			--argjson bd "$b_delay" --argjson g "$guide" --argjson rate "$RATE" \
 			--argjson extra "$extra" --arg tunnel "$TUNNEL" --arg transport "$TRANSPORT" \
-			'{scenario: $sc, row: $row, mode: $mode, order: $order, receiver: $recv, receiver_stack: $rname,
-			  tunnel: $tunnel, transport: $transport, direction: $dir, path_a: {loss_pct: $al, delay_ms: $ad},
-			  path_b: {loss_pct: $bl, delay_ms: $bd}, guide_loss_pct: $g, rate_pps: $rate}
+			--arg copy "$copy" --argjson pb "$(cat /run/path_b.$dir 2>/dev/null || echo null)" \
+			'{scenario: $sc, row: $row, mode: $mode, order: $order, copy: $copy, receiver: $recv,
+			  receiver_stack: $rname, tunnel: $tunnel, transport: $transport, direction: $dir,
+			  path_a: {loss_pct: $al, delay_ms: $ad}, path_b: {loss_pct: $bl, delay_ms: $bd, tx_bytes: $pb},
+			  guide_loss_pct: $g, rate_pps: $rate}
 			 + $extra + .' <<<"$res" >>"$LOG/results.jsonl"
 	done
 }
@@ -133,8 +152,11 @@ run_rows() {
 		PACKETS=$all
 		case $1-$row in dual*-[124] | after-dual-flap-*) PACKETS=$((all * 2 / 3)) ;; esac
 		t0=$(date +%s)
+		rm -f /run/path_b.*
+		path_b_start
 		measure_start
 		measure_finish
+		path_b_finish
 		echo "scenario: $1 row $row $2 $3 took $(($(date +%s) - t0)) s"
 		record "$1" "$row" "$2" "$3"
 		if [ "$3" = kernel ]; then
@@ -429,9 +451,14 @@ scenario_dual-flap() {
 # the order stage (holders on the client and the primary), and WireGuard
 # dual links. What each piece does alone is measured above; this is the
 # combination a router runs.
+# Then the adaptive copy policy on the same sites (issue 26): row 3, whose
+# path A loses all the time (so the policy copies all the time: the same
+# loss), and row 0, both paths clean, where it copies one packet in 16
+# (path B's bytes against always's row 0, measured first).
 scenario_router() {
 	TUNNEL=pptp TRANSPORT=wireguard
-	measure_rows router order kernel "$ROWS"
+	measure_rows router order kernel "0,$ROWS"
+	measure_rows router adaptive kernel "0,3"
 	TUNNEL=pptp TRANSPORT=ppp
 }
 
