@@ -40,7 +40,7 @@ struct Options {
 	int64_t idle_ms = 1000;
 	std::optional<uint32_t> seq_start;
 	bool ready = false;
-	std::string log;  // one line per delivered timed packet: seq send_ns deliver_ns
+	std::string log;  // one line per delivered packet: seq send_ns (-1: untimed) deliver_ns
 };
 
 // What a delivered packet was; travels through PptpReorder as its cookie,
@@ -189,11 +189,11 @@ int run(const Options &opt)
 	ro.first_seq = opt.seq_start;
 	const bool log = !opt.log.empty();
 	PptpReorder reorder(ro, [&counters, log](uint32_t seq, uint64_t cookie, int64_t now) {
+		if (log)
+			counters.deliveries.push_back({seq, (cookie & 3) == kDataTimed ? int64_t(cookie >> 2) : -1, now});
 		switch (cookie & 3) {
 		case kDataTimed:
 			counters.latency_ns.push_back(now - int64_t(cookie >> 2));
-			if (log)
-				counters.deliveries.push_back({seq, int64_t(cookie >> 2), now});
 			break;
 		case kLcpEcho:
 			counters.lcp_echo++;
@@ -286,8 +286,8 @@ int main(int argc, char **argv)
 		       "with --count, the last) packets too");
 	app.add_flag("--ready", opt.ready, "print 'ready' once the socket is open");
 	app.add_option("--log", opt.log,
-		       "write one line per delivered timed data packet to FILE at the end: "
-		       "sequence number, send and delivery time (CLOCK_MONOTONIC ns)");
+		       "write one line per delivered packet to FILE at the end: sequence number, "
+		       "send time (-1: not a timed data packet) and delivery time (CLOCK_MONOTONIC ns)");
 	one_line_errors(app, "pptprecv");
 	try {
 		app.parse(argc, argv);
