@@ -5,8 +5,9 @@
 //
 //   every second   a hello into each tunnel device: a point-to-point
 //                  device's peer address (ppp, tun), a WireGuard peer's
-//                  host AllowedIPs, or the broadcast address where its
-//                  AllowedIPs are a default route (a client's server);
+//                  host AllowedIPs, or where its AllowedIPs are a default
+//                  route (a client's server) the broadcast address, or
+//                  for IPv6 the all-nodes group ff02::1;
 //   every 100 ms   eliminate's streams: a report to each stream's source
 //                  whose counts call for one (report_due), by the tunnel
 //                  address its hellos came from;
@@ -16,9 +17,10 @@
 //                  that is not the WAN or a dual link, and on a
 //                  point-to-point device only from its peer address.
 //
-// IPv4 tunnel addresses (PPTP's, and WireGuard's IPv4 ones) in this first
-// version. Refusals and sends are counted in the log line it writes each
-// minute, and at exit.
+// Tunnel addresses IPv4 or IPv6 (PPTP's, ppp's IPv6CP pair, WireGuard's),
+// one family per peer, IPv4 where it has one (wg_hello_destinations says
+// why); the messages are the same either way. Refusals and sends are
+// counted in the log line it writes each minute, and at exit.
 #include <arpa/inet.h>
 #include <ifaddrs.h>
 #include <net/if.h>
@@ -57,13 +59,30 @@ volatile sig_atomic_t adapt_stop = 0;
 struct TunnelDev {
 	std::string name;
 	int ifindex = 0;
-	std::optional<Ipv4> peer;    // point-to-point: the other end
-	std::vector<Ipv4> wg_dsts;   // WireGuard: where its peers are reached
+	std::set<IpAddr> peers;         // point-to-point: the other end's addresses
+	std::vector<IpAddr> wg_dsts;    // WireGuard: where its peers are reached
+	std::optional<IpAddr> local6;   // its own IPv6 address, not link-local
 	bool wireguard = false;
+	// A point-to-point device's hellos go to one of its peer addresses
+	// (wg_hello_destinations says why one): the lowest, so IPv4 before IPv6
+	// and a global one before a link-local one (fe80::/10 sorts last).
+	std::optional<IpAddr> hello_peer() const
+	{
+		return peers.empty() ? std::nullopt : std::optional<IpAddr>(*peers.begin());
+	}
 };
+
+bool link_local(const IpAddr &a)
+{
+	return !a.is_ipv4() && a.bytes[0] == 0xfe && (a.bytes[1] & 0xc0) == 0x80;
+}
 
 // The devices the VPN's tunnels run on: up, point-to-point or WireGuard,
 // and none of the site's own (the WAN, its dual links, eliminate's paths).
+// A point-to-point address's peer (`ip addr add A peer B`: IFA_LOCAL A,
+// IFA_ADDRESS B) is ifa_dstaddr for IPv6 as for IPv4: glibc and musl both
+// take an IFA_ADDRESS that differs from IFA_LOCAL for it, whatever the
+// family (pppd since 2.4.9 sets IPv6CP's link-local pair that way).
 std::vector<TunnelDev> tunnel_devices(const std::set<std::string> &excluded)
 {
 	std::map<std::string, TunnelDev> out;
@@ -71,32 +90,34 @@ std::vector<TunnelDev> tunnel_devices(const std::set<std::string> &excluded)
 	if (getifaddrs(&ifs) < 0)
 		return {};
 	for (struct ifaddrs *i = ifs; i; i = i->ifa_next) {
-		if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET || !(i->ifa_flags & IFF_UP) ||
-		    !(i->ifa_flags & IFF_POINTOPOINT) || excluded.count(i->ifa_name))
+		if (!i->ifa_addr || (i->ifa_addr->sa_family != AF_INET && i->ifa_addr->sa_family != AF_INET6) ||
+		    !(i->ifa_flags & IFF_UP) || !(i->ifa_flags & IFF_POINTOPOINT) || excluded.count(i->ifa_name))
 			continue;
 		TunnelDev &d = out[i->ifa_name];
 		d.name = i->ifa_name;
 		d.ifindex = static_cast<int>(if_nametoindex(i->ifa_name));
-		auto *local = reinterpret_cast<sockaddr_in *>(i->ifa_addr);
-		auto *peer = reinterpret_cast<sockaddr_in *>(i->ifa_dstaddr);
-		if (peer && peer->sin_family == AF_INET && peer->sin_addr.s_addr != local->sin_addr.s_addr)
-			d.peer = Ipv4{peer->sin_addr.s_addr};
+		bool v6 = i->ifa_addr->sa_family == AF_INET6;
+		size_t len = v6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
+		std::optional<IpAddr> local = sockaddr_ipaddr(i->ifa_addr, len);
+		if (!local)
+			continue;
+		if (v6 && !link_local(*local) && (!d.local6 || *local < *d.local6))
+			d.local6 = local;
+		std::optional<IpAddr> peer;
+		if (i->ifa_dstaddr && i->ifa_dstaddr->sa_family == i->ifa_addr->sa_family)
+			peer = sockaddr_ipaddr(i->ifa_dstaddr, len);
+		if (peer && !(*peer == *local))
+			d.peers.insert(*peer);
 	}
 	freeifaddrs(ifs);
 	std::vector<TunnelDev> devs;
 	for (auto &[name, d] : out) {
 		if (auto wg = read_wireguard(name)) {
 			d.wireguard = true;
-			d.peer.reset();
+			d.peers.clear();
 			for (const WgPeer &p : wg->peers)
-				for (const WgAllowedIp &a : p.allowed_ips) {
-					if (!a.addr.is_ipv4())
-						continue;
-					if (a.cidr == 32)
-						d.wg_dsts.push_back(*a.addr.ipv4());
-					else if (a.cidr == 0)
-						d.wg_dsts.push_back(Ipv4{INADDR_BROADCAST});
-				}
+				for (const IpAddr &dst : wg_hello_destinations(p.allowed_ips))
+					d.wg_dsts.push_back(dst);
 		}
 		devs.push_back(d);
 	}
@@ -124,7 +145,7 @@ std::vector<IpAddr> own_addresses(const Config &c)
 
 struct Learned {
 	int ifindex = 0;
-	Ipv4 src;
+	IpAddr src;  // the tunnel address its hellos came from
 	int64_t seen_ns = 0;
 };
 
@@ -135,18 +156,42 @@ struct StreamSeen {
 
 class Adapt {
 public:
+	// One socket for both families: AF_INET6 and not V6ONLY, so IPv4
+	// arrives on it too, its addresses mapped (::ffff:a.b.c.d) as IpAddr
+	// holds them, and one poll and one receive path serve both. Two
+	// sockets would gain nothing but a second of each. A kernel without
+	// IPv6 (ipv6.disable=1, CONFIG_IPV6=n) refuses AF_INET6: then AF_INET,
+	// IPv4 only, as before.
 	explicit Adapt(Config c) : c_(std::move(c))
 	{
-		fd_ = Fd(socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
-		int on = 1;
+		fd_ = Fd(socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+		if (fd_.get() < 0 && errno == EAFNOSUPPORT) {
+			family_ = AF_INET;
+			fd_ = Fd(socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+		}
+		int on = 1, off = 0;
 		if (fd_.get() < 0 || setsockopt(fd_.get(), SOL_SOCKET, SO_BROADCAST, &on, sizeof(on)) < 0 ||
-		    setsockopt(fd_.get(), IPPROTO_IP, IP_PKTINFO, &on, sizeof(on)) < 0 ||
-		    setsockopt(fd_.get(), SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) < 0)
+		    setsockopt(fd_.get(), SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) < 0 ||
+		    (family_ == AF_INET && setsockopt(fd_.get(), IPPROTO_IP, IP_PKTINFO, &on, sizeof(on)) < 0) ||
+		    (family_ == AF_INET6 &&
+		     (setsockopt(fd_.get(), IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof(off)) < 0 ||
+		      // The device of IPv4 datagrams too (ip6_datagram_recv_common_ctl).
+		      setsockopt(fd_.get(), IPPROTO_IPV6, IPV6_RECVPKTINFO, &on, sizeof(on)) < 0)))
 			throw Error("adapt: socket: " + strerror_text(errno));
-		sockaddr_in sin{};
-		sin.sin_family = AF_INET;
-		sin.sin_port = htons(adapt_port);
-		if (bind(fd_.get(), reinterpret_cast<sockaddr *>(&sin), sizeof(sin)) < 0)
+		sockaddr_storage ss{};
+		socklen_t len;
+		if (family_ == AF_INET6) {
+			auto *sin6 = reinterpret_cast<sockaddr_in6 *>(&ss);
+			sin6->sin6_family = AF_INET6;
+			sin6->sin6_port = htons(adapt_port);
+			len = sizeof(*sin6);
+		} else {
+			auto *sin = reinterpret_cast<sockaddr_in *>(&ss);
+			sin->sin_family = AF_INET;
+			sin->sin_port = htons(adapt_port);
+			len = sizeof(*sin);
+		}
+		if (bind(fd_.get(), reinterpret_cast<sockaddr *>(&ss), len) < 0)
 			throw Error("adapt: binding UDP port " + std::to_string(adapt_port) + ": " + strerror_text(errno));
 	}
 
@@ -190,28 +235,63 @@ private:
 		return ex;
 	}
 
-	void send(const std::vector<uint8_t> &msg, int ifindex, Ipv4 dst)
+	// Out of this tunnel device, whatever the routes say: IP_PKTINFO for
+	// an IPv4 destination (on the AF_INET6 socket too, mapped), IPV6_PKTINFO
+	// for an IPv6 one, with src as the source where given.
+	void send(const std::vector<uint8_t> &msg, int ifindex, const IpAddr &dst,
+		  const std::optional<IpAddr> &src = std::nullopt)
 	{
-		sockaddr_in to{};
-		to.sin_family = AF_INET;
-		to.sin_port = htons(adapt_port);
-		to.sin_addr.s_addr = dst.be;
-		char cbuf[CMSG_SPACE(sizeof(in_pktinfo))] = {};
+		sockaddr_storage to{};
+		socklen_t to_len;
+		if (family_ == AF_INET) {
+			if (!dst.is_ipv4()) {
+				count_["send_errors"]++;
+				return;
+			}
+			auto *sin = reinterpret_cast<sockaddr_in *>(&to);
+			sin->sin_family = AF_INET;
+			sin->sin_port = htons(adapt_port);
+			sin->sin_addr.s_addr = dst.ipv4()->be;
+			to_len = sizeof(*sin);
+		} else {
+			auto *sin6 = reinterpret_cast<sockaddr_in6 *>(&to);
+			sin6->sin6_family = AF_INET6;
+			sin6->sin6_port = htons(adapt_port);
+			memcpy(&sin6->sin6_addr, dst.bytes.data(), 16);
+			// fe80::/10 and ff02::/16 need their link named.
+			if (link_local(dst) || (dst.bytes[0] == 0xff && (dst.bytes[1] & 0x0f) == 2))
+				sin6->sin6_scope_id = static_cast<uint32_t>(ifindex);
+			to_len = sizeof(*sin6);
+		}
+		char cbuf[CMSG_SPACE(sizeof(in6_pktinfo))] = {};
 		iovec iov{const_cast<uint8_t *>(msg.data()), msg.size()};
 		msghdr mh{};
 		mh.msg_name = &to;
-		mh.msg_namelen = sizeof(to);
+		mh.msg_namelen = to_len;
 		mh.msg_iov = &iov;
 		mh.msg_iovlen = 1;
 		mh.msg_control = cbuf;
-		mh.msg_controllen = sizeof(cbuf);
+		mh.msg_controllen = sizeof(cbuf);  // for CMSG_FIRSTHDR; then what is used
 		cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-		cm->cmsg_level = IPPROTO_IP;
-		cm->cmsg_type = IP_PKTINFO;
-		cm->cmsg_len = CMSG_LEN(sizeof(in_pktinfo));
-		in_pktinfo pi{};
-		pi.ipi_ifindex = ifindex;  // out of this tunnel device, whatever the routes say
-		memcpy(CMSG_DATA(cm), &pi, sizeof(pi));
+		if (dst.is_ipv4()) {
+			mh.msg_controllen = CMSG_SPACE(sizeof(in_pktinfo));
+			cm->cmsg_level = IPPROTO_IP;
+			cm->cmsg_type = IP_PKTINFO;
+			cm->cmsg_len = CMSG_LEN(sizeof(in_pktinfo));
+			in_pktinfo pi{};
+			pi.ipi_ifindex = ifindex;
+			memcpy(CMSG_DATA(cm), &pi, sizeof(pi));
+		} else {
+			mh.msg_controllen = CMSG_SPACE(sizeof(in6_pktinfo));
+			cm->cmsg_level = IPPROTO_IPV6;
+			cm->cmsg_type = IPV6_PKTINFO;
+			cm->cmsg_len = CMSG_LEN(sizeof(in6_pktinfo));
+			in6_pktinfo pi{};
+			pi.ipi6_ifindex = static_cast<unsigned>(ifindex);
+			if (src)
+				memcpy(&pi.ipi6_addr, src->bytes.data(), 16);
+			memcpy(CMSG_DATA(cm), &pi, sizeof(pi));
+		}
 		if (sendmsg(fd_.get(), &mh, MSG_DONTWAIT) < 0)
 			count_["send_errors"]++;
 	}
@@ -224,10 +304,13 @@ private:
 		std::vector<uint8_t> msg = encode(AdaptHello{me_});
 		devs_ = tunnel_devices(excluded());
 		for (const TunnelDev &d : devs_) {
-			if (d.peer)
-				send(msg, d.ifindex, *d.peer);
-			for (const Ipv4 &dst : d.wg_dsts)
-				send(msg, d.ifindex, dst);
+			if (auto peer = d.hello_peer())
+				send(msg, d.ifindex, *peer);
+			// A multicast hello from the device's own IPv6 address: the
+			// kernel would take a link-local one for ff02::1, which the
+			// peer's AllowedIPs do not hold.
+			for (const IpAddr &dst : d.wg_dsts)
+				send(msg, d.ifindex, dst, dst.bytes[0] == 0xff ? d.local6 : std::nullopt);
 			count_["hellos_sent"]++;
 		}
 	}
@@ -235,8 +318,8 @@ private:
 	void receive()
 	{
 		uint8_t buf[512];
-		sockaddr_in from{};
-		char cbuf[CMSG_SPACE(sizeof(in_pktinfo))];
+		sockaddr_storage from{};
+		char cbuf[CMSG_SPACE(sizeof(in6_pktinfo)) + CMSG_SPACE(sizeof(in_pktinfo))];
 		for (;;) {
 			iovec iov{buf, sizeof(buf)};
 			msghdr mh{};
@@ -250,16 +333,22 @@ private:
 			if (n < 0)
 				return;
 			int ifindex = 0;
-			for (cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm))
+			for (cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
 				if (cm->cmsg_level == IPPROTO_IP && cm->cmsg_type == IP_PKTINFO)
 					ifindex = reinterpret_cast<in_pktinfo *>(CMSG_DATA(cm))->ipi_ifindex;
-			handle(buf, static_cast<size_t>(n), ifindex, Ipv4{from.sin_addr.s_addr});
+				else if (cm->cmsg_level == IPPROTO_IPV6 && cm->cmsg_type == IPV6_PKTINFO)
+					ifindex = static_cast<int>(reinterpret_cast<in6_pktinfo *>(CMSG_DATA(cm))->ipi6_ifindex);
+			}
+			if (auto src = sockaddr_ipaddr(reinterpret_cast<sockaddr *>(&from), mh.msg_namelen))
+				handle(buf, static_cast<size_t>(n), ifindex, *src);
 		}
 	}
 
 	void refuse(AdaptRefusal r) { count_[std::string("refused_") + refusal_name(r)]++; }
 
-	void handle(const uint8_t *buf, size_t n, int ifindex, Ipv4 src)
+	// src as IpAddr holds it (IPv4 mapped), compared with the device's
+	// peers and the learned table in that one form.
+	void handle(const uint8_t *buf, size_t n, int ifindex, const IpAddr &src)
 	{
 		AdaptMessage m = decode_adapt(buf, n);
 		if (m.refused)
@@ -274,7 +363,7 @@ private:
 			return refuse(AdaptRefusal::wrong_device);
 		// PPP does not check the source of what the peer sends: here only
 		// the peer's own address counts. WireGuard checks it itself.
-		if (dev->peer && !(*dev->peer == src))
+		if (!dev->peers.empty() && !dev->peers.count(src))
 			return refuse(AdaptRefusal::wrong_source);
 		int64_t now = monotonic_ns();
 		if (m.hello) {
@@ -346,6 +435,7 @@ private:
 	}
 
 	Config c_;
+	int family_ = AF_INET6;  // the socket's: AF_INET where the kernel has no IPv6
 	Fd fd_;
 	std::vector<TunnelDev> devs_;
 	std::vector<IpAddr> me_;  // this site's public addresses (hello)

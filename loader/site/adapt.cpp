@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 #include "site/adapt.h"
 
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include <algorithm>
 #include <cstring>
 
@@ -184,6 +187,40 @@ bool report_due(const AdaptReport &delta, int64_t since_last_ns)
 	if (delta.lost || delta.rescued_b)
 		return true;
 	return delta.passed && since_last_ns >= 1000000000;
+}
+
+std::vector<IpAddr> wg_hello_destinations(const std::vector<WgAllowedIp> &allowed)
+{
+	std::vector<IpAddr> v4, v6;
+	for (const WgAllowedIp &a : allowed) {
+		if (a.addr.is_ipv4()) {
+			if (a.cidr == 32)
+				v4.push_back(a.addr);
+			else if (a.cidr == 0)
+				v4.push_back(IpAddr::from_ipv4(Ipv4{INADDR_BROADCAST}));
+		} else if (a.cidr == 128) {
+			v6.push_back(a.addr);
+		} else if (a.cidr == 0) {
+			IpAddr all_nodes{};
+			all_nodes.bytes[0] = 0xff;
+			all_nodes.bytes[1] = 0x02;
+			all_nodes.bytes[15] = 1;
+			v6.push_back(all_nodes);
+		}
+	}
+	return v4.empty() ? v6 : v4;
+}
+
+std::optional<IpAddr> sockaddr_ipaddr(const struct sockaddr *sa, size_t len)
+{
+	if (sa->sa_family == AF_INET && len >= sizeof(sockaddr_in))
+		return IpAddr::from_ipv4(Ipv4{reinterpret_cast<const sockaddr_in *>(sa)->sin_addr.s_addr});
+	if (sa->sa_family == AF_INET6 && len >= sizeof(sockaddr_in6)) {
+		IpAddr a;
+		memcpy(a.bytes.data(), &reinterpret_cast<const sockaddr_in6 *>(sa)->sin6_addr, 16);
+		return a;
+	}
+	return std::nullopt;
 }
 
 }  // namespace dupgre

@@ -26,7 +26,10 @@
 #include <vector>
 
 #include "core/addr.h"
+#include "core/wgpeers.h"
 #include "dupgre/copy.h"
+
+struct sockaddr;
 
 namespace dupgre {
 
@@ -69,6 +72,23 @@ AdaptMessage decode_adapt(const uint8_t *data, size_t len);
 // report is fresh (report_ns = now), and path A losing (a number lost, or
 // one only path B delivered) keeps copying for quiet_ms from now. Pure.
 void apply_report(copy_policy &v, const AdaptReport &r, int64_t now_ns);
+
+// Where hellos for one WireGuard peer go, from its AllowedIPs: each IPv4
+// host (/32) and the broadcast address for 0.0.0.0/0; only for a peer with
+// neither, each IPv6 host (/128) and the all-nodes group ff02::1 for ::/0
+// (WireGuard hands a packet to the peer whose AllowedIPs hold its
+// destination, a multicast one too). One family per peer, IPv4 first, as
+// for a point-to-point device's peer: a report is accepted only from the
+// tunnel address its reporter's hellos came from, and goes out in the
+// family of the address it is sent to, so hellos in both families would
+// have the two ends learn different ones. Pure.
+std::vector<IpAddr> wg_hello_destinations(const std::vector<WgAllowedIp> &allowed);
+
+// A datagram's source as the daemon's socket gives it: sockaddr_in, or
+// sockaddr_in6 (IPv4 ones arrive mapped, ::ffff:a.b.c.d, which is how
+// IpAddr holds them). A link-local address's scope is dropped: the device
+// is compared on its own. nullopt for another family or a short length.
+std::optional<IpAddr> sockaddr_ipaddr(const struct sockaddr *sa, size_t len);
 
 // Whether a stream's counts since its last report call for one now: a loss
 // at once; otherwise once a second while it carries traffic.

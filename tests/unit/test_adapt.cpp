@@ -4,6 +4,8 @@
 #include <doctest/doctest.h>
 
 #include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include <cstdio>
 #include <string>
@@ -151,4 +153,63 @@ TEST_CASE("adapt: a report at once after a loss, else once a second while traffi
 	d.lost = 0;
 	d.rescued_b = 1;
 	CHECK(report_due(d, 0));
+}
+
+TEST_CASE("adapt: a WireGuard peer's hellos go to one family, IPv4 where it has one")
+{
+	auto allowed = [](std::initializer_list<std::pair<const char *, unsigned>> l) {
+		std::vector<WgAllowedIp> v;
+		// inet_pton, not parse_ipaddr: that refuses 0.0.0.0 and ::.
+		for (const auto &[text, cidr] : l) {
+			IpAddr a{};
+			if (inet_pton(AF_INET6, text, a.bytes.data()) != 1) {
+				Ipv4 v4;
+				REQUIRE(inet_pton(AF_INET, text, &v4.be) == 1);
+				a = IpAddr::from_ipv4(v4);
+			}
+			v.push_back({a, cidr});
+		}
+		return v;
+	};
+	auto strs = [](const std::vector<IpAddr> &v) {
+		std::vector<std::string> s;
+		for (const IpAddr &a : v)
+			s.push_back(a.str());
+		return s;
+	};
+	using S = std::vector<std::string>;
+	// IPv4 as before: each host, the broadcast address for a default route,
+	// and no IPv6 beside them.
+	CHECK(strs(wg_hello_destinations(allowed({{"10.66.6.2", 32}, {"fd00:66::2", 128}, {"10.9.0.0", 16}}))) ==
+	      S{"10.66.6.2"});
+	CHECK(strs(wg_hello_destinations(allowed({{"0.0.0.0", 0}, {"::", 0}}))) == S{"255.255.255.255"});
+	// IPv6 only: each /128, ff02::1 for ::/0; other prefixes reach no one host.
+	CHECK(strs(wg_hello_destinations(allowed({{"fd00:66::2", 128}, {"fd00:67::", 64}, {"2001:db8::9", 128}}))) ==
+	      S{"fd00:66::2", "2001:db8::9"});
+	CHECK(strs(wg_hello_destinations(allowed({{"::", 0}}))) == S{"ff02::1"});
+	CHECK(wg_hello_destinations(allowed({{"10.9.0.0", 16}, {"fd00:67::", 64}})).empty());
+}
+
+TEST_CASE("adapt: a datagram's source as IpAddr, IPv4 mapped whichever socket it came by")
+{
+	sockaddr_in sin{};
+	sin.sin_family = AF_INET;
+	inet_pton(AF_INET, "10.66.6.1", &sin.sin_addr);
+	auto a = sockaddr_ipaddr(reinterpret_cast<sockaddr *>(&sin), sizeof(sin));
+	REQUIRE(a);
+	CHECK(*a == parse_ipaddr("10.66.6.1"));
+	sockaddr_in6 sin6{};
+	sin6.sin6_family = AF_INET6;
+	inet_pton(AF_INET6, "::ffff:10.66.6.1", &sin6.sin6_addr);
+	auto m = sockaddr_ipaddr(reinterpret_cast<sockaddr *>(&sin6), sizeof(sin6));
+	REQUIRE(m);
+	CHECK(*m == *a);  // the dual-stack socket's IPv4 is the same key
+	inet_pton(AF_INET6, "fe80::1", &sin6.sin6_addr);
+	sin6.sin6_scope_id = 7;  // the scope is the device's, compared on its own
+	auto l = sockaddr_ipaddr(reinterpret_cast<sockaddr *>(&sin6), sizeof(sin6));
+	REQUIRE(l);
+	CHECK(l->str() == "fe80::1");
+	CHECK(!sockaddr_ipaddr(reinterpret_cast<sockaddr *>(&sin6), sizeof(sin)));  // short
+	sin6.sin6_family = AF_UNIX;
+	CHECK(!sockaddr_ipaddr(reinterpret_cast<sockaddr *>(&sin6), sizeof(sin6)));
 }
