@@ -176,7 +176,9 @@ public:
 		    (family_ == AF_INET6 &&
 		     (setsockopt(fd_.get(), IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof(off)) < 0 ||
 		      // The device of IPv4 datagrams too (ip6_datagram_recv_common_ctl).
-		      setsockopt(fd_.get(), IPPROTO_IPV6, IPV6_RECVPKTINFO, &on, sizeof(on)) < 0)))
+		      setsockopt(fd_.get(), IPPROTO_IPV6, IPV6_RECVPKTINFO, &on, sizeof(on)) < 0 ||
+		      // Not our own ff02::1 hellos back (we would learn ourselves).
+		      setsockopt(fd_.get(), IPPROTO_IPV6, IPV6_MULTICAST_LOOP, &off, sizeof(off)) < 0)))
 			throw Error("adapt: socket: " + strerror_text(errno));
 		sockaddr_storage ss{};
 		socklen_t len;
