@@ -17,6 +17,11 @@
 #   - a report from outside the tunnel, or from another tunnel address:
 #     refused, by reason;
 #   - the Prometheus exposition follows the states (state set gauge).
+#
+# test-copy-adaptive-v6.sh sources this with TUNNEL_FAMILY=6: the tunnel's
+# addresses are then IPv6 only (fd00:66:6::66 and fd00:66:6::1, IPv6 on
+# tun0 alone), so hellos and reports go over IPv6, and the report from
+# another tunnel address comes from fd00:66:6::5.
 source "$(dirname "$0")/lib.sh" "$1"
 LINKEMU="$BUILD/tests/tools/linkemu"
 PPTPGEN="$BUILD/tests/tools/pptpgen"
@@ -28,12 +33,21 @@ link() {  # link NAME CL_ADDR PRI_ADDR: a linkemu pair, devices NAME in both
 	"$LINKEMU" --ns-a "$cl" --dev-a "$1" --ns-b "$pri" --dev-b "$1" --control "$ctl" --seed 5 >"$TMP/$1.ready" &
 	PIDS+=("$!")
 	for ((i = 0; i < 100; i++)); do grep -q ready "$TMP/$1.ready" 2>/dev/null && break; sleep 0.05; done
+	if [[ $2 == *:* ]]; then  # the namespaces have IPv6 off (lib.sh): on for this link only
+		in_ns "$cl" sysctl -qw "net.ipv6.conf.$1.disable_ipv6=0"
+		in_ns "$pri" sysctl -qw "net.ipv6.conf.$1.disable_ipv6=0"
+	fi
 	ip -n "$cl" addr add "$2" peer "$3" dev "$1"
 	ip -n "$pri" addr add "$3" peer "$2" dev "$1"
 }
 link wan0 192.0.2.30 198.51.100.7
 link dual0 10.66.4.2 10.66.4.1
-link tun0 10.66.6.66 10.66.6.1
+if [ "${TUNNEL_FAMILY:-4}" = 6 ]; then
+	CL_TUN=fd00:66:6::66 PRI_TUN=fd00:66:6::1 FORGED=fd00:66:6::5
+else
+	CL_TUN=10.66.6.66 PRI_TUN=10.66.6.1 FORGED=10.66.6.5
+fi
+link tun0 "$CL_TUN" "$PRI_TUN"
 for ns in "$cl" "$pri"; do
 	in_ns "$ns" sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0
 	for d in wan0 dual0 tun0; do in_ns "$ns" sysctl -qw "net.ipv4.conf.$d.rp_filter=0"; done
@@ -83,6 +97,10 @@ check_state() {
 	check "$1 (after $TOOK ms)" test "$rc" = 0
 	[ "$rc" = 0 ] || TOOK=999999
 }
+if [ "${TUNNEL_FAMILY:-4}" = 6 ]; then
+	check_eq "the tunnel has no IPv4 address (cl, pri)" "" \
+		"$(ip -n "$cl" -4 -o addr show dev tun0)$(ip -n "$pri" -4 -o addr show dev tun0)"
+fi
 check_eq "before any report: no reports" "no reports" "$(state)"
 # prom_state STATE: cl's exposition has its peer's policy in STATE (1).
 # grep reads it all (no -q: under pipefail, stats killed by SIGPIPE after
@@ -130,19 +148,28 @@ check_state "cl goes quiet again" quiet 8
 check "not before the quiet time" test "$TOOK" -ge 1500 2>/dev/null
 
 echo "# forged reports: refused"
-report() {  # report: a well-formed report from pri to cl, on whatever route pri takes
+report() {  # report HOST: a well-formed report from pri to cl's HOST, on whatever route pri takes
 	local hex
 	hex=444741440102$(printf '00')
 	hex+=00000000000000000000ffffc6336407  # reporter 198.51.100.7
 	hex+=00000000000000000000ffffc000021e  # stream source 192.0.2.30
 	hex+=00000007000000010000000000000001000000050000000000000000
-	in_ns "$pri" bash -c "printf '$(sed 's/../\\x&/g' <<<"$hex")' >/dev/udp/192.0.2.30/5445"
+	in_ns "$pri" bash -c "printf '$(sed 's/../\\x&/g' <<<"$hex")' >/dev/udp/$1/5445"
 }
-report  # by wan0: not a tunnel device
-ip -n "$pri" addr add 10.66.6.5/32 dev tun0
-ip -n "$pri" route replace 192.0.2.30/32 dev tun0 src 10.66.6.5
-report  # by tun0 from 10.66.6.5: not the tunnel's peer address
-ip -n "$pri" route replace 192.0.2.30/32 dev wan0 proto kernel scope link src 198.51.100.7
+report 192.0.2.30  # by wan0: not a tunnel device
+if [ "${TUNNEL_FAMILY:-4}" = 6 ]; then
+	# Deprecated (preferred_lft 0): pri's own sends never pick it, only
+	# the route's src does (a second refusal would be pri's adapt's).
+	ip -n "$pri" addr add "$FORGED/128" dev tun0 preferred_lft 0
+	ip -n "$pri" -6 route replace "$CL_TUN/128" dev tun0 proto kernel metric 256 src "$FORGED"
+	report "$CL_TUN"  # by tun0 from fd00:66:6::5: not the tunnel's peer address
+	ip -n "$pri" -6 route replace "$CL_TUN/128" dev tun0 proto kernel metric 256
+else
+	ip -n "$pri" addr add 10.66.6.5/32 dev tun0
+	ip -n "$pri" route replace 192.0.2.30/32 dev tun0 src 10.66.6.5
+	report 192.0.2.30  # by tun0 from 10.66.6.5: not the tunnel's peer address
+	ip -n "$pri" route replace 192.0.2.30/32 dev wan0 proto kernel scope link src 198.51.100.7
+fi
 
 echo "# pri's adapt gone: every packet after the stale time"
 kill -TERM "$PRI_ADAPT"
@@ -158,6 +185,8 @@ check "cl's adapt counted the report from outside the tunnel" grep -q "refused_w
 check "... and the one from another tunnel address" grep -q "refused_wrong_source 1" "$TMP/cl.log"
 check "cl applied pri's reports" grep -Eq "reports_applied [1-9]" "$TMP/cl.log"
 check "pri sent them" grep -Eq "reports_sent [1-9]" "$TMP/pri.log"
+echo "# cl's adapt: $(tail -1 "$TMP/cl.log")"
+echo "# pri's adapt: $(tail -1 "$TMP/pri.log")"
 kill -TERM "$GEN" 2>/dev/null || true
 wait "$GEN" 2>/dev/null || true  # before its links go
 finish
