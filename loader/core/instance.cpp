@@ -30,10 +30,19 @@ Fd claim_instance(const std::string &name)
 	Fd fd(open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
 	if (fd.get() < 0)
 		throw Error(path + ": " + strerror_text(errno));
-	if (flock(fd.get(), LOCK_EX | LOCK_NB) < 0)
-		throw Error(errno == EWOULDBLOCK ? "dupgre-ctl " + name + " already runs in this network namespace"
-						 : path + ": " + strerror_text(errno));
-	return fd;
+	// instance_running() takes the lock shared for a moment to test it: a
+	// daemon starting at that moment (apply checks, then starts it) would
+	// find it taken. A running daemon holds it for good; a test lets go
+	// within microseconds: retry for 200 ms before saying one runs.
+	for (int tries = 0;; tries++) {
+		if (flock(fd.get(), LOCK_EX | LOCK_NB) == 0)
+			return fd;
+		if (errno != EWOULDBLOCK)
+			throw Error(path + ": " + strerror_text(errno));
+		if (tries == 20)
+			throw Error("dupgre-ctl " + name + " already runs in this network namespace");
+		usleep(10000);
+	}
 }
 
 bool instance_running(const std::string &name)

@@ -126,6 +126,14 @@ PIDS+=("$GEN")
 
 echo "# path A clean: the reports make cl quiet"
 check_state "cl goes quiet after pri's first reports" quiet 10
+# One adapt per namespace: a second one says so and exits 1 (after its
+# 200 ms of retries, which let a starting daemon through apply's probe;
+# timeout: a second one that ran would never exit).
+rc=0
+out=$(timeout 5 ip netns exec "$cl" "$CTL" --config "$TMP/cl.conf" adapt 2>&1) || rc=$?
+check "a second adapt in cl's namespace exits 1, saying one runs ($out)" \
+	test "$rc" = 1 -a -n "$(grep 'already runs in this network namespace' <<<"$out")"
+check "the first one still runs" kill -0 "$CL_ADAPT"
 check "Prometheus: quiet" prom_state quiet
 q0=$(counter "$cl" wan0 quiet) s0=$(counter "$cl" wan0 sample) c0=$(counter "$cl" wan0 cloned)
 in_ns "$cl" sleep 2  # a measured interval of traffic, not a wait for an event
