@@ -29,6 +29,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
@@ -369,6 +370,13 @@ private:
 			return refuse(AdaptRefusal::wrong_source);
 		int64_t now = monotonic_ns();
 		if (m.hello) {
+			// Its own hello, back from a broadcast into a WireGuard
+			// device whose peer holds 0.0.0.0/0: nothing to learn.
+			for (const IpAddr &a : m.hello->addrs)
+				if (std::find(me_.begin(), me_.end(), a) != me_.end()) {
+					count_["hellos_own"]++;
+					return;
+				}
 			for (const IpAddr &a : m.hello->addrs)
 				learned_[a] = {ifindex, src, now};
 			count_["hellos_received"]++;
