@@ -28,7 +28,8 @@ namespace {
 bool debug_output = false;
 
 // libbpf's own messages would break the one-line error rule; -d shows them.
-int libbpf_print(enum libbpf_print_level, const char *fmt, va_list args)
+// (A printf format passed through: clang's -Wformat-nonliteral.)
+__attribute__((format(printf, 2, 0))) int libbpf_print(enum libbpf_print_level, const char *fmt, va_list args)
 {
 	return debug_output ? vfprintf(stderr, fmt, args) : 0;
 }

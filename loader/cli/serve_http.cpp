@@ -70,7 +70,8 @@ private:
 				 const char *version, const char *upload, size_t *upload_size, void **req_cls);
 	static void notify(void *cls, MHD_Connection *c, void **socket_context,
 			   MHD_ConnectionNotificationCode code);
-	static void log(void *cls, const char *fmt, va_list ap);
+	// A printf-style format passed through (clang's -Wformat-nonliteral).
+	static void log(void *cls, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 	MHD_Result respond(MHD_Connection *c, unsigned status, Body body, const char *type,
 			   const char *allow = nullptr);
 	std::shared_ptr<const Exposition> current() const
