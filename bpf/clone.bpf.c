@@ -148,7 +148,7 @@ static __always_inline bool adaptive_allows(const struct copy_policy *p)
 		count(CLONE_COPY_LOSS, 1);
 		return true;
 	}
-	if (p->sample_shift < 32 && !(bpf_get_prandom_u32() & ((1U << p->sample_shift) - 1))) {
+	if (p->sample_shift < COPY_NO_SAMPLES && !(bpf_get_prandom_u32() & ((1U << p->sample_shift) - 1))) {
 		count(CLONE_COPY_SAMPLE, 1);
 		return true;
 	}

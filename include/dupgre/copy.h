@@ -8,8 +8,9 @@
  *             per second with a burst of burst_ns worth of it.
  *   adaptive  every packet while the receiving site reports that path A
  *             loses (copy_until_ns, set by the report receiver); while it
- *             is quiet, one packet in 2^sample_shift, so path B's health
- *             and the copy gap stay measured; every packet when no report
+ *             is clean, one packet in 2^sample_shift (sampling), so path
+ *             B's health and the copy gap stay measured, or none from
+ *             COPY_NO_SAMPLES up (quiet); every packet when no report
  *             came for stale_ns (fail-safe: no news is not good news).
  *
  * The policy applies to tunnel data (PPTP's MPPE data, WireGuard's
@@ -45,6 +46,9 @@ enum copy_mode {
 	COPY_BUDGET = 1,
 	COPY_ADAPTIVE = 2,
 };
+
+/* sample_shift from this up: no samples while path A is clean. */
+#define COPY_NO_SAMPLES 32
 
 /* The stash a CPU takes from the shared bucket at a time, at most: small
  * against a burst, large against a packet.

@@ -167,7 +167,7 @@ int main(int argc, char **argv)
 	c->add_option("--copy-max-size", peer.copy_max_size, "budget: copy only packets up to this many IP bytes")
 		->check(CLI::Range(20, 65535));
 	c->add_option("--copy-sample", peer.copy_sample,
-		      "adaptive: while path A is clean, copy one packet in N (a power of 2; default 16)");
+		      "adaptive: while path A is clean, copy one packet in N (a power of 2; default 16; 0: none)");
 	c->add_option("--copy-quiet-ms", peer.copy_quiet_ms,
 		      "adaptive: keep copying this long after the last loss report (default 10000)");
 	c->add_option("--copy-stale-ms", peer.copy_stale_ms,

@@ -91,8 +91,10 @@ std::string copy_cell(const copy_policy &v, int64_t now)
 	std::string s = p.str() + ", " + state;
 	if (state == "copying")
 		s += fmt(" %.0f s more", std::ceil(static_cast<double>(static_cast<int64_t>(v.copy_until_ns) - now) / 1e9));
-	else if (state == "quiet")
+	else if (state == "sampling")
 		s += fmt(" (1 in %u)", p.sample);
+	else if (state == "quiet")
+		s += " (nothing copied)";
 	else
 		s += " (every packet)";
 	return s;

@@ -98,8 +98,9 @@ void validate(const CopyPolicy &p)
 		throw UsageError("copy rate " + std::to_string(p.rate) + " B/s: at most 100G");
 	if (p.max_size && (p.max_size < 20 || p.max_size > 65535))
 		throw UsageError("copy max size " + std::to_string(p.max_size) + ": 20 to 65535 IP bytes");
-	if (!power_of_two(p.sample) || p.sample > (1U << 20))
-		throw UsageError("copy sample 1 in " + std::to_string(p.sample) + ": a power of 2, at most 2^20");
+	if ((p.sample && !power_of_two(p.sample)) || p.sample > (1U << 20))
+		throw UsageError("copy sample 1 in " + std::to_string(p.sample) +
+				 ": a power of 2, at most 2^20, or 0 (no samples)");
 	if (p.stale_ms < 100 || p.quiet_ms < 100)
 		throw UsageError("copy stale and quiet times: at least 100 ms");
 }
@@ -108,7 +109,8 @@ copy_policy encode(const CopyPolicy &p)
 {
 	copy_policy v{};
 	v.mode = static_cast<__u8>(p.mode);
-	v.sample_shift = static_cast<__u8>(log2_of(p.sample));
+	// 0: no samples, a shift the program takes as never (copy.h).
+	v.sample_shift = p.sample ? static_cast<__u8>(log2_of(p.sample)) : COPY_NO_SAMPLES;
 	v.max_size = p.max_size;
 	v.quiet_ms = p.quiet_ms;
 	v.rate = p.rate;
@@ -131,7 +133,7 @@ CopyPolicy decode(const copy_policy &v)
 	p.mode = static_cast<CopyMode>(v.mode);
 	p.max_size = v.max_size;
 	p.quiet_ms = v.quiet_ms;
-	p.sample = 1U << v.sample_shift;
+	p.sample = v.sample_shift >= COPY_NO_SAMPLES ? 0 : 1U << v.sample_shift;
 	p.stale_ms = static_cast<uint32_t>(v.stale_ns / 1'000'000);
 	p.rate = v.rate;
 	return p;
@@ -151,13 +153,15 @@ std::string copy_state(const copy_policy &v, int64_t now_ns)
 	int64_t report = static_cast<int64_t>(v.report_ns);
 	if (!report || now_ns - report > static_cast<int64_t>(v.stale_ns))
 		return "no reports";
-	return static_cast<int64_t>(v.copy_until_ns) > now_ns ? "copying" : "quiet";
+	if (static_cast<int64_t>(v.copy_until_ns) > now_ns)
+		return "copying";
+	return v.sample_shift >= COPY_NO_SAMPLES ? "quiet" : "sampling";
 }
 
 std::vector<std::string> copy_states(CopyMode m)
 {
 	if (m == CopyMode::adaptive)
-		return {"copying", "quiet", "no reports"};
+		return {"copying", "sampling", "quiet", "no reports"};
 	return {copy_mode_name(m)};
 }
 

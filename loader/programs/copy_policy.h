@@ -46,9 +46,10 @@ copy_policy encode(const CopyPolicy &p);
 CopyPolicy decode(const copy_policy &v);
 copy_key copy_key_of(const IpAddr &addr);
 
-// What an adaptive policy does now: "copying" (loss reported), "quiet"
-// (sampling), "no reports" (fail-safe: every packet); the mode's name
-// for the others.
+// What an adaptive policy does now: "copying" (loss reported), "sampling"
+// (path A clean: one packet in sample), "quiet" (path A clean, sample 0:
+// none), "no reports" (fail-safe: every packet); the mode's name for the
+// others.
 std::string copy_state(const copy_policy &v, int64_t now_ns);
 // Every state copy_state gives for a policy of mode m, in a fixed order.
 std::vector<std::string> copy_states(CopyMode m);

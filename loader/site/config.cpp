@@ -254,7 +254,7 @@ const std::map<std::string, Setter> &setters()
 			 c.copy.max_size = parse_number(v, 20, 65535, "IP bytes");
 		 }},
 		{"copy_sample", [](Config &c, const std::string &v) {
-			 c.copy.sample = parse_number(v, 1, 1U << 20, "packets (a power of 2)");
+			 c.copy.sample = parse_number(v, 0, 1U << 20, "packets (a power of 2, or 0: no samples)");
 		 }},
 		{"copy_quiet_ms", [](Config &c, const std::string &v) {
 			 c.copy.quiet_ms = parse_number(v, 100, 3600000, "ms");
@@ -357,7 +357,7 @@ void check_values(const Config &c, const std::map<std::string, int> &seen, const
 	if (budget && !c.copy.rate && !c.copy.max_size)
 		fail("copy", "budget needs copy_rate, copy_max_size or both");
 	if (seen.count("copy_sample") && (c.copy.sample & (c.copy.sample - 1)))
-		fail("copy_sample", "expected a power of 2 (one packet in N is copied while path A is clean)");
+		fail("copy_sample", "expected a power of 2 (one packet in N is copied while path A is clean) or 0 (none)");
 }
 
 // Each relay link without a prefix is of the site's kind.

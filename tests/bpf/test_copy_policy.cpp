@@ -176,6 +176,22 @@ TEST_CASE("copy adaptive: while clean, one packet in 2^shift is a sample")
 	CHECK(sampled <= 349);
 }
 
+TEST_CASE("copy adaptive: while clean with no samples (copy_sample 0), nothing is copied")
+{
+	CloneProg p(true);
+	p.set_copy(default_peer, adaptive(100 * ms, -1 * ms, COPY_NO_SAMPLES));
+	long long quiet = 0, copied = 0;
+	for (int i = 0; i < 1024; i++) {
+		Counters d = p.run(gre_data(200));
+		quiet += d[CLONE_QUIET];
+		copied += d[CLONE_CLONED];
+	}
+	CHECK(quiet == 1024);
+	CHECK(copied == 0);
+	Counters d = p.run(lcp_echo());  // keepalives still are
+	CHECK(d[CLONE_CLONED] == 1);
+}
+
 TEST_CASE("copy policies: other peers and WireGuard")
 {
 	SUBCASE("a policy is the peer's alone")

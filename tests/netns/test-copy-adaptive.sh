@@ -10,7 +10,7 @@
 #
 #   - no report yet: every packet copied (fail-safe);
 #   - pri's reports reach cl through the tunnel: path A clean, cl goes
-#     quiet (a sample copied now and then);
+#     quiet ("sampling": a sample copied now and then);
 #   - loss on path A: cl copies again within a second or so;
 #   - clean again: quiet once the quiet time has passed;
 #   - pri's adapt gone: after the stale time, every packet again;
@@ -125,7 +125,7 @@ GEN=$!
 PIDS+=("$GEN")
 
 echo "# path A clean: the reports make cl quiet"
-check_state "cl goes quiet after pri's first reports" quiet 10
+check_state "cl goes quiet (sampling) after pri's first reports" sampling 10
 # One adapt per namespace: a second one says so and exits 1 (after its
 # 200 ms of retries, which let a starting daemon through apply's probe;
 # timeout: a second one that ran would never exit).
@@ -134,7 +134,7 @@ out=$(timeout 5 ip netns exec "$cl" "$CTL" --config "$TMP/cl.conf" adapt 2>&1) |
 check "a second adapt in cl's namespace exits 1, saying one runs ($out)" \
 	test "$rc" = 1 -a -n "$(grep 'already runs in this network namespace' <<<"$out")"
 check "the first one still runs" kill -0 "$CL_ADAPT"
-check "Prometheus: quiet" prom_state quiet
+check "Prometheus: sampling" prom_state sampling
 q0=$(counter "$cl" wan0 quiet) s0=$(counter "$cl" wan0 sample) c0=$(counter "$cl" wan0 cloned)
 in_ns "$cl" sleep 2  # a measured interval of traffic, not a wait for an event
 q1=$(counter "$cl" wan0 quiet) s1=$(counter "$cl" wan0 sample) c1=$(counter "$cl" wan0 cloned)
@@ -152,7 +152,7 @@ check "copying: every data packet copied (loss counter moves)" test $(($(counter
 
 echo "# clean again: quiet after the quiet time"
 "$LINKEMU" --control "$TMP/wan0.ctl" --cmd "set a2b none" >/dev/null
-check_state "cl goes quiet again" quiet 8
+check_state "cl goes quiet again (sampling)" sampling 8
 check "not before the quiet time" test "$TOOK" -ge 1500 2>/dev/null
 
 echo "# forged reports: refused"

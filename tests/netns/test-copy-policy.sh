@@ -89,6 +89,7 @@ check_eq "state: no reports" "adaptive no reports" \
 	"$(ctl "$l3" -j status | jq -r '.clone[0].copy[0] | "\(.policy) \(.state)"')"
 check_states "Prometheus: every adaptive state listed, 1 for no_reports" \
 	'dupgre_clone_copy_policy_state{device="ppp0",peer="198.18.0.2",policy="adaptive",state="copying"} 0
+dupgre_clone_copy_policy_state{device="ppp0",peer="198.18.0.2",policy="adaptive",state="sampling"} 0
 dupgre_clone_copy_policy_state{device="ppp0",peer="198.18.0.2",policy="adaptive",state="quiet"} 0
 dupgre_clone_copy_policy_state{device="ppp0",peer="198.18.0.2",policy="adaptive",state="no_reports"} 1'
 before=$(counter "$l3" ppp0 cloned)

@@ -470,8 +470,9 @@ TEST_CASE("copy policy keys: values, where they apply, what goes together")
 	CHECK(error_of(client + "copy_rate = 1M\n") == "t.conf:4: copy_rate: is for copy = budget");
 	CHECK(error_of(client + "copy = budget\ncopy_rate = fast\n") ==
 	      "t.conf:5: copy_rate: copy rate 'fast': bytes per second, digits with an optional k, M or G");
+	CHECK(parse_config(client + "copy = adaptive\ncopy_sample = 0\n", "t.conf").copy.sample == 0);
 	CHECK(error_of(client + "copy = adaptive\ncopy_sample = 10\n") ==
-	      "t.conf:5: copy_sample: expected a power of 2 (one packet in N is copied while path A is clean)");
+	      "t.conf:5: copy_sample: expected a power of 2 (one packet in N is copied while path A is clean) or 0 (none)");
 	CHECK(error_of(client + "copy = budget\ncopy_max_size = 10\ncopy_sample = 4\n").find("copy_max_size") !=
 	      std::string::npos);
 	CHECK(error_of("role = secondary\ndual_remote = 10.66.4.0/24\ncopy = adaptive\n") ==

@@ -35,9 +35,9 @@ TEST_CASE("copy policy: what goes together")
 	CHECK_NOTHROW(validate(p));
 	p.mode = CopyMode::adaptive;
 	p.max_size = 0;
-	for (uint32_t s : {1u, 2u, 16u, 1024u})
+	for (uint32_t s : {0u, 1u, 2u, 16u, 1024u})
 		CHECK_NOTHROW(validate([&] { CopyPolicy q = p; q.sample = s; return q; }()));
-	for (uint32_t s : {0u, 3u, 10u, 1u << 21})
+	for (uint32_t s : {3u, 10u, 1u << 21})
 		CHECK_THROWS_AS(validate([&] { CopyPolicy q = p; q.sample = s; return q; }()), UsageError);
 }
 
@@ -81,7 +81,13 @@ TEST_CASE("copy policy: an adaptive peer's state")
 	const int64_t now = 100'000'000'000;
 	CHECK(copy_state(v, now) == "no reports");
 	v.report_ns = now - 1'000'000'000;
-	CHECK(copy_state(v, now) == "quiet");
+	CHECK(copy_state(v, now) == "sampling");
+	a.sample = 0;  // no samples: quiet
+	copy_policy none = encode(a);
+	none.report_ns = v.report_ns;
+	CHECK(none.sample_shift == COPY_NO_SAMPLES);
+	CHECK(decode(none).sample == 0);
+	CHECK(copy_state(none, now) == "quiet");
 	v.copy_until_ns = now + 1;
 	CHECK(copy_state(v, now) == "copying");
 	v.report_ns = now - 4'000'000'000;  // older than stale_ms (3 s)
@@ -92,7 +98,7 @@ TEST_CASE("copy policy: an adaptive peer's state")
 TEST_CASE("copy policy: copy_states lists every state copy_state gives, for each mode")
 {
 	using States = std::vector<std::string>;
-	CHECK(copy_states(CopyMode::adaptive) == States{"copying", "quiet", "no reports"});
+	CHECK(copy_states(CopyMode::adaptive) == States{"copying", "sampling", "quiet", "no reports"});
 	CHECK(copy_states(CopyMode::budget) == States{"budget"});
 	CHECK(copy_states(CopyMode::always) == States{"always"});
 	CopyPolicy a;

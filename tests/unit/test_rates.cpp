@@ -275,7 +275,7 @@ TEST_CASE("top: each peer's copy policy and state, withheld and adaptive copies 
 	CHECK(all.find("    path B carries 6.2 % of path A's bytes\n") != std::string::npos);
 	CHECK(all.find("    198.18.0.2      budget 125000 B/s max 200 B\n") != std::string::npos);
 	CHECK(all.find("    198.18.0.3      adaptive, copying 9 s more\n") != std::string::npos);
-	CHECK(all.find("    198.18.0.4      adaptive, quiet (1 in 16)\n") != std::string::npos);
+	CHECK(all.find("    198.18.0.4      adaptive, sampling (1 in 16)\n") != std::string::npos);
 	CHECK(all.find("    198.18.0.5      adaptive, no reports (every packet)\n") != std::string::npos);
 	CHECK(all.find(" more:") == std::string::npos);
 
@@ -283,7 +283,7 @@ TEST_CASE("top: each peer's copy policy and state, withheld and adaptive copies 
 	for (int i = 0; i < 5; i++)
 		b.report.clone[0].copy.push_back({addr(("198.18.1." + std::to_string(i + 1)).c_str()), i < 3 ? quiet : copying});
 	all = screen(b.report);
-	CHECK(all.find("    ... 5 more: 3 quiet, 2 copying\n") != std::string::npos);
+	CHECK(all.find("    ... 5 more: 3 sampling, 2 copying\n") != std::string::npos);
 	CHECK(all.find("198.18.1.1") == std::string::npos);
 	for (const std::string &line : top_screen(b.report, &f, &f, 80, 24))
 		CHECK(line.size() <= 80);

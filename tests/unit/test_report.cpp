@@ -237,19 +237,20 @@ TEST_CASE("Prometheus: each peer's copy policy as a state set, 1 for what it doe
 		size_t at = prom.find(series);
 		return at == std::string::npos ? std::string("missing") : prom.substr(at + series.size(), 1);
 	};
-	CHECK(value("198.18.0.2", "adaptive", "quiet") == "1");
+	CHECK(value("198.18.0.2", "adaptive", "sampling") == "1");
+	CHECK(value("198.18.0.2", "adaptive", "quiet") == "0");
 	CHECK(value("198.18.0.2", "adaptive", "copying") == "0");
 	CHECK(value("198.18.0.2", "adaptive", "no_reports") == "0");
 	CHECK(value("198.18.0.3", "adaptive", "copying") == "1");
-	CHECK(value("198.18.0.3", "adaptive", "quiet") == "0");
+	CHECK(value("198.18.0.3", "adaptive", "sampling") == "0");
 	CHECK(value("198.18.0.4", "adaptive", "no_reports") == "1");
 	CHECK(value("198.18.0.4", "adaptive", "copying") == "0");
 	CHECK(value("198.18.0.5", "budget", "budget") == "1");
-	// One series per state of the peer's policy: 3 + 3 + 3 + 1.
+	// One series per state of the peer's policy: 4 + 4 + 4 + 1.
 	size_t series = 0;
 	for (size_t at = 0; (at = prom.find("\ndupgre_clone_copy_policy_state{", at)) != std::string::npos; at++)
 		series++;
-	CHECK(series == 10);
+	CHECK(series == 13);
 	// Without policies: the family is there, no sample.
 	r.clone[0].copy.clear();
 	prom = stats_prometheus(r);
