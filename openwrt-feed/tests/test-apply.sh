@@ -7,6 +7,9 @@
 #    the links -> dupgre.conf and the `dupgre-ctl apply` call, exactly; the
 #    real `dupgre-ctl config` checks every value, and a refused one changes
 #    nothing.
+#    The README's configuration blocks (PPTP, WireGuard, GRE dual link),
+#    run line by line with the fake uci (stubs/bin/uci) on /etc/config as
+#    a new router has it: what -n sync then prints is what the page says.
 # 2. The router (root): dupgre-apply runs dupgre-ctl apply in a namespace
 #    whose TUN devices stand in for netifd's (eth0.2, pptp-vpn2, vpn2). The
 #    pinned state follows what netifd says of the links, in every order of
@@ -398,7 +401,196 @@ test_hotplug() {
 	done
 }
 
-# --- 2. the router ------------------------------------------------------------
+# --- 1b. the README's configuration, as the page gives it -------------------
+
+README=$HERE/../README.md
+
+# readme_block HEADING: the first fenced block of the README section whose
+# heading line is HEADING. Fails when there is none, so a renamed heading is
+# a test failure (as tests/page-blocks.sh for docs/setup.md).
+readme_block() {
+	awk -v sec="$1" '
+		/^```/ && in_sec { if (inside) { done = 1; exit } inside = 1; next }
+		/^```/ { fence = !fence; next }
+		inside { print; next }
+		!fence && $0 == sec { in_sec = 1; next }
+		!fence && in_sec && /^#+ / { exit }
+		END { exit !done }' "$README"
+}
+
+# readme_claim HEADING: the `key = value` items of "prints what it makes of
+# them (...)" in that section's prose, one a line.
+readme_claim() {
+	awk -v sec="$1" '
+		/^```/ { fence = !fence; next }
+		!fence && $0 == sec { in_sec = 1; next }
+		!fence && in_sec && /^#+ / { exit }
+		!fence && in_sec { text = text " " $0 }
+		END {
+			if (!match(text, /prints what it makes of them \([^)]*\)/)) exit 1
+			n = split(substr(text, RSTART + 30, RLENGTH - 31), item, /, */)
+			for (i = 1; i <= n; i++) { gsub(/`/, "", item[i]); print item[i] }
+		}' "$README"
+}
+
+# fresh: /etc/config as a new OpenWrt router has it: network from
+# config_generate (a WAN on eth0.2), firewall4's shipped firewall
+# (openwrt/firewall4 07a6d85973a6: its defaults, the lan and wan zones and
+# the forwarding; not its rules), the package's dupgre.
+fresh() {
+	setup
+	cat >"$T/config/network" <<'EOF'
+
+config interface 'loopback'
+	option device 'lo'
+	option proto 'static'
+	option ipaddr '127.0.0.1'
+	option netmask '255.0.0.0'
+
+config globals 'globals'
+	option ula_prefix 'fd00:db8:1::/48'
+
+config device
+	option name 'br-lan'
+	option type 'bridge'
+	list ports 'eth0.1'
+
+config interface 'lan'
+	option device 'br-lan'
+	option proto 'static'
+	option ipaddr '192.168.1.1'
+	option netmask '255.255.255.0'
+	option ip6assign '60'
+
+config interface 'wan'
+	option device 'eth0.2'
+	option proto 'dhcp'
+
+config interface 'wan6'
+	option device 'eth0.2'
+	option proto 'dhcpv6'
+
+EOF
+	cat >"$T/config/firewall" <<'EOF'
+config defaults
+	option syn_flood	1
+	option input		REJECT
+	option output		ACCEPT
+	option forward		REJECT
+# Uncomment this line to disable ipv6 rules
+#	option disable_ipv6	1
+
+config zone
+	option name		lan
+	list   network		'lan'
+	option input		ACCEPT
+	option output		ACCEPT
+	option forward		ACCEPT
+
+config zone
+	option name		wan
+	list   network		'wan'
+	list   network		'wan6'
+	option input		REJECT
+	option output		ACCEPT
+	option forward		DROP
+	option masq		1
+	option mtu_fix		1
+
+config forwarding
+	option src		lan
+	option dest		wan
+EOF
+	cp "$FILES/dupgre.config" "$T/config/dupgre"
+}
+
+# readme_run HEADING: that section's block, run by $SH line by line as the
+# page has it, through the fake uci (stubs/bin/uci, itself run by $SH),
+# with only the init scripts' calls left out and the credentials and keys
+# the page leaves to the reader filled in.
+readme_run() {
+	CASE="README \"$1\": the block runs"
+	if ! readme_block "$1" >"$T/block"; then
+		bad "no fenced block under that heading in $README"
+		return 1
+	fi
+	# shellcheck disable=SC2016 # the block's own $( ) and "$@"
+	{
+		printf 'uci() { %s "%s" "$@"; }\n' "$SH" "$HERE/stubs/bin/uci"
+		sed -e 's#; */etc/init\.d/[^;]*##g' -e 's/=\.\.\.\( \|$\)/=test-secret\1/g' \
+			-e 's/"\$(cat \([a-z0-9]*\)\.key)"/test-\1-private-key/g' \
+			-e "s/<the \([a-z]*\)'s public key>/test-\1-public-key/g" "$T/block"
+	} >"$T/block.sh"
+	if env_run $SH -e "$T/block.sh" >"$T/stderr" 2>&1; then ok; else
+		bad "exit $?" "$(cat "$T/stderr")"
+		return 1
+	fi
+}
+
+# says LINE...: the last dry run applied (exit 0, the apply call) a
+# configuration holding each LINE.
+says() {
+	local l
+	if [ "$RC" = 0 ] && echo "$OUT" | grep -qx "dupgre-ctl --config .* apply.*"; then ok; else
+		bad "not applied (exit $RC)" "$OUT $(cat "$T/stderr" "$T/log")"
+	fi
+	for l in "$@"; do
+		if echo "$OUT" | grep -qxF -- "$l"; then ok; else bad "no line '$l'" "$OUT"; fi
+	done
+}
+
+# dry_both DEV LINE...: dupgre-apply -n sync says LINEs with the dual link
+# up (the device netifd reports: DEV) and down (the name dupgre-apply
+# expects netifd to give it).
+dry_both() {
+	local dev=$1 case=$CASE
+	shift
+	link vpn2 up "$dev"
+	dry sync
+	CASE="$case, the dual link up"
+	says "$@"
+	link vpn2 down
+	dry sync
+	CASE="$case, the dual link down"
+	says "$@"
+}
+
+test_readme() {
+	local pptp="## Configuring" wg="### WireGuard main tunnel, WireGuard dual link"
+	local gre="### GRE or IPIP dual links" claim keys zones
+
+	fresh
+	readme_run "$pptp" || return
+	CASE="README PPTP: @zone[1] is the wan zone"
+	# shellcheck disable=SC2016 # expanded by $SH
+	zones=$(env_run $SH -c '. "$DUPGRE_LIB/functions.sh"; config_load firewall
+		z() { config_get n "$1" name; config_get l "$1" network; echo "$n: $l"; }
+		config_foreach z zone')
+	if echo "$zones" | grep -qx "wan: wan wan6 vpn"; then ok; else bad "zones" "$zones"; fi
+	link vpn up pptp-vpn
+	CASE="README PPTP"
+	dry_both pptp-vpn2 "tunnel = pptp" "primary = 198.51.100.7" "dual = ppp" \
+		"dual_dev = pptp-vpn2" "eliminate = order"
+
+	# The GRE dual link replaces the PPTP one, under the same PPTP main
+	# tunnel.
+	readme_run "$gre" || return
+	CASE="README GRE"
+	dry_both gre4-vpn2 "tunnel = pptp" "primary = 198.51.100.7" "dual = gre" "dual_dev = gre4-vpn2"
+
+	fresh
+	readme_run "$wg" || return
+	CASE="README WireGuard: the prose says what -n sync prints"
+	claim=$(readme_claim "$wg")
+	keys=$(echo "$claim" | sed 's/ = .*//' | tr '\n' ' ')
+	if [ "$keys" = "tunnel tunnel_port primary dual dual_dev " ]; then ok; else
+		bad "the page names '$keys'" "$claim"
+	fi
+	link vpn up vpn
+	CASE="README WireGuard"
+	mapfile -t claim <<<"$claim"
+	dry_both vpn2 "${claim[@]}"
+}
 
 # The state in one line, as dupgre-ctl status has it: clone (device, state,
 # target, peers) and eliminate's paths and mode.
@@ -526,6 +718,7 @@ for SH in "${SHELLS[@]}"; do
 	test_bad_config
 	test_example_config
 	test_hotplug
+	test_readme
 done
 SH=${SHELLS[-1]}
 test_router
