@@ -7,7 +7,8 @@
 #    the links -> dupgre.conf and the `dupgre-ctl apply` call, exactly; the
 #    real `dupgre-ctl config` checks every value, and a refused one changes
 #    nothing.
-#    The README's configuration blocks (PPTP, WireGuard, GRE dual link),
+#    The README's configuration blocks (PPTP, WireGuard, GRE dual link)
+#    and docs/setup.md's OpenWrt client block (its WireGuard dual link),
 #    run line by line with the fake uci (stubs/bin/uci) on /etc/config as
 #    a new router has it: what -n sync then prints is what the page says.
 # 2. The router (root): dupgre-apply runs dupgre-ctl apply in a namespace
@@ -404,6 +405,8 @@ test_hotplug() {
 # --- 1b. the README's configuration, as the page gives it -------------------
 
 README=$HERE/../README.md
+# shellcheck source=tests/page-blocks.sh
+source "$HERE/../../tests/page-blocks.sh"
 
 # readme_block HEADING: the first fenced block of the README section whose
 # heading line is HEADING. Fails when there is none, so a renamed heading is
@@ -514,12 +517,29 @@ readme_run() {
 		bad "no fenced block under that heading in $README"
 		return 1
 	fi
+	block_run
+}
+
+# page_run SECTION MARKER: the same for docs/setup.md's block after MARKER
+# in SECTION (tests/page-blocks.sh).
+page_run() {
+	CASE="docs/setup.md \"$1\", $2: the block runs"
+	if ! page_block "$1" "$2" >"$T/block"; then
+		bad "no such block in docs/setup.md"
+		return 1
+	fi
+	block_run
+}
+
+# block_run: $T/block, as readme_run says; `opkg install` left out too.
+block_run() {
 	# shellcheck disable=SC2016 # the block's own $( ) and "$@"
 	{
 		printf 'uci() { %s "%s" "$@"; }\n' "$SH" "$HERE/stubs/bin/uci"
-		sed -e 's#; */etc/init\.d/[^;]*##g' -e 's/=\.\.\.\( \|$\)/=test-secret\1/g' \
-			-e 's/"\$(cat \([a-z0-9]*\)\.key)"/test-\1-private-key/g' \
-			-e "s/<the \([a-z]*\)'s public key>/test-\1-public-key/g" "$T/block"
+		sed -e 's#; */etc/init\.d/[^;]*##g' -e 's/=\.\.\.\( \|$\)/=test-secret\1/g' -e '/^opkg /d' \
+			-e 's#"\$(cat \(/etc/wireguard/\)\{0,1\}\([a-z0-9]*\)\.key)"#test-\2-private-key#g' \
+			-e "s/<the \([a-z]*\)'s public key>/test-\1-public-key/g" \
+			-e "s/<the \([a-z]*\)'s [a-z0-9]*\.pub>/test-\1-public-key/g" "$T/block"
 	} >"$T/block.sh"
 	if env_run $SH -e "$T/block.sh" >"$T/stderr" 2>&1; then ok; else
 		bad "exit $?" "$(cat "$T/stderr")"
@@ -590,6 +610,15 @@ test_readme() {
 	CASE="README WireGuard"
 	mapfile -t claim <<<"$claim"
 	dry_both vpn2 "${claim[@]}"
+
+	# docs/setup.md's client on OpenWrt: its WireGuard dual link under the
+	# README's PPTP main tunnel.
+	fresh
+	readme_run "$pptp" || return
+	page_run "### 4. The client" '^\*\*OpenWrt, UCI\*\*' || return
+	link vpn up pptp-vpn
+	CASE="docs/setup.md's OpenWrt client"
+	dry_both vpn2 "tunnel = pptp" "primary = 198.51.100.7" "dual = wireguard" "dual_dev = vpn2"
 }
 
 # The state in one line, as dupgre-ctl status has it: clone (device, state,
