@@ -34,13 +34,23 @@ declare -A DEV NS_OF MAIN
 
 WG_PIDS=()
 stop_wg() {
-	local site
+	local site pid i pids=()
 	for site in secondary primary client; do
 		[ -n "${NS_OF[$site]:-}" ] || continue
+		# What runs in the site's namespace is the test's: wireguard-go.
+		while read -r pid; do pids+=("$pid"); done < <(ip netns pids "${NS_OF[$site]}" 2>/dev/null)
 		[ -n "${MAIN[$site]:-}" ] &&
 			ip netns exec "${NS_OF[$site]}" wg-quick down "$TMP/${MAIN[$site]}.conf" >/dev/null 2>&1
 		[ -n "${DEV[$site]:-}" ] &&
 			ip netns exec "${NS_OF[$site]}" wg-quick down "$TMP/${DEV[$site]}.conf" >/dev/null 2>&1
+	done
+	# wireguard-go takes a second or two to exit once its device is gone.
+	for pid in "${pids[@]}"; do
+		for ((i = 0; i < 50; i++)); do
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill "$pid" 2>/dev/null || true
 	done
 	return 0
 }
