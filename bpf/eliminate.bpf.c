@@ -106,6 +106,15 @@ struct {
 	__type(value, struct hold_info);
 } hold_info SEC(".maps");
 
+/* WireGuard handshake messages seen lately (struct elim_wg_handshake_key):
+ * when each first came. An LRU: forgetting an old one costs nothing. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, ELIM_WG_HANDSHAKES);
+	__type(key, struct elim_wg_handshake_key);
+	__type(value, __u64);
+} wg_handshakes SEC(".maps");
+
 /* Written and read by user space only (see struct elim_path). */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -533,9 +542,11 @@ static __always_inline int pptp_sequence(struct __sk_buff *skb, struct elim_stre
 /* The stream and sequence number of a WireGuard data message to or from
  * the server's port: the receiver index and the low 32 bits of the
  * counter (both little-endian on the wire); the window arithmetic wraps
- * as for GRE. -1 if not WireGuard, 1 for handshake messages (tagless).
+ * as for GRE. -1 if not WireGuard, 1 for a cookie reply (tagless), 2 for an
+ * initiation or a response: hs its sender.
  */
-static __always_inline int wg_sequence(struct __sk_buff *skb, struct elim_stream_key *key, __u32 *seq)
+static __always_inline int wg_sequence(struct __sk_buff *skb, struct elim_stream_key *key, __u32 *seq,
+				       struct elim_wg_handshake_key *hs)
 {
 	struct ip_pkt pkt = {};
 	struct udphdr uh;
@@ -551,6 +562,12 @@ static __always_inline int wg_sequence(struct __sk_buff *skb, struct elim_stream
 		break;
 	case WG_CLASS_INITIATION:
 	case WG_CLASS_RESPONSE:
+		if (load_in(skb, pkt.l4 + sizeof(uh), pkt.end, hdr, 8))
+			return -1;
+		__builtin_memcpy(hs->saddr, pkt.saddr, sizeof(hs->saddr));
+		hs->type = hdr[0];
+		__builtin_memcpy(&hs->sender, hdr + 4, sizeof(hs->sender));
+		return 2;
 	case WG_CLASS_COOKIE:
 		return 1;
 	default:
@@ -572,6 +589,24 @@ static __always_inline int wg_sequence(struct __sk_buff *skb, struct elim_stream
  * forged ones by their authentication: only what this window knows to be a
  * duplicate goes, and the rest is WireGuard's to judge.
  */
+/* A WireGuard initiation or response (wg_sequence's 2): the first of its
+ * copies passes; another within ELIM_WG_HANDSHAKE_COPY_NS is a copy.
+ * BPF_NOEXIST makes one of two copies on two CPUs at once the first.
+ */
+static __always_inline bool wg_handshake_copy(const struct elim_wg_handshake_key *hs)
+{
+	__u64 now = bpf_ktime_get_ns(), *first;
+
+	if (!bpf_map_update_elem(&wg_handshakes, hs, &now, BPF_NOEXIST))
+		return false;
+	first = bpf_map_lookup_elem(&wg_handshakes, hs);
+	if (first && (__s64)(now - *first) < (__s64)ELIM_WG_HANDSHAKE_COPY_NS)
+		return true;
+	/* Seen long ago (or evicted meanwhile): a new message, the time anew. */
+	bpf_map_update_elem(&wg_handshakes, hs, &now, BPF_ANY);
+	return false;
+}
+
 static __always_inline bool drop_in_drop_mode(const struct outcome *out, bool echo)
 {
 	if (tunnel == DUPGRE_TUNNEL_WIREGUARD)
@@ -613,6 +648,7 @@ SEC("tc")
 int dupgre_eliminate(struct __sk_buff *skb)
 {
 	struct elim_stream_key key = {};
+	struct elim_wg_handshake_key hs = {};
 	enum order_verdict verdict = ORDER_PASS;
 	struct holder_view holder = {};
 	__u32 index = 0, queued = 0;
@@ -624,11 +660,16 @@ int dupgre_eliminate(struct __sk_buff *skb)
 	int ret;
 
 	if (tunnel == DUPGRE_TUNNEL_WIREGUARD)
-		ret = wg_sequence(skb, &key, &seq);
+		ret = wg_sequence(skb, &key, &seq, &hs);
 	else
 		ret = pptp_sequence(skb, &key, &seq, &echo);
 	if (ret < 0)
 		return TC_ACT_UNSPEC;
+	if (ret == 2 && wg_handshake_copy(&hs)) {
+		count(path, ELIM_DISCARDED, 1);
+		count(ELIM_TOTAL_ROW, ELIM_DISCARDED, 1);
+		return drop ? TC_ACT_SHOT : TC_ACT_UNSPEC;
+	}
 	if (ret > 0) {
 		count(path, ELIM_TAGLESS, 1);
 		count(ELIM_TOTAL_ROW, ELIM_TAGLESS, 1);

@@ -49,7 +49,8 @@ DUPGRE_ASSERT_OFFSET(struct elim_stream_key, id, 16);
  */
 #define ELIM_COUNTERS(X) \
 	X(ELIM_PASSED, passed, packets, "PassedPackets: first copy of a number, handed on") \
-	X(ELIM_DISCARDED, discarded, packets, "DiscardedPackets: a copy of a number already passed") \
+	X(ELIM_DISCARDED, discarded, packets, \
+	  "DiscardedPackets: a copy of a number already passed (WireGuard: or of a handshake message)") \
 	X(ELIM_OUT_OF_ORDER, out_of_order, out_of_order_packets, \
 	  "OutOfOrderPackets: passed, but not last + 1") \
 	X(ELIM_ROGUE, rogue, packets, \
@@ -125,6 +126,24 @@ enum elim_counter {
  */
 #define ELIM_COPY_SHARE_HOLD 64
 #define ELIM_COPY_SHARE_SHIFT 3
+
+/* WireGuard handshake messages (initiation, response) by their sender:
+ * the source address, the sender index (the message's second word) and
+ * the type. A message with the same key within ELIM_WG_HANDSHAKE_COPY_NS
+ * is the other path's copy of it: WireGuard would refuse it as a replay,
+ * but checks that under a read lock, so two copies handled at once on two
+ * CPUs both pass and each makes its own keys, and the initiator's next
+ * data is decrypted with the wrong ones until the next handshake. Counted
+ * as discarded; dropped in drop mode. A retry has a new sender index.
+ */
+struct elim_wg_handshake_key {
+	__be32 saddr[4];
+	__u32 sender;		/* little-endian on the wire, taken as is */
+	__u32 type;
+};
+DUPGRE_ASSERT_SIZE(struct elim_wg_handshake_key, 24);
+#define ELIM_WG_HANDSHAKES 4096
+#define ELIM_WG_HANDSHAKE_COPY_NS 2000000000ull
 
 struct elim_counters {
 	__u64 c[ELIM_COUNTER_MAX];

@@ -1088,6 +1088,32 @@ TEST_CASE("WireGuard: handshakes are tagless; anything else is not the stream's"
 	CHECK(r.wg(1, 1, "2001:db8::1", 1, true, 4, 96, ext, 0) == TC_ACT_SHOT);
 }
 
+TEST_CASE("WireGuard: a handshake message's copy is discarded (dropped in drop mode); a new one passes")
+{
+	// Two copies of one initiation handled at once on two CPUs would both
+	// pass WireGuard's replay check (made under a read lock), each making
+	// its own keys; the first copy alone goes on.
+	for (Mode mode : {Mode::drop, Mode::monitor}) {
+		CAPTURE(static_cast<int>(mode));
+		Receiver r(mode, 64, 1000000000ull, true);
+		int copy = mode == Mode::drop ? TC_ACT_SHOT : TC_ACT_UNSPEC;
+		CHECK(r.wg(0, 0, "198.18.0.1", 7, true, 1, 148) == TC_ACT_UNSPEC);   // initiation, sender index 7
+		CHECK(r.wg(1, 0, "198.18.0.1", 7, true, 1, 148) == copy);            // its copy by path B
+		CHECK(r.wg(1, 0, "198.18.0.1", 8, true, 1, 148) == TC_ACT_UNSPEC);   // a retry: a new sender index
+		CHECK(r.wg(0, 0, "198.18.0.2", 7, true, 1, 148) == TC_ACT_UNSPEC);   // another site's index 7
+		CHECK(r.wg(0, 0, "2001:db8::1", 9, false, 2, 92) == TC_ACT_UNSPEC);  // a response
+		CHECK(r.wg(1, 0, "2001:db8::1", 9, false, 2, 92) == copy);
+		CHECK(r.wg(0, 0, "198.18.0.1", 7, true, 2, 92) == TC_ACT_UNSPEC);    // a response is not an initiation
+		CHECK(r.wg(0, 0, "198.18.0.1", 7, true, 3, 64) == TC_ACT_UNSPEC);    // cookie replies: tagless,
+		CHECK(r.wg(1, 0, "198.18.0.1", 7, true, 3, 64) == TC_ACT_UNSPEC);    // never a copy to drop
+		CHECK(r.stat(1, ELIM_DISCARDED) == 2);
+		CHECK(r.stat(0, ELIM_DISCARDED) == 0);
+		CHECK(r.stat(T, ELIM_DISCARDED) == 2);
+		CHECK(r.stat(0, ELIM_TAGLESS) + r.stat(1, ELIM_TAGLESS) == 7);
+		CHECK(r.streams() == 0);
+	}
+}
+
 TEST_CASE("the PPTP profile ignores WireGuard")
 {
 	Receiver r(Mode::drop);

@@ -184,18 +184,6 @@ noports() {  # noports SITE: datagrams UDP delivered to no socket (port 9's)
 		if (!c) { for (i = 1; i <= NF; i++) if ($i == "NoPorts") c = i; next }
 		print $c; exit }' /proc/net/snmp
 }
-# The handshake before dupgre clones: a copy of the initiation that reaches
-# the primary while it still handles the original can be taken as a second
-# handshake (seen with wireguard-go: three responses to two initiations),
-# and the client's data, under the first one's keys, is then dropped until
-# it shakes hands again (15 s). Done here, the checks below see only data.
-before=$(noports primary)
-udp client "${INNER[primary]}" 1
-for ((i = 0; i < 100; i++)); do
-	[ "$(noports primary)" -gt "$before" ] && break
-	sleep 0.1
-done
-check "the main tunnel's handshake done, a datagram through it" test "$i" -lt 100
 
 # The page's dupgre.conf for each: its column of the two-column block (the
 # boundary is where "# primary" starts in its first line), and the dual link

@@ -193,10 +193,11 @@ Bytes wg_message(uint8_t type, size_t len, uint32_t receiver, uint64_t counter)
 			b[off + i] = static_cast<uint8_t>(v >> (8 * i));
 	};
 	le(0, type, 4);
-	if (type == 4) {
+	// Data: the receiver index; handshake messages: the sender index.
+	if (type == 1 || type == 2 || type == 4)
 		le(4, receiver, 4);
+	if (type == 4)
 		le(8, counter, 8);
-	}
 	return b;
 }
 
