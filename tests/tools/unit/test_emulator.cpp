@@ -25,10 +25,15 @@ TEST_CASE("errors are one line starting with 'error: '")
 	CHECK(emu.handle_command("set c2d loss=0.1") ==
 	      "error: set needs a direction, a2b or b2a");
 	CHECK(emu.handle_command("frobnicate") ==
-	      "error: unknown command 'frobnicate' (stats, reset-stats, config, schedule, set a2b|b2a SPEC)");
+	      "error: unknown command 'frobnicate' (stats, reset-stats, config, schedule [DIR:PHASES], set a2b|b2a SPEC)");
 	CHECK(emu.handle_command("stats now").rfind("error: ", 0) == 0);
 	// A failed set leaves the old spec in place.
 	CHECK(emu.direction(0).spec() == LinkSpec{});
+	// A schedule started over the control socket: refused whole, or started.
+	CHECK(emu.handle_command("schedule a2b:5:none;loss=2").rfind("error: bad schedule", 0) == 0);
+	CHECK(!emu.direction(0).active_schedule());
+	CHECK(emu.handle_command("schedule a2b:5:none;loss=1").rfind("ok a2b start_ns ", 0) == 0);
+	CHECK(emu.direction(0).active_schedule());
 }
 
 TEST_CASE("stats and reset-stats")
