@@ -582,13 +582,6 @@ static __always_inline int wg_sequence(struct __sk_buff *skb, struct elim_stream
 	return 0;
 }
 
-/* Drop mode. PPTP's receivers take nothing out of their window, and one of
- * them (pptp 1.10) stalls on duplicates: everything not passed goes. A
- * WireGuard receiver takes any packet its 8128-packet replay window has not
- * seen, a copy far behind this window or a stream's jump ahead, and drops
- * forged ones by their authentication: only what this window knows to be a
- * duplicate goes, and the rest is WireGuard's to judge.
- */
 /* A WireGuard initiation or response (wg_sequence's 2): the first of its
  * copies passes; another within ELIM_WG_HANDSHAKE_COPY_NS is a copy.
  * BPF_NOEXIST makes one of two copies on two CPUs at once the first.
@@ -607,6 +600,13 @@ static __always_inline bool wg_handshake_copy(const struct elim_wg_handshake_key
 	return false;
 }
 
+/* Drop mode. PPTP's receivers take nothing out of their window, and one of
+ * them (pptp 1.10) stalls on duplicates: everything not passed goes. A
+ * WireGuard receiver takes any packet its 8128-packet replay window has not
+ * seen, a copy far behind this window or a stream's jump ahead, and drops
+ * forged ones by their authentication: only what this window knows to be a
+ * duplicate goes, and the rest is WireGuard's to judge.
+ */
 static __always_inline bool drop_in_drop_mode(const struct outcome *out, bool echo)
 {
 	if (tunnel == DUPGRE_TUNNEL_WIREGUARD)

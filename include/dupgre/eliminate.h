@@ -119,7 +119,7 @@ enum elim_counter {
  * of 255, of copies per new number: each new number passed takes 1/8 of it
  * away, each copy (a duplicate, or a stale copy by another path) adds 1/8
  * of what is left to 255. A copy of every number holds it near 127, one
- * in 16 (a sender's adaptive policy, quiet) near 15: it reaches 255 * f /
+ * in 16 (a sender's adaptive policy, sampling) near 15: it reaches 255 * f /
  * (1 + f) for a share f of numbers copied. Gaps are held from
  * ELIM_COPY_SHARE_HOLD (f of a third) up: three copies in a row from
  * nothing, and six numbers without one from full copying, switch it.

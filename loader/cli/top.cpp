@@ -81,7 +81,7 @@ std::string duration(double us, bool exact = true)
 constexpr size_t top_copy_peers = 4;
 
 // A peer's policy and what it does now: "budget 125000 B/s max 200 B",
-// "adaptive, copying 9 s more", "adaptive, quiet (1 in 16)".
+// "adaptive, copying 9 s more", "adaptive, sampling (1 in 16)".
 std::string copy_cell(const copy_policy &v, int64_t now)
 {
 	CopyPolicy p = decode(v);
@@ -100,7 +100,7 @@ std::string copy_cell(const copy_policy &v, int64_t now)
 	return s;
 }
 
-// The peers past the listed ones, by state: "... 9 more: 3 copying, 6 quiet".
+// The peers past the listed ones, by state: "... 9 more: 3 copying, 6 sampling".
 std::string copy_rest(const std::vector<std::pair<IpAddr, copy_policy>> &copy, int64_t now)
 {
 	std::vector<std::pair<std::string, size_t>> states;

@@ -509,7 +509,8 @@ std::string stats_prometheus(const Report &rep)
 	// (at most DUPGRE_MAX_PEERS per device), not the traffic.
 	help_type(o, "dupgre_clone_copy_policy_state", "gauge",
 		  "The copy policy of each peer that has one, and what it does now (1; its other states 0): "
-		  "copying, quiet (samples only) or no_reports (fail-safe: every packet) for adaptive.");
+		  "copying, sampling (one packet in copy_sample), quiet (none) or no_reports (fail-safe: every "
+		  "packet) for adaptive.");
 	int64_t now = monotonic_ns();
 	for (const CloneReport &r : rep.clone)
 		for (const auto &[addr, v] : r.copy) {
