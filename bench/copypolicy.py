@@ -115,7 +115,7 @@ class Run:
         a, b = self.at(t1), self.at(t2)
         return b[2] - a[2], b[5] - a[5]  # path A, path B
 
-    def copy_start(self, phase, a_ms):
+    def copy_start(self, phase):
         """Lossy phase: from its first loss on path A to the first 50 ms in
         which path B carried at least 80 % of what path A did."""
         t_begin = self.start + phase * self.phase_ns
@@ -148,7 +148,7 @@ def report(a):
             t2 = r.start + (p + 1) * r.phase_ns
             ba, bb = r.bytes_between(t1, t2)
             share.append(bb / ba if ba else None)
-        starts = [r.copy_start(p, a.a_ms)[0] for p in (1, 3)] if name == "adaptive" else []
+        starts = [r.copy_start(p)[0] for p in (1, 3)] if name == "adaptive" else []
         # The budget over the whole stream: from its first packet to its last.
         t_first, t_last = r.sent(0), r.sent(r.packets - 1)
         _, b_all = r.bytes_between(t_first, t_last + a.b_ms * 1e6)

@@ -73,11 +73,6 @@ struct TunnelDev {
 	}
 };
 
-bool link_local(const IpAddr &a)
-{
-	return !a.is_ipv4() && a.bytes[0] == 0xfe && (a.bytes[1] & 0xc0) == 0x80;
-}
-
 // The devices the VPN's tunnels run on: up, point-to-point or WireGuard,
 // and none of the site's own (the WAN, its dual links, eliminate's paths).
 // A point-to-point address's peer (`ip addr add A peer B`: IFA_LOCAL A,
@@ -102,7 +97,7 @@ std::vector<TunnelDev> tunnel_devices(const std::set<std::string> &excluded)
 		std::optional<IpAddr> local = sockaddr_ipaddr(i->ifa_addr, len);
 		if (!local)
 			continue;
-		if (v6 && !link_local(*local) && (!d.local6 || *local < *d.local6))
+		if (v6 && !local->is_ipv6_link_local() && (!d.local6 || *local < *d.local6))
 			d.local6 = local;
 		std::optional<IpAddr> peer;
 		if (i->ifa_dstaddr && i->ifa_dstaddr->sa_family == i->ifa_addr->sa_family)
@@ -262,7 +257,7 @@ private:
 			sin6->sin6_port = htons(adapt_port);
 			memcpy(&sin6->sin6_addr, dst.bytes.data(), 16);
 			// fe80::/10 and ff02::/16 need their link named.
-			if (link_local(dst) || (dst.bytes[0] == 0xff && (dst.bytes[1] & 0x0f) == 2))
+			if (dst.is_ipv6_link_local() || (dst.bytes[0] == 0xff && (dst.bytes[1] & 0x0f) == 2))
 				sin6->sin6_scope_id = static_cast<uint32_t>(ifindex);
 			to_len = sizeof(*sin6);
 		}

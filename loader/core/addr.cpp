@@ -80,8 +80,12 @@ bool IpAddr::is_unicast() const
 		return a.is_unicast();
 	}
 	static const IpAddr unspecified{}, loopback{{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}};
-	return !(*this == unspecified) && !(*this == loopback) && bytes[0] != 0xff &&
-	       !(bytes[0] == 0xfe && (bytes[1] & 0xc0) == 0x80);
+	return !(*this == unspecified) && !(*this == loopback) && bytes[0] != 0xff && !is_ipv6_link_local();
+}
+
+bool IpAddr::is_ipv6_link_local() const
+{
+	return bytes[0] == 0xfe && (bytes[1] & 0xc0) == 0x80;
 }
 
 std::string IpAddr::str() const

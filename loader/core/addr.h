@@ -35,6 +35,7 @@ struct IpAddr {
 	// Could be a peer's address: IPv4 as Ipv4::is_unicast; IPv6 not ::,
 	// ::1, multicast (ff00::/8) or link-local (fe80::/10, needs a zone).
 	bool is_unicast() const;
+	bool is_ipv6_link_local() const;  // fe80::/10
 	bool operator==(const IpAddr &o) const { return bytes == o.bytes; }
 	bool operator<(const IpAddr &o) const { return bytes < o.bytes; }  // IPv4 before IPv6
 	std::string str() const;  // dotted quad for IPv4, RFC 5952 text for IPv6
